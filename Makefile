@@ -1,0 +1,43 @@
+# kpeval set-up and checks. Two commands do everything on a fresh machine:
+#   make run   — installs what is missing, builds, runs the main job on the bundled sample
+#   make test  — installs what is missing, builds, runs the whole test suite
+# libtorch (PyPI torch==2.4.0 with its CUDA runtime wheels, ~5 GB) is installed once per machine
+# under $(KPEVAL_CACHE) and shared by every clone through the `.libtorch` link.
+KPEVAL_CACHE ?= $(HOME)/.cache/kpeval
+PYTHON ?= python3
+TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
+CARGO ?= cargo
+export KPEVAL_CACHE
+
+.PHONY: setup libtorch models build run test bench clean-store
+
+setup: libtorch models
+
+libtorch:
+	@if [ ! -f "$(TORCH_ENV)/.complete" ]; then \
+	  echo "installing libtorch (PyPI torch==2.4.0) into $(TORCH_ENV)"; \
+	  mkdir -p "$(KPEVAL_CACHE)" && rm -rf "$(TORCH_ENV)" && \
+	  if $(PYTHON) -m venv "$(TORCH_ENV)" 2>/dev/null; then \
+	    "$(TORCH_ENV)/bin/python" -m pip install -q --disable-pip-version-check torch==2.4.0; \
+	  else \
+	    $(PYTHON) -m pip install -q --disable-pip-version-check --target "$(TORCH_ENV)/site-packages" torch==2.4.0; \
+	  fi && touch "$(TORCH_ENV)/.complete"; \
+	fi
+	@t=$$(ls -d "$(TORCH_ENV)"/lib/python3*/site-packages/torch "$(TORCH_ENV)"/site-packages/torch 2>/dev/null | head -1); \
+	  test -f "$$t/lib/libtorch.so" || { echo "error: libtorch.so not found under $(TORCH_ENV); remove it and rerun" >&2; exit 1; }; \
+	  [ "$$(readlink .libtorch)" = "$$t" ] || ln -sfn "$$t" .libtorch
+
+models:
+	@$(PYTHON) models/install.py
+
+build: setup
+	$(CARGO) build --release --workspace --locked
+
+run: build
+	./target/release/kpeval run eval/articles/venezuela-drug-talks.txt -o results/sample.jsonl
+
+test: build
+	$(CARGO) test --release --workspace --locked
+
+bench: build
+	$(PYTHON) eval/bench/run_all.py

@@ -1,0 +1,533 @@
+//! Input expansion (files, directories, globs, `-` for stdin) and the streaming record reader.
+use super::structured::{looks_structured, normalize_text, parse_structured};
+use super::{Article, GivenSummary, Provenance, Section, SectionKind};
+use crate::error::{Error, RecordError, Result};
+use flate2::read::MultiGzDecoder;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// One input source after expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputItem {
+    Stdin,
+    File(PathBuf),
+    /// A path or pattern that could not be expanded; reported as an error record.
+    Missing(String, String),
+}
+
+/// Expands positional inputs: `-` is stdin, a directory is walked (sorted) for `.txt`, `.md`,
+/// `.jsonl`, `.json` and `.jsonl.gz` files, a pattern with `*?[` is a glob (sorted).
+pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
+    let mut out = Vec::new();
+    for inp in inputs {
+        if inp == "-" {
+            out.push(InputItem::Stdin);
+            continue;
+        }
+        let p = Path::new(inp);
+        if p.is_dir() {
+            let mut files = Vec::new();
+            walk_dir(p, &mut files);
+            files.sort();
+            if files.is_empty() {
+                out.push(InputItem::Missing(inp.clone(), "directory holds no .txt, .md, .jsonl, .json or .jsonl.gz files".into()));
+            }
+            out.extend(files.into_iter().map(InputItem::File));
+        } else if p.exists() {
+            out.push(InputItem::File(p.to_path_buf()));
+        } else if inp.contains(['*', '?', '[']) {
+            match glob::glob(inp) {
+                Ok(paths) => {
+                    let mut files: Vec<PathBuf> = paths.filter_map(|r| r.ok()).filter(|p| p.is_file()).collect();
+                    files.sort();
+                    if files.is_empty() {
+                        out.push(InputItem::Missing(inp.clone(), "pattern matches no file".into()));
+                    }
+                    out.extend(files.into_iter().map(InputItem::File));
+                }
+                Err(e) => out.push(InputItem::Missing(inp.clone(), format!("bad glob pattern: {e}"))),
+            }
+        } else {
+            out.push(InputItem::Missing(inp.clone(), "no such file or directory".into()));
+        }
+    }
+    out
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk_dir(&p, out);
+        } else if is_input_file(&p) {
+            out.push(p);
+        }
+    }
+}
+
+fn is_input_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".txt", ".md", ".jsonl", ".json", ".jsonl.gz"].iter().any(|e| name.ends_with(e))
+}
+
+fn is_jsonl(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".jsonl") || name.ends_with(".json") || name.ends_with(".jsonl.gz") || name.ends_with(".ndjson")
+}
+
+/// Names of the JSONL fields. Each list is tried in order; the first present field is used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMap {
+    /// Fields whose values, joined with `/`, form the id (e.g. `article_id,summary_id`).
+    pub id: Vec<String>,
+    pub article: Vec<String>,
+    pub key_points: Vec<String>,
+    pub summary: Vec<String>,
+    pub systems: String,
+    /// Field naming the system of the given `summary` (default: the system is called `given`).
+    pub system: Option<String>,
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap {
+            id: vec!["id".into()],
+            article: vec!["article".into(), "document".into(), "text".into()],
+            key_points: vec!["key_points".into(), "highlights".into()],
+            summary: vec!["summary".into()],
+            systems: "systems".into(),
+            system: None,
+        }
+    }
+}
+
+/// Size limits on input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadLimits {
+    /// Largest article (text file or JSONL line) accepted, in bytes.
+    pub max_article_bytes: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits { max_article_bytes: 10 * 1024 * 1024 }
+    }
+}
+
+/// An input record that could not be read: its id (or `file:line` when none could be found),
+/// provenance and reason.
+pub type Failed = (String, Provenance, RecordError);
+
+enum Current {
+    None,
+    Lines { reader: Box<dyn BufRead>, file: String, line: usize },
+}
+
+/// Streams articles from expanded inputs, one at a time; bad records come out as `Err` and the
+/// stream goes on.
+pub struct InputReader {
+    items: std::vec::IntoIter<InputItem>,
+    current: Current,
+    fields: FieldMap,
+    limits: ReadLimits,
+    stdin_used: bool,
+}
+
+impl InputReader {
+    pub fn new(items: Vec<InputItem>, fields: FieldMap, limits: ReadLimits) -> Self {
+        InputReader { items: items.into_iter(), current: Current::None, fields, limits, stdin_used: false }
+    }
+
+    fn open_next(&mut self) -> Option<std::result::Result<Article, Failed>> {
+        loop {
+            let item = self.items.next()?;
+            match item {
+                InputItem::Missing(p, why) => {
+                    return Some(Err((p.clone(), Provenance { file: p.clone(), line: None }, RecordError::new("read", format!("{p}: {why}")))))
+                }
+                InputItem::Stdin => {
+                    if self.stdin_used {
+                        continue;
+                    }
+                    self.stdin_used = true;
+                    let mut reader: Box<dyn BufRead> = Box::new(BufReader::new(std::io::stdin()));
+                    // Sniff: JSONL when the first non-blank byte is '{'.
+                    let first = match peek_first_nonblank(&mut reader) {
+                        Ok(b) => b,
+                        Err(e) => return Some(Err(("-".into(), prov("-", None), RecordError::new("read", format!("stdin: {e}"))))),
+                    };
+                    if first == Some(b'{') {
+                        self.current = Current::Lines { reader, file: "-".into(), line: 0 };
+                        return None;
+                    }
+                    let mut buf = Vec::new();
+                    let lim = self.limits.max_article_bytes;
+                    if let Err(e) = reader.take(lim as u64 + 1).read_to_end(&mut buf) {
+                        return Some(Err(("-".into(), prov("-", None), RecordError::new("read", format!("stdin: {e}")))));
+                    }
+                    return Some(self.text_article(buf, "-", "stdin"));
+                }
+                InputItem::File(path) => {
+                    let file = path.display().to_string();
+                    if is_jsonl(&path) {
+                        match open_maybe_gz(&path) {
+                            Ok(reader) => {
+                                self.current = Current::Lines { reader, file, line: 0 };
+                                return None;
+                            }
+                            Err(e) => return Some(Err((file.clone(), prov(&file, None), RecordError::new("read", format!("{file}: {e}"))))),
+                        }
+                    }
+                    let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or(&file).to_string();
+                    let size = match std::fs::metadata(&path) {
+                        Ok(m) => m.len(),
+                        Err(e) => return Some(Err((id, prov(&file, None), RecordError::new("read", format!("{file}: {e}"))))),
+                    };
+                    if size > self.limits.max_article_bytes as u64 {
+                        return Some(Err((id, prov(&file, None), too_large(&file, size as usize, self.limits.max_article_bytes))));
+                    }
+                    return Some(match std::fs::read(&path) {
+                        Ok(buf) => self.text_article(buf, &file, &id),
+                        Err(e) => Err((id, prov(&file, None), RecordError::new("read", format!("{file}: {e}")))),
+                    });
+                }
+            }
+        }
+    }
+
+    fn text_article(&self, buf: Vec<u8>, file: &str, id: &str) -> std::result::Result<Article, Failed> {
+        let p = prov(file, None);
+        if buf.len() > self.limits.max_article_bytes {
+            return Err((id.into(), p, too_large(file, buf.len(), self.limits.max_article_bytes)));
+        }
+        let text = match String::from_utf8(buf) {
+            Ok(t) => t,
+            Err(e) => {
+                let off = e.utf8_error().valid_up_to();
+                let line = e.as_bytes()[..off].iter().filter(|&&b| b == b'\n').count() + 1;
+                return Err((id.into(), p, RecordError::new("utf8", format!("{file}: invalid UTF-8 at byte {off} (line {line})"))));
+            }
+        };
+        parse_structured(&text, id, p.clone(), true).map_err(|why| (id.to_string(), p, RecordError::new("empty_article", format!("{file}: {why}"))))
+    }
+
+    fn next_line(&mut self) -> Option<std::result::Result<Article, Failed>> {
+        let Current::Lines { reader, file, line } = &mut self.current else { return None };
+        let lim = self.limits.max_article_bytes;
+        loop {
+            let mut buf = Vec::new();
+            *line += 1;
+            let lineno = *line;
+            match read_line_limited(reader.as_mut(), &mut buf, lim) {
+                Ok(None) => {
+                    self.current = Current::None;
+                    return None;
+                }
+                Ok(Some(total)) => {
+                    if total > lim {
+                        let id = format!("{file}:{lineno}");
+                        let id = sniff_id(&buf).unwrap_or(id);
+                        return Some(Err((id, prov(file, Some(lineno)), too_large(&format!("{file}:{lineno}"), total, lim))));
+                    }
+                    if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    let file = file.clone();
+                    return Some(parse_json_line(&buf, &file, lineno, &self.fields));
+                }
+                Err(e) => {
+                    let f = file.clone();
+                    self.current = Current::None;
+                    return Some(Err((format!("{f}:{lineno}"), prov(&f, Some(lineno)), RecordError::new("read", format!("{f}:{lineno}: {e}")))));
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for InputReader {
+    type Item = std::result::Result<Article, Failed>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Current::Lines { .. } = self.current {
+                if let Some(r) = self.next_line() {
+                    return Some(r);
+                }
+                continue;
+            }
+            if let Some(r) = self.open_next() {
+                return Some(r);
+            }
+            if let Current::None = self.current {
+                // open_next returned None with nothing opened: inputs exhausted (or stdin reused).
+                if self.items.len() == 0 {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn prov(file: &str, line: Option<usize>) -> Provenance {
+    Provenance { file: file.to_string(), line }
+}
+
+fn too_large(place: &str, size: usize, lim: usize) -> RecordError {
+    RecordError::new(
+        "too_large",
+        format!("{place}: article is {size} bytes, over the limit of {lim} bytes (raise it with --max-article-bytes); the record was skipped"),
+    )
+}
+
+fn open_maybe_gz(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+    let f = File::open(path)?;
+    if path.extension().and_then(|e| e.to_str()) == Some("gz") {
+        Ok(Box::new(BufReader::new(MultiGzDecoder::new(f))))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
+    }
+}
+
+fn peek_first_nonblank(r: &mut Box<dyn BufRead>) -> std::io::Result<Option<u8>> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        // Skip a UTF-8 BOM and whitespace.
+        let mut i = 0;
+        while i < buf.len() && (buf[i].is_ascii_whitespace() || buf[i] == 0xEF || buf[i] == 0xBB || buf[i] == 0xBF) {
+            i += 1;
+        }
+        if i < buf.len() {
+            return Ok(Some(buf[i]));
+        }
+        let n = buf.len();
+        // Whitespace only in this chunk: a text document (keep its bytes, they are harmless).
+        if n > 0 {
+            return Ok(Some(b' '));
+        }
+    }
+}
+
+/// Reads one line; stores at most `lim + 1` bytes but reports the full length, so a huge line
+/// is measured without being held in memory.
+fn read_line_limited(r: &mut dyn BufRead, out: &mut Vec<u8>, lim: usize) -> std::io::Result<Option<usize>> {
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let (done, used) = {
+            let buf = r.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            any = true;
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    let keep = (lim + 1).saturating_sub(out.len()).min(i);
+                    out.extend_from_slice(&buf[..keep]);
+                    total += i;
+                    (true, i + 1)
+                }
+                None => {
+                    let keep = (lim + 1).saturating_sub(out.len()).min(buf.len());
+                    out.extend_from_slice(&buf[..keep]);
+                    total += buf.len();
+                    (false, buf.len())
+                }
+            }
+        };
+        r.consume(used);
+        if done {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if out.last() == Some(&b'\r') {
+        out.pop();
+        total -= 1;
+    }
+    Ok(Some(total))
+}
+
+/// Best-effort id of a line that cannot be parsed, for a readable error record.
+fn sniff_id(buf: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(&buf[..buf.len().min(4096)]);
+    let re = regex::Regex::new(r#""id"\s*:\s*"([^"\\]{1,200})""#).ok()?;
+    re.captures(&s).map(|c| c[1].to_string())
+}
+
+fn parse_json_line(buf: &[u8], file: &str, lineno: usize, fields: &FieldMap) -> std::result::Result<Article, Failed> {
+    let place = format!("{file}:{lineno}");
+    let fallback_id = || sniff_id(buf).unwrap_or_else(|| place.clone());
+    let text = match std::str::from_utf8(buf) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("utf8", format!("{place}: invalid UTF-8 at byte {} of the line", e.valid_up_to()))))
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let obj: Map<String, Value> = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => o,
+        Ok(other) => {
+            return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("json", format!("{place}: expected a JSON object, found {}", json_kind(&other)))))
+        }
+        Err(e) => return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("json", format!("{place}: broken JSON: {e}")))),
+    };
+    record_from_object(obj, file, lineno, fields).map_err(|(id, e)| (id.unwrap_or_else(|| place.clone()), prov(file, Some(lineno)), e))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn first_field<'a>(obj: &'a Map<String, Value>, names: &[String]) -> Option<(&'a str, &'a Value)> {
+    names.iter().find_map(|n| obj.get_key_value(n.as_str()).map(|(k, v)| (k.as_str(), v)))
+}
+
+/// Reads a list of strings given as an array, a JSON-encoded array string, or newline-separated text.
+fn string_list(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Array(a) => a.iter().map(|x| x.as_str().map(|s| s.trim().to_string())).collect::<Option<Vec<_>>>().map(|v| v.into_iter().filter(|s| !s.is_empty()).collect()),
+        Value::String(s) => {
+            let t = s.trim();
+            if t.starts_with('[') {
+                if let Ok(Value::Array(a)) = serde_json::from_str::<Value>(t) {
+                    return string_list(&Value::Array(a));
+                }
+            }
+            Some(normalize_text(s).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
+        }
+        _ => None,
+    }
+}
+
+fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fields: &FieldMap) -> std::result::Result<Article, (Option<String>, RecordError)> {
+    let place = format!("{file}:{lineno}");
+    // id: one or more fields joined with '/'.
+    let mut id_parts = Vec::new();
+    for f in &fields.id {
+        match obj.get(f) {
+            Some(Value::String(s)) => id_parts.push(s.clone()),
+            Some(Value::Number(n)) => id_parts.push(n.to_string()),
+            Some(other) => return Err((None, RecordError::new("field", format!("{place}: field '{f}' must be a string or number, found {}", json_kind(other))))),
+            None => {}
+        }
+    }
+    let id = if id_parts.len() == fields.id.len() { id_parts.join("/") } else if id_parts.is_empty() { place.clone() } else {
+        return Err((Some(id_parts.join("/")), RecordError::new("field", format!("{place}: some id fields are missing (expected {})", fields.id.join(", ")))));
+    };
+    let err = |kind: &str, msg: String| (Some(id.clone()), RecordError::new(kind, format!("{place} (record '{id}'): {msg}")));
+
+    let Some((article_key, article_v)) = first_field(&obj, &fields.article) else {
+        return Err(err("field", format!("no article text (looked for field {})", fields.article.join(", "))));
+    };
+    let article_key = article_key.to_string();
+    let Some(article_text) = article_v.as_str() else {
+        return Err(err("field", format!("field '{article_key}' must be a string, found {}", json_kind(article_v))));
+    };
+    if article_text.trim().is_empty() {
+        return Err(err("empty_article", format!("field '{article_key}' is empty")));
+    }
+    let source = prov(file, Some(lineno));
+    let mut article = if looks_structured(article_text) {
+        parse_structured(article_text, &id, source.clone(), false).map_err(|e| err("empty_article", e))?
+    } else {
+        Article {
+            id: id.clone(),
+            source: source.clone(),
+            title: None,
+            dateline: None,
+            sections: vec![Section { kind: SectionKind::Body, heading: String::new(), text: normalize_text(article_text).trim().to_string() }],
+            key_points: Vec::new(),
+            summaries: BTreeMap::new(),
+            extra: Map::new(),
+        }
+    };
+    if let Some(Value::String(t)) = obj.get("title") {
+        article.title = Some(t.clone());
+    }
+    let mut consumed: Vec<String> = fields.id.clone();
+    consumed.push(article_key);
+    consumed.push("title".into());
+    let mut kp_key = None;
+    if let Some((k, v)) = first_field(&obj, &fields.key_points) {
+        let list = string_list(v).ok_or_else(|| err("field", format!("field '{k}' must be a list of strings or a newline-separated string, found {}", json_kind(v))))?;
+        article.key_points = list;
+        kp_key = Some(k.to_string());
+        consumed.push(k.to_string());
+    }
+    if let Some((k, v)) = first_field(&obj, &fields.summary) {
+        if Some(k) != kp_key.as_deref() {
+            let k = k.to_string();
+            let text = v.as_str().ok_or_else(|| err("field", format!("field '{k}' must be a string, found {}", json_kind(v))))?;
+            let name = match fields.system.as_ref().map(|f| (f, obj.get(f))) {
+                None => "given".to_string(),
+                Some((_, Some(Value::String(s)))) => s.clone(),
+                Some((_, Some(Value::Number(n)))) => n.to_string(),
+                Some((f, _)) => return Err(err("field", format!("no system name: field '{f}' (--system-field) is missing or not a string"))),
+            };
+            article.summaries.insert(name, GivenSummary { text: text.to_string(), sentences: None, extra: Map::new() });
+            consumed.push(k);
+            if let Some(f) = &fields.system {
+                consumed.push(f.clone());
+            }
+        }
+    }
+    if let Some(v) = obj.get(&fields.systems) {
+        let Value::Object(systems) = v else {
+            return Err(err("field", format!("field '{}' must be an object of {{name: {{summary}}}}, found {}", fields.systems, json_kind(v))));
+        };
+        for (name, sv) in systems {
+            let given = match sv {
+                Value::String(s) => GivenSummary { text: s.clone(), sentences: None, extra: Map::new() },
+                Value::Object(o) => {
+                    let text = match o.get("summary") {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Array(_)) | None => String::new(),
+                        Some(other) => return Err(err("field", format!("systems.{name}.summary must be a string, found {}", json_kind(other)))),
+                    };
+                    let sentences = match o.get("sentences").or_else(|| o.get("summary").filter(|v| v.is_array())) {
+                        Some(v) => Some(string_list(v).ok_or_else(|| err("field", format!("systems.{name}.sentences must be a list of strings")))?),
+                        None => None,
+                    };
+                    let text = if text.is_empty() { sentences.as_ref().map(|s| s.join(" ")).unwrap_or_default() } else { text };
+                    let extra: Map<String, Value> = o.iter().filter(|(k, _)| *k != "summary" && *k != "sentences").map(|(k, v)| (k.clone(), v.clone())).collect();
+                    GivenSummary { text, sentences, extra }
+                }
+                other => return Err(err("field", format!("systems.{name} must be a string or an object, found {}", json_kind(other)))),
+            };
+            article.summaries.insert(name.clone(), given);
+        }
+        consumed.push(fields.systems.clone());
+    }
+    for k in consumed {
+        obj.remove(&k);
+    }
+    // Keep the remaining scalar fields (human scores, metadata) for meta-evaluation.
+    article.extra = obj.into_iter().filter(|(_, v)| matches!(v, Value::Number(_) | Value::Bool(_)) || v.as_str().is_some_and(|s| s.len() <= 256)).collect();
+    Ok(article)
+}
+
+/// Reads every article of the inputs at once (small inputs and tests).
+pub fn read_all(inputs: &[String], fields: &FieldMap, limits: ReadLimits) -> Result<Vec<std::result::Result<Article, Failed>>> {
+    let items = expand_inputs(inputs);
+    if items.is_empty() {
+        return Err(Error::input("no inputs given"));
+    }
+    Ok(InputReader::new(items, fields.clone(), limits).collect())
+}

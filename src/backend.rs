@@ -1,0 +1,64 @@
+//! The seam between the lean library and the model runtime. The `kpeval` binary has no
+//! libtorch; commands that need a model are re-executed by `kpeval-torch`, which registers a
+//! [`Backend`] built on rust-bert/tch.
+use crate::error::Result;
+use crate::scoring::{Metric, MetricKind};
+use crate::summarize::{Summarizer, SummarizerSpec};
+use serde::{Deserialize, Serialize};
+
+/// Generation settings (transformers' names), recorded in the signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationConfig {
+    pub num_beams: Option<usize>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub no_repeat_ngram_size: Option<usize>,
+    pub length_penalty: Option<f64>,
+    pub early_stopping: Option<bool>,
+    pub do_sample: bool,
+    pub seed: u64,
+    pub device: String,
+}
+
+impl Default for GenerationConfig {
+    fn default() -> Self {
+        GenerationConfig {
+            num_beams: None,
+            min_length: None,
+            max_length: None,
+            no_repeat_ngram_size: None,
+            length_penalty: None,
+            early_stopping: None,
+            do_sample: false,
+            seed: 12345,
+            device: "cpu".into(),
+        }
+    }
+}
+
+/// Model settings of model-backed metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetricConfig {
+    /// Sentence-embedding model: preset name, hub id or local folder.
+    pub embedding_model: String,
+    /// NLI model; None means NLI metrics are not computed.
+    pub nli_model: Option<String>,
+    /// Similarity threshold for thresholded key-point coverage/precision.
+    pub kp_threshold: f64,
+    pub device: String,
+    pub offline: bool,
+}
+
+impl Default for ModelMetricConfig {
+    fn default() -> Self {
+        ModelMetricConfig { embedding_model: "all-MiniLM-L6-v2".into(), nli_model: None, kp_threshold: 0.6, device: "cpu".into(), offline: false }
+    }
+}
+
+/// What a model runtime provides.
+pub trait Backend: Send + Sync {
+    fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;
+    /// A model-backed metric; `Ok(None)` with a reason when it cannot run with this configuration
+    /// (e.g. no NLI model given), which is reported as not computed.
+    fn metric(&self, kind: MetricKind, cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>>;
+}

@@ -1,0 +1,232 @@
+//! Raw command-line arguments (clap derive). Validation into typed configs is in `commands`.
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const MAIN_EXAMPLE: &str = "Example:
+  kpeval run eval/articles/venezuela-drug-talks.txt
+  kpeval run ../shared/data/cnndm-frank-250.jsonl -o results/frank.jsonl
+  kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id,summary_id --system-field model_id";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kpeval",
+    version,
+    about = "Summarize news articles and score the generated key points against each article's Key Developments",
+    after_help = MAIN_EXAMPLE
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads for scoring (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// No progress bar or report on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The main job: summarize each article, split the summary into key points, score them against the Key Developments.
+    #[command(after_help = "Example:
+  kpeval run eval/articles/venezuela-drug-talks.txt
+  kpeval run ../shared/data/cnndm-frank-250.jsonl --summarizer textrank-3 -o results/textrank.jsonl
+  kpeval run articles/ --resume -o results/run.jsonl --shard 0/4")]
+    Run(RunArgs),
+    /// Summarize articles (no scoring): records with `summary` and `key_points` out.
+    #[command(after_help = "Example:
+  kpeval summarize eval/articles/venezuela-drug-talks.txt --summarizer lead-3
+  cat articles.jsonl | kpeval summarize - -o summaries.jsonl")]
+    Summarize(SummarizeArgs),
+    /// Score summaries given in the input (`summary` or `systems`) against the key points; no model needed for overlap metrics.
+    #[command(after_help = "Example:
+  kpeval score ../shared/data/cnndm-frank-250.jsonl -o frank-scores.jsonl
+  kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id,summary_id --metrics rouge,bleu")]
+    Score(ScoreArgs),
+    /// Merge shard outputs (or any results files) into one records file and its aggregate.
+    #[command(after_help = "Example:
+  kpeval merge results/shard-*.jsonl -o results/all.jsonl")]
+    Merge(MergeArgs),
+}
+
+impl Cli {
+    /// Whether the command needs the model runtime (kpeval-torch).
+    pub fn needs_models(&self) -> bool {
+        match &self.command {
+            Command::Run(a) => a.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false) || a.score.metrics_need_models(),
+            Command::Summarize(a) => a.gen.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false),
+            Command::Score(a) => a.score.metrics_need_models(),
+            Command::Merge(_) => false,
+        }
+    }
+}
+
+/// Input reading options shared by batch commands.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Inputs: structured article text files, JSONL files (.jsonl, .jsonl.gz), directories, globs, or `-` for stdin.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// JSONL id field(s); several are joined with `/` (e.g. `article_id,summary_id`).
+    #[arg(long, value_delimiter = ',', default_value = "id")]
+    pub id_field: Vec<String>,
+    /// JSONL article text field(s), first present wins (XSum: `document`).
+    #[arg(long, value_delimiter = ',', default_value = "article,document,text")]
+    pub article_field: Vec<String>,
+    /// JSONL reference key points field(s): a list or newline-separated string (CNN/DM: `highlights`, XSum: `summary`).
+    #[arg(long, value_delimiter = ',', default_value = "key_points,highlights")]
+    pub key_points_field: Vec<String>,
+    /// JSONL field holding one given summary (system name `given`).
+    #[arg(long, value_delimiter = ',', default_value = "summary")]
+    pub summary_field: Vec<String>,
+    /// JSONL field holding several systems: `{name: {summary, sentences?}}`.
+    #[arg(long, default_value = "systems")]
+    pub systems_field: String,
+    /// JSONL field naming the system of the `summary` field (default: the system is called `given`).
+    #[arg(long)]
+    pub system_field: Option<String>,
+    /// Largest article accepted, in bytes; larger ones become error records.
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    pub max_article_bytes: usize,
+    /// Sections that feed the summarizer: `default` (lead, full-report, context, other, body), `all`, or a list such as `default,why-it-matters`. Key Developments are never included.
+    #[arg(long, default_value = "default")]
+    pub sections: String,
+}
+
+/// Output options shared by batch commands.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Records file (JSONL); stdout when absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Aggregate JSON (means, CIs, signature). Default with -o: `<output>.aggregate.json`.
+    #[arg(long)]
+    pub aggregate: Option<PathBuf>,
+    /// Markdown report. Default with -o: `<output>.report.md`.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Keep records already in --output and process only the missing ones.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+    /// Process only shard i of N (0-based, by a stable hash of the record id), for array jobs.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Articles per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+/// Metric options.
+#[derive(Debug, Args, Clone)]
+pub struct ScoreOpts {
+    /// Metrics: comma list of rouge, bleu, chrf, chrf++, token-f1, kp, bertscore, nli; `overlap` = every metric without a model; `all` = every one that can run.
+    #[arg(long, default_value = "overlap")]
+    pub metrics: String,
+    /// ROUGE types.
+    #[arg(long, value_delimiter = ',', default_value = "rouge1,rouge2,rougeL,rougeLsum")]
+    pub rouge_types: Vec<String>,
+    /// Turn off ROUGE's Porter stemming (rouge-score `use_stemmer=False`).
+    #[arg(long)]
+    pub no_stemmer: bool,
+    /// Bootstrap resamples for confidence intervals.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of every random choice (bootstrap, sampling).
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+}
+
+impl ScoreOpts {
+    pub fn metrics_need_models(&self) -> bool {
+        crate::scoring::parse_metrics(&self.metrics).map(|m| m.iter().any(|k| k.needs_models())).unwrap_or(false)
+    }
+}
+
+/// Summarizer and generation options (transformers' names).
+#[derive(Debug, Args, Clone)]
+pub struct GenArgs {
+    /// Summarizer: lead-K, textrank-K, mmr-K, or a model (preset name, hub id or local folder).
+    #[arg(long, default_value = "lead-3")]
+    pub summarizer: String,
+    /// A seq2seq model (preset, hub id or local folder); same as --summarizer MODEL.
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub num_beams: Option<usize>,
+    #[arg(long)]
+    pub min_length: Option<usize>,
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    #[arg(long)]
+    pub no_repeat_ngram_size: Option<usize>,
+    #[arg(long)]
+    pub length_penalty: Option<f64>,
+}
+
+impl GenArgs {
+    pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
+        match &self.model {
+            Some(m) => Ok(crate::summarize::SummarizerSpec::Model(m.clone())),
+            None => crate::summarize::SummarizerSpec::parse(&self.summarizer),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gen: GenArgs,
+    #[command(flatten)]
+    pub score: ScoreOpts,
+}
+
+impl RunArgs {
+    pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
+        self.gen.summarizer_spec()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gen: GenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub score: ScoreOpts,
+    /// Systems to score (default: every system in the input).
+    #[arg(long, value_delimiter = ',')]
+    pub systems: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results files (JSONL records) to merge; globs allowed.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Merged records file.
+    #[arg(short, long, required = true)]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub aggregate: Option<PathBuf>,
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+}

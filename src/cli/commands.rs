@@ -1,0 +1,408 @@
+//! The commands: validate raw args into typed configs, call the library, write results.
+use super::args::*;
+use crate::article::{expand_inputs, FieldMap, InputReader, ReadLimits, SourceSelection};
+use crate::backend::{Backend, GenerationConfig, ModelMetricConfig};
+use crate::error::{Error, Result};
+use crate::metrics::rouge::{RougeConfig, RougeType};
+use crate::pipeline::{self, Job, RunCounts, Shard, Sink, SummarySource};
+use crate::report::{self, Aggregate};
+use crate::scoring::{parse_metrics, Metric, MetricKind, RougeMetric, Scorer};
+use crate::stats::StatsConfig;
+use crate::summarize::Summarizer;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Map, Value};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+pub fn dispatch(cli: Cli, backend: Option<&dyn Backend>) -> Result<i32> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Run(a) => cmd_run(a, backend, quiet),
+        Command::Summarize(a) => cmd_summarize(a, backend, quiet),
+        Command::Score(a) => cmd_score(a, backend, quiet),
+        Command::Merge(a) => cmd_merge(a, quiet),
+    }
+}
+
+fn field_map(a: &InputArgs) -> FieldMap {
+    FieldMap {
+        id: a.id_field.clone(),
+        article: a.article_field.clone(),
+        key_points: a.key_points_field.clone(),
+        summary: a.summary_field.clone(),
+        systems: a.systems_field.clone(),
+        system: a.system_field.clone(),
+    }
+}
+
+struct Inputs {
+    reader: InputReader,
+    selection: SourceSelection,
+    total: Option<u64>,
+}
+
+fn open_inputs(a: &InputArgs, quiet: bool) -> Result<Inputs> {
+    let selection = SourceSelection::parse(&a.sections).map_err(|e| Error::config(format!("--sections: {e}")))?;
+    if a.max_article_bytes == 0 {
+        return Err(Error::config("--max-article-bytes must be positive"));
+    }
+    let items = expand_inputs(&a.inputs);
+    // Count records for the progress bar's ETA, only when a bar will be drawn.
+    let total = if !quiet && std::io::stderr().is_terminal() { count_records(&items) } else { None };
+    let reader = InputReader::new(items, field_map(a), ReadLimits { max_article_bytes: a.max_article_bytes });
+    Ok(Inputs { reader, selection, total })
+}
+
+fn count_records(items: &[crate::article::InputItem]) -> Option<u64> {
+    use crate::article::InputItem;
+    use std::io::BufRead;
+    let mut n = 0u64;
+    for it in items {
+        match it {
+            InputItem::Stdin => return None,
+            InputItem::Missing(..) => n += 1,
+            InputItem::File(p) => {
+                let name = p.to_string_lossy();
+                if name.ends_with(".jsonl") || name.ends_with(".json") || name.ends_with(".ndjson") || name.ends_with(".jsonl.gz") {
+                    let f = std::fs::File::open(p).ok()?;
+                    let r: Box<dyn BufRead> = if name.ends_with(".gz") {
+                        Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f)))
+                    } else {
+                        Box::new(std::io::BufReader::new(f))
+                    };
+                    n += r.split(b'\n').filter_map(|l| l.ok()).filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
+                } else {
+                    n += 1;
+                }
+            }
+        }
+    }
+    Some(n)
+}
+
+fn progress(total: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = match total {
+        Some(t) => {
+            let pb = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
+            pb.set_style(ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}, {per_sec}]").unwrap());
+            pb
+        }
+        None => {
+            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            pb.set_style(ProgressStyle::with_template("{msg} {spinner} {pos} records [{elapsed_precise}, {per_sec}]").unwrap());
+            pb
+        }
+    };
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn stats_config(o: &ScoreOpts) -> StatsConfig {
+    StatsConfig { bootstrap_samples: o.bootstrap, seed: o.seed, ..StatsConfig::default() }
+}
+
+/// Builds the scorer; model metrics come from the backend, or are reported as not computed.
+fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer, Map<String, Value>)> {
+    let kinds = parse_metrics(&o.metrics).map_err(|e| Error::config(format!("--metrics: {e}")))?;
+    let mut types = Vec::new();
+    for t in &o.rouge_types {
+        types.push(t.parse::<RougeType>().map_err(|e| Error::config(format!("--rouge-types: {e}")))?);
+    }
+    let mut metrics: Vec<Box<dyn Metric>> = Vec::new();
+    let mut not_computed = Map::new();
+    let model_cfg = ModelMetricConfig::default();
+    for k in kinds {
+        match k {
+            MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: !o.no_stemmer, split_summaries: false }))),
+            k if k.needs_models() => match backend {
+                Some(b) => match b.metric(k, &model_cfg)? {
+                    Ok(m) => metrics.push(m),
+                    Err(why) => {
+                        not_computed.insert(k.name().to_string(), Value::String(why));
+                    }
+                },
+                None => {
+                    not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch)".into()));
+                }
+            },
+            k => {
+                not_computed.insert(k.name().to_string(), Value::String("not available in this build".into()));
+            }
+        }
+    }
+    Ok((Scorer { metrics }, not_computed))
+}
+
+fn signature(parts: &[String]) -> String {
+    let mut s = format!("kpeval:{}", crate::VERSION);
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        s.push('|');
+        s.push_str(p);
+    }
+    s
+}
+
+fn shard(o: &OutputArgs) -> Result<Option<Shard>> {
+    o.shard.as_deref().map(|s| s.parse::<Shard>().map_err(|e| Error::config(format!("--shard {e}")))).transpose()
+}
+
+fn sink(o: &OutputArgs, signature: &str) -> Result<Sink> {
+    match &o.output {
+        Some(p) => Sink::file(p, o.resume, signature),
+        None => Ok(Sink::stdout()),
+    }
+}
+
+fn sidecar(output: &Path, suffix: &str) -> PathBuf {
+    let name = output.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let stem = name.strip_suffix(".jsonl").or_else(|| name.strip_suffix(".json")).unwrap_or(&name);
+    output.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// Writes the aggregate and report next to the records (or to stderr when records went to stdout).
+fn finish(o: &OutputArgs, rows: Option<Vec<report::AggRow>>, sig: &str, stats: &StatsConfig, quiet: bool) -> Result<Aggregate> {
+    let mut rows = match (rows, &o.output) {
+        (Some(r), _) => r,
+        (None, Some(p)) => report::read_rows(p)?.0,
+        (None, None) => Vec::new(),
+    };
+    let agg = report::aggregate(&mut rows, sig, stats, &crate::scoring::corpus_stats());
+    let md = report::markdown(&agg);
+    let json = serde_json::to_string_pretty(&agg).map_err(|e| Error::Json { context: "aggregate".into(), source: e })? + "\n";
+    let agg_path = o.aggregate.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "aggregate.json")));
+    let md_path = o.report.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "report.md")));
+    if let Some(p) = &agg_path {
+        std::fs::write(p, &json).map_err(|e| Error::io(p, e))?;
+    }
+    if let Some(p) = &md_path {
+        std::fs::write(p, &md).map_err(|e| Error::io(p, e))?;
+    }
+    if !quiet {
+        if o.output.is_some() {
+            print!("{md}");
+            if let Some(p) = &agg_path {
+                println!("Aggregate: {}", p.display());
+            }
+        } else {
+            eprint!("{md}");
+        }
+    }
+    Ok(agg)
+}
+
+fn report_counts(c: &RunCounts, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let mut parts = vec![format!("{} record(s) written", c.written)];
+    if c.errors > 0 {
+        parts.push(format!("{} failed (see their `error` field)", c.errors));
+    }
+    if c.skipped_resume > 0 {
+        parts.push(format!("{} already done (--resume)", c.skipped_resume));
+    }
+    if c.skipped_shard > 0 {
+        parts.push(format!("{} in other shards", c.skipped_shard));
+    }
+    eprintln!("kpeval: {}", parts.join(", "));
+}
+
+fn gen_config(g: &GenArgs, seed: u64) -> GenerationConfig {
+    GenerationConfig {
+        num_beams: g.num_beams,
+        min_length: g.min_length,
+        max_length: g.max_length,
+        no_repeat_ngram_size: g.no_repeat_ngram_size,
+        length_penalty: g.length_penalty,
+        seed,
+        ..GenerationConfig::default()
+    }
+}
+
+fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64) -> Result<Box<dyn Summarizer>> {
+    let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
+    if let Some(s) = spec.build_plain() {
+        return Ok(s);
+    }
+    match backend {
+        Some(b) => b.summarizer(&spec, &gen_config(g, seed)),
+        None => Err(Error::config("this summarizer needs the model runtime (kpeval-torch)")),
+    }
+}
+
+fn exit_code(c: &RunCounts, agg: Option<&Aggregate>) -> i32 {
+    let failed = c.errors > 0 || agg.is_some_and(|a| a.errors > 0);
+    i32::from(failed)
+}
+
+fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+    if a.output.batch_size == 0 {
+        return Err(Error::config("--batch-size must be positive"));
+    }
+    let inputs = open_inputs(&a.input, quiet)?;
+    let summarizer = build_summarizer(&a.gen, backend, a.score.seed)?;
+    let (scorer, not_computed) = build_scorer(&a.score, backend)?;
+    let stats = stats_config(&a.score);
+    let sig = signature(&[
+        format!("summarizer:{}", summarizer.signature()),
+        format!("sections:{}", inputs.selection.name()),
+        scorer.signature(),
+        stats.signature(),
+    ]);
+    let job = Job {
+        summaries: SummarySource::Generate(summarizer.as_ref()),
+        scorer: Some(&scorer),
+        not_computed,
+        selection: inputs.selection.clone(),
+        batch_size: a.output.batch_size,
+        shard: shard(&a.output)?,
+        signature: sig.clone(),
+    };
+    let mut out = sink(&a.output, &sig)?;
+    let pb = progress(inputs.total, quiet, "run");
+    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
+    pb.finish_and_clear();
+    let rows = out.rows.take();
+    drop(out);
+    report_counts(&counts, quiet);
+    let agg = finish(&a.output, rows, &sig, &stats, quiet)?;
+    Ok(exit_code(&counts, Some(&agg)))
+}
+
+fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+    if a.output.batch_size == 0 {
+        return Err(Error::config("--batch-size must be positive"));
+    }
+    let inputs = open_inputs(&a.input, quiet)?;
+    let summarizer = build_summarizer(&a.gen, backend, 12345)?;
+    let sig = signature(&[format!("summarizer:{}", summarizer.signature()), format!("sections:{}", inputs.selection.name())]);
+    let job = Job {
+        summaries: SummarySource::Generate(summarizer.as_ref()),
+        scorer: None,
+        not_computed: Map::new(),
+        selection: inputs.selection.clone(),
+        batch_size: a.output.batch_size,
+        shard: shard(&a.output)?,
+        signature: sig.clone(),
+    };
+    let mut out = sink(&a.output, &sig)?;
+    let pb = progress(inputs.total, quiet, "summarize");
+    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
+    pb.finish_and_clear();
+    report_counts(&counts, quiet);
+    Ok(exit_code(&counts, None))
+}
+
+fn cmd_score(a: ScoreArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+    if a.output.batch_size == 0 {
+        return Err(Error::config("--batch-size must be positive"));
+    }
+    let inputs = open_inputs(&a.input, quiet)?;
+    let (scorer, not_computed) = build_scorer(&a.score, backend)?;
+    let stats = stats_config(&a.score);
+    let sig = signature(&[String::from("summaries:given"), scorer.signature(), stats.signature()]);
+    let job = Job {
+        summaries: SummarySource::Given(a.systems.clone()),
+        scorer: Some(&scorer),
+        not_computed,
+        selection: inputs.selection.clone(),
+        batch_size: a.output.batch_size.max(256),
+        shard: shard(&a.output)?,
+        signature: sig.clone(),
+    };
+    let mut out = sink(&a.output, &sig)?;
+    let pb = progress(inputs.total, quiet, "score");
+    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
+    pb.finish_and_clear();
+    let rows = out.rows.take();
+    drop(out);
+    report_counts(&counts, quiet);
+    let agg = finish(&a.output, rows, &sig, &stats, quiet)?;
+    Ok(exit_code(&counts, Some(&agg)))
+}
+
+fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
+    use std::io::{BufRead, Write};
+    let items = expand_inputs(&a.inputs);
+    let mut files = Vec::new();
+    for it in items {
+        match it {
+            crate::article::InputItem::File(p) => files.push(p),
+            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
+            crate::article::InputItem::Stdin => return Err(Error::input("merge reads files, not stdin")),
+        }
+    }
+    // Read every record, keep the first of each (id, system), sort by (id, system) for a stable file.
+    let mut seen = std::collections::HashSet::new();
+    let mut lines: Vec<((String, String), String)> = Vec::new();
+    let mut sig: Option<String> = None;
+    let mut dups = 0;
+    for p in &files {
+        let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
+        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(p, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let r: crate::record::Record = match serde_json::from_str(&line) {
+                Ok(r) => r,
+                Err(e) if !line.ends_with('}') => {
+                    eprintln!("kpeval: warning: {}:{}: torn last line skipped ({e}); rerun that shard with --resume", p.display(), i + 1);
+                    continue;
+                }
+                Err(e) => return Err(Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e }),
+            };
+            match &sig {
+                None => sig = Some(r.signature.clone()),
+                Some(s) if *s != r.signature => {
+                    return Err(Error::input(format!("{}:{}: record was made with another configuration:\n  {}\nexpected:\n  {s}", p.display(), i + 1, r.signature)))
+                }
+                _ => {}
+            }
+            if seen.insert(r.key()) {
+                lines.push((r.key(), line));
+            } else {
+                dups += 1;
+            }
+        }
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    let sig = sig.ok_or_else(|| Error::input("no records in the inputs"))?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&a.output).map_err(|e| Error::io(&a.output, e))?);
+    for (_, l) in &lines {
+        writeln!(out, "{l}").map_err(|e| Error::io(&a.output, e))?;
+    }
+    out.flush().map_err(|e| Error::io(&a.output, e))?;
+    drop(out);
+    if !quiet {
+        eprintln!("kpeval: merged {} record(s) from {} file(s){}", lines.len(), files.len(), if dups > 0 { format!(", {dups} duplicate(s) dropped") } else { String::new() });
+    }
+    let stats = stats_from_signature(&sig, a.bootstrap, a.seed);
+    let o = OutputArgs { output: Some(a.output.clone()), aggregate: a.aggregate, report: a.report, resume: false, shard: None, batch_size: 1 };
+    let agg = finish(&o, None, &sig, &stats, quiet)?;
+    Ok(i32::from(agg.errors > 0))
+}
+
+/// Statistics settings as recorded in a signature (so a merge reproduces the single-run aggregate).
+fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) -> StatsConfig {
+    let mut cfg = StatsConfig { bootstrap_samples: default_samples, seed: default_seed, ..StatsConfig::default() };
+    for part in sig.split('|') {
+        if let Some(v) = part.strip_prefix("bootstrap:") {
+            if let Ok(n) = v.parse() {
+                cfg.bootstrap_samples = n;
+            }
+        } else if let Some(v) = part.strip_prefix("seed:") {
+            if let Ok(n) = v.parse() {
+                cfg.seed = n;
+            }
+        } else if let Some(v) = part.strip_prefix("ci:") {
+            if let Ok(n) = v.parse() {
+                cfg.confidence = n;
+            }
+        }
+    }
+    cfg
+}

@@ -1,0 +1,55 @@
+//! Command-line interface: clap definitions, raw args → validated configs, and the commands.
+//! `main` returns an exit code: 0 all records fine, 1 some records failed, 2 usage or fatal error.
+mod args;
+mod commands;
+
+pub use args::Cli;
+
+use crate::backend::Backend;
+use clap::Parser;
+
+/// Entry point shared by `kpeval` (no backend) and `kpeval-torch` (rust-bert backend).
+pub fn main(backend: Option<&dyn Backend>) -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if backend.is_none() && cli.needs_models() {
+        return reexec_with_models();
+    }
+    if let Some(n) = cli.threads {
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    match commands::dispatch(cli, backend) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kpeval: error: {e}");
+            2
+        }
+    }
+}
+
+/// Replaces this process by `kpeval-torch` (next to this binary) with the same arguments.
+fn reexec_with_models() -> i32 {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().ok();
+    let sibling = exe.as_ref().and_then(|p| p.parent()).map(|d| d.join("kpeval-torch"));
+    match sibling {
+        Some(path) if path.exists() => {
+            let err = std::process::Command::new(&path).args(std::env::args_os().skip(1)).exec();
+            eprintln!("kpeval: error: could not start {}: {err}", path.display());
+            2
+        }
+        _ => {
+            eprintln!(
+                "kpeval: error: this command needs a model, which runs in the `kpeval-torch` binary; it was not found next to {} (build it with `make build`)",
+                exe.map(|p| p.display().to_string()).unwrap_or_else(|| "kpeval".into())
+            );
+            2
+        }
+    }
+}

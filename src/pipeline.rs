@@ -1,0 +1,349 @@
+//! Streaming orchestration: articles are read one at a time, processed in batches, and written
+//! as JSONL records in input order (so results do not depend on the thread count). Supports
+//! resume (skip records already in the output, repair a torn last line) and deterministic shards.
+use crate::article::{Article, Failed, SourceSelection};
+use crate::error::{Error, RecordError, Result};
+use crate::keypoints::split_sentences;
+use crate::record::Record;
+use crate::scoring::{ScoreInput, Scorer};
+use crate::summarize::{SourceText, Summarizer, Summary};
+use indicatif::ProgressBar;
+use serde_json::Map;
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// `--shard i/N`: this process handles the records whose id hashes to `i` modulo `N` (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("'{s}': expected i/N, e.g. 0/4"))?;
+        let index: u32 = i.trim().parse().map_err(|_| format!("'{s}': shard index is not a number"))?;
+        let count: u32 = n.trim().parse().map_err(|_| format!("'{s}': shard count is not a number"))?;
+        if count == 0 || index >= count {
+            return Err(format!("'{s}': need 0 <= i < N (shards are numbered from 0)"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// FNV-1a 64 of the id: stable across platforms, versions and runs.
+    pub fn owns(&self, id: &str) -> bool {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in id.as_bytes() {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        (h % self.count as u64) as u32 == self.index
+    }
+}
+
+/// Where summaries come from.
+pub enum SummarySource<'a> {
+    /// Generate with a summarizer.
+    Generate(&'a dyn Summarizer),
+    /// Use the summaries given in the input (`summary` / `systems`); `None` = every system.
+    Given(Option<Vec<String>>),
+}
+
+pub struct Job<'a> {
+    pub summaries: SummarySource<'a>,
+    /// None: summarize only (no scores, reference key points optional).
+    pub scorer: Option<&'a Scorer>,
+    /// Metrics asked for but unavailable, with the reason: written into every record.
+    pub not_computed: Map<String, serde_json::Value>,
+    pub selection: SourceSelection,
+    pub batch_size: usize,
+    pub shard: Option<Shard>,
+    pub signature: String,
+}
+
+/// Counts of one run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunCounts {
+    pub written: usize,
+    pub errors: usize,
+    pub skipped_resume: usize,
+    pub skipped_shard: usize,
+}
+
+/// Output of records: a JSONL file (with resume) or stdout.
+pub struct Sink {
+    out: Box<dyn Write>,
+    pub path: Option<PathBuf>,
+    pub done: HashSet<(String, String)>,
+    /// For stdout output: what the aggregate needs, kept as records stream out.
+    pub rows: Option<Vec<crate::report::AggRow>>,
+}
+
+impl Sink {
+    pub fn stdout() -> Self {
+        Sink { out: Box::new(std::io::BufWriter::new(std::io::stdout())), path: None, done: HashSet::new(), rows: Some(Vec::new()) }
+    }
+
+    /// Opens `path` for writing. With `resume`, existing complete records are kept (their keys are
+    /// skipped later) and a torn last line from a killed run is cut off; a record with another
+    /// signature is an error (mixing settings in one file would make the aggregate meaningless).
+    pub fn file(path: &Path, resume: bool, signature: &str) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut done = HashSet::new();
+        if resume && path.exists() {
+            let f = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mut reader = BufReader::new(f);
+            let mut good_end: u64 = 0;
+            let mut pos: u64 = 0;
+            let mut line = Vec::new();
+            let mut lineno = 0;
+            loop {
+                line.clear();
+                let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))?;
+                if n == 0 {
+                    break;
+                }
+                lineno += 1;
+                pos += n as u64;
+                if line.last() != Some(&b'\n') {
+                    break; // torn last line: cut off below
+                }
+                match serde_json::from_slice::<Record>(&line) {
+                    Ok(r) => {
+                        if r.signature != signature {
+                            return Err(Error::config(format!(
+                                "{}:{lineno}: --resume: this file was written with another configuration\n  file:    {}\n  current: {signature}\nuse another --output or the same settings",
+                                path.display(),
+                                r.signature
+                            )));
+                        }
+                        done.insert(r.key());
+                        good_end = pos;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+            f.set_len(good_end).map_err(|e| Error::io(path, e))?;
+            let mut f = f;
+            f.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
+            return Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: None });
+        }
+        let f = File::create(path).map_err(|e| Error::io(path, e))?;
+        Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: None })
+    }
+
+    /// Writes whole lines in one call each, then flushes: a kill leaves at most one torn line.
+    fn write_batch(&mut self, records: &[Record]) -> Result<()> {
+        let mut buf = Vec::with_capacity(records.len() * 2048);
+        if let Some(rows) = &mut self.rows {
+            rows.extend(records.iter().map(crate::report::AggRow::from_record));
+        }
+        for r in records {
+            serde_json::to_writer(&mut buf, r).map_err(|e| Error::Json { context: format!("record '{}'", r.id), source: e })?;
+            buf.push(b'\n');
+        }
+        let p = self.path.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
+        self.out.write_all(&buf).map_err(|e| Error::io(&p, e))?;
+        self.out.flush().map_err(|e| Error::io(&p, e))
+    }
+}
+
+/// Runs a job over the input stream.
+pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>>, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
+    let mut counts = RunCounts::default();
+    let mut chunk: Vec<std::result::Result<Article, Failed>> = Vec::with_capacity(job.batch_size);
+    let process = |chunk: &mut Vec<std::result::Result<Article, Failed>>, counts: &mut RunCounts, sink: &mut Sink| -> Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let n_inputs = chunk.len();
+        let records = process_chunk(job, std::mem::take(chunk), &sink.done);
+        counts.errors += records.iter().filter(|r| r.error.is_some()).count();
+        counts.written += records.len();
+        sink.write_batch(&records)?;
+        progress.inc(n_inputs as u64);
+        Ok(())
+    };
+    for item in input {
+        let id = match &item {
+            Ok(a) => a.id.as_str(),
+            Err((id, _, _)) => id.as_str(),
+        };
+        if let Some(sh) = &job.shard {
+            if !sh.owns(id) {
+                counts.skipped_shard += 1;
+                progress.inc(1);
+                continue;
+            }
+        }
+        if fully_done(job, &item, &sink.done) {
+            counts.skipped_resume += 1;
+            progress.inc(1);
+            continue;
+        }
+        chunk.push(item);
+        if chunk.len() >= job.batch_size {
+            process(&mut chunk, &mut counts, sink)?;
+        }
+    }
+    process(&mut chunk, &mut counts, sink)?;
+    Ok(counts)
+}
+
+fn system_names(job: &Job, article: &Article) -> Vec<String> {
+    match &job.summaries {
+        SummarySource::Generate(s) => vec![s.name()],
+        SummarySource::Given(None) => article.summaries.keys().cloned().collect(),
+        SummarySource::Given(Some(list)) => list.iter().filter(|s| article.summaries.contains_key(*s)).cloned().collect(),
+    }
+}
+
+fn fully_done(job: &Job, item: &std::result::Result<Article, Failed>, done: &HashSet<(String, String)>) -> bool {
+    if done.is_empty() {
+        return false;
+    }
+    match item {
+        Err((id, _, _)) => done.contains(&(id.clone(), String::new())),
+        Ok(a) => {
+            let names = system_names(job, a);
+            if names.is_empty() {
+                return done.contains(&(a.id.clone(), String::new()));
+            }
+            names.iter().all(|s| done.contains(&(a.id.clone(), s.clone())))
+        }
+    }
+}
+
+fn base_record(a: &Article, signature: &str) -> Record {
+    Record {
+        id: a.id.clone(),
+        system: None,
+        source: a.source.clone(),
+        title: a.title.clone(),
+        sections: a.section_kinds(),
+        key_points: a.key_points.clone(),
+        summary: None,
+        scores: None,
+        not_computed: Map::new(),
+        meta: a.extra.clone(),
+        error: None,
+        signature: signature.to_string(),
+    }
+}
+
+/// One chunk: summaries (generated in one batch call), then scores (one batch call per metric).
+fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, done: &HashSet<(String, String)>) -> Vec<Record> {
+    // Each slot: the record being built, plus the article's source text for scoring.
+    let mut slots: Vec<(Record, String)> = Vec::new();
+    let mut pending: Vec<(usize, SourceText)> = Vec::new();
+    for item in chunk {
+        let a = match item {
+            Err((id, source, err)) => {
+                slots.push((Record::failed(id, source, err, &job.signature), String::new()));
+                continue;
+            }
+            Ok(a) => a,
+        };
+        let text = job.selection.source_text(&a);
+        if job.scorer.is_some() {
+            if let Err(e) = a.require_key_points() {
+                let mut r = base_record(&a, &job.signature);
+                r.error = Some(e);
+                if let SummarySource::Generate(s) = &job.summaries {
+                    r.system = Some(s.name());
+                }
+                slots.push((r, text));
+                continue;
+            }
+        }
+        match &job.summaries {
+            SummarySource::Generate(s) => {
+                let mut r = base_record(&a, &job.signature);
+                r.system = Some(s.name());
+                if text.trim().is_empty() {
+                    r.error = Some(RecordError::new(
+                        "empty_article",
+                        format!("{} (record '{}'): the selected sections ({}) hold no text", a.source, a.id, job.selection.name()),
+                    ));
+                    slots.push((r, text));
+                    continue;
+                }
+                pending.push((slots.len(), SourceText { id: a.id.clone(), text: text.clone() }));
+                slots.push((r, text));
+            }
+            SummarySource::Given(_) => {
+                let names = system_names(job, &a);
+                if names.is_empty() {
+                    let mut r = base_record(&a, &job.signature);
+                    r.error = Some(RecordError::new("no_summary", format!("{} (record '{}'): no summary given (fields 'summary' or 'systems'){}", a.source, a.id, match &job.summaries {
+                        SummarySource::Given(Some(l)) => format!(" for system(s) {}", l.join(", ")),
+                        _ => String::new(),
+                    })));
+                    slots.push((r, text));
+                    continue;
+                }
+                for name in names {
+                    if done.contains(&(a.id.clone(), name.clone())) {
+                        continue;
+                    }
+                    let g = &a.summaries[&name];
+                    let mut r = base_record(&a, &job.signature);
+                    r.system = Some(name.clone());
+                    let key_points = match &g.sentences {
+                        Some(s) => s.clone(),
+                        None => split_sentences(&g.text),
+                    };
+                    for (k, v) in &g.extra {
+                        r.meta.insert(k.clone(), v.clone());
+                    }
+                    r.summary = Some(Summary { system: name, text: g.text.clone(), key_points, notes: Vec::new() });
+                    slots.push((r, text.clone()));
+                }
+            }
+        }
+    }
+    if let SummarySource::Generate(s) = &job.summaries {
+        if !pending.is_empty() {
+            let batch: Vec<SourceText> = pending.iter().map(|(_, t)| t.clone()).collect();
+            let results = s.summarize(&batch);
+            for ((slot, _), res) in pending.iter().zip(results) {
+                match res {
+                    Ok(sum) => slots[*slot].0.summary = Some(sum),
+                    Err(e) => slots[*slot].0.error = Some(e),
+                }
+            }
+        }
+    }
+    if let Some(scorer) = job.scorer {
+        let idx: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].0.error.is_none() && slots[i].0.summary.is_some()).collect();
+        let inputs: Vec<ScoreInput> = idx
+            .iter()
+            .map(|&i| {
+                let (r, text) = &slots[i];
+                let s = r.summary.as_ref().unwrap();
+                ScoreInput { generated: &s.key_points, summary: &s.text, references: &r.key_points, article: text }
+            })
+            .collect();
+        let results = scorer.score_batch(&inputs);
+        for (i, res) in idx.into_iter().zip(results) {
+            let r = &mut slots[i].0;
+            match res {
+                Ok(scores) => {
+                    r.scores = Some(scores);
+                    r.not_computed = job.not_computed.clone();
+                }
+                Err(e) => r.error = Some(RecordError::new("score", format!("{} (record '{}'): {e}", r.source, r.id))),
+            }
+        }
+    }
+    slots.into_iter().map(|(r, _)| r).collect()
+}

@@ -1,0 +1,264 @@
+//! Reports: the aggregate (means with bootstrap CIs per system, counts, signature) computed from
+//! records alone — so shards merged later give the same aggregate — and its Markdown/CSV forms.
+use crate::record::Record;
+use crate::error::{Error, Result};
+use std::io::BufRead;
+use std::path::Path;
+use crate::stats::{bootstrap_indices, bootstrap_mean, bootstrap_stat, Estimate, StatsConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Per-system aggregate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemAggregate {
+    pub records: usize,
+    pub scored: usize,
+    pub errors: usize,
+    /// Mean of each numeric score leaf (`rouge1.f1`, `kp.coverage`, …) with its bootstrap CI.
+    pub metrics: BTreeMap<String, Estimate>,
+    /// Corpus-level scores computed from summed sufficient statistics (BLEU, chrF), with CIs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub corpus: BTreeMap<String, Estimate>,
+    /// Metrics not computed, with the reason and how many records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_computed: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub signature: String,
+    pub tool: String,
+    pub records: usize,
+    pub errors: usize,
+    /// Count of failed records by error kind.
+    pub error_kinds: BTreeMap<String, usize>,
+    pub systems: BTreeMap<String, SystemAggregate>,
+    pub stats: StatsConfig,
+}
+
+/// Flattens the numeric leaves of a scores object into dotted names. Arrays (alignments) and
+/// `stats` objects (sufficient statistics) are not means and are skipped.
+pub fn flatten_scores(scores: &Map<String, Value>) -> Vec<(String, f64)> {
+    fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, f64)>) {
+        match v {
+            Value::Number(n) => {
+                if let Some(x) = n.as_f64() {
+                    out.push((prefix.to_string(), x));
+                }
+            }
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if k == "stats" {
+                        continue;
+                    }
+                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&name, v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in scores {
+        walk(k, v, &mut out);
+    }
+    out
+}
+
+/// What the aggregate needs of one record (records themselves are not kept in memory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggRow {
+    pub id: String,
+    pub system: Option<String>,
+    pub error_kind: Option<String>,
+    /// Flattened numeric score leaves; None when the record was not scored.
+    pub scores: Option<Vec<(String, f64)>>,
+    /// Sufficient statistics by metric field (`bleu` → its `stats` object).
+    pub stats: Vec<(String, Value)>,
+    pub not_computed: Vec<(String, String)>,
+}
+
+impl AggRow {
+    pub fn from_record(r: &Record) -> Self {
+        let stats = r
+            .scores
+            .as_ref()
+            .map(|s| s.iter().filter_map(|(k, v)| v.get("stats").map(|st| (k.clone(), st.clone()))).collect())
+            .unwrap_or_default();
+        AggRow {
+            id: r.id.clone(),
+            system: r.system.clone(),
+            error_kind: r.error.as_ref().map(|e| e.kind.clone()),
+            scores: r.scores.as_ref().map(flatten_scores),
+            stats,
+            not_computed: r.not_computed.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect(),
+        }
+    }
+}
+
+/// Reads aggregate rows from a records file, streaming; also returns the signatures seen.
+pub fn read_rows(path: &Path) -> Result<(Vec<AggRow>, Vec<String>)> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = std::io::BufReader::new(f);
+    let mut rows = Vec::new();
+    let mut sigs: Vec<String> = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", path.display(), i + 1), source: e })?;
+        if !sigs.contains(&r.signature) {
+            sigs.push(r.signature.clone());
+        }
+        rows.push(AggRow::from_record(&r));
+    }
+    Ok((rows, sigs))
+}
+
+/// A corpus-level metric computed from per-record sufficient statistics.
+pub trait CorpusStat: Sync {
+    /// Name in the aggregate (`bleu`, `chrf`).
+    fn name(&self) -> &'static str;
+    /// The corpus score over the records at `idx` (indices into `stats`).
+    fn corpus(&self, stats: &[&Value], idx: &[u32]) -> f64;
+    /// Where the stats live in a record's scores (`bleu`).
+    fn field(&self) -> &'static str;
+}
+
+/// Computes the aggregate. Rows are sorted by (system, id) first, so the result does not
+/// depend on input order, sharding or thread count.
+pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> Aggregate {
+    rows.sort_by(|a, b| (a.system.as_deref(), a.id.as_str()).cmp(&(b.system.as_deref(), b.id.as_str())));
+    let mut error_kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_system: BTreeMap<String, Vec<&AggRow>> = BTreeMap::new();
+    let mut errors = 0;
+    for r in rows.iter() {
+        if let Some(k) = &r.error_kind {
+            errors += 1;
+            *error_kinds.entry(k.clone()).or_default() += 1;
+        }
+        by_system.entry(r.system.clone().unwrap_or_else(|| "(none)".into())).or_default().push(r);
+    }
+    let mut systems = BTreeMap::new();
+    for (name, recs) in by_system {
+        let scored: Vec<&&AggRow> = recs.iter().filter(|r| r.scores.is_some()).collect();
+        let mut columns: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for r in &scored {
+            for (k, v) in r.scores.as_ref().unwrap() {
+                columns.entry(k.as_str()).or_default().push(*v);
+            }
+        }
+        let mut metrics = BTreeMap::new();
+        for (k, vals) in &columns {
+            let resamples = bootstrap_indices(vals.len(), stats);
+            metrics.insert(k.to_string(), bootstrap_mean(vals, &resamples, stats));
+        }
+        let mut corpus = BTreeMap::new();
+        for cs in corpus_stats {
+            let st: Vec<&Value> = scored.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v)).collect();
+            if st.is_empty() {
+                continue;
+            }
+            let all: Vec<u32> = (0..st.len() as u32).collect();
+            let point = cs.corpus(&st, &all);
+            let resamples = bootstrap_indices(st.len(), stats);
+            corpus.insert(cs.name().to_string(), bootstrap_stat(st.len(), &resamples, stats, point, |idx| cs.corpus(&st, idx)));
+        }
+        let mut not_computed = BTreeMap::new();
+        for r in &recs {
+            for (k, v) in &r.not_computed {
+                not_computed.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        systems.insert(
+            name,
+            SystemAggregate { records: recs.len(), scored: scored.len(), errors: recs.iter().filter(|r| r.error_kind.is_some()).count(), metrics, corpus, not_computed },
+        );
+    }
+    Aggregate {
+        signature: signature.to_string(),
+        tool: format!("kpeval {}", env!("CARGO_PKG_VERSION")),
+        records: rows.len(),
+        errors,
+        error_kinds,
+        systems,
+        stats: *stats,
+    }
+}
+
+/// Whether a metric leaf is on a 0–1 scale (shown ×100 in tables).
+fn unit_scale(name: &str) -> bool {
+    !(name.starts_with("bleu") || name.starts_with("chrf"))
+}
+
+/// The leaves shown in tables: F1 / score / coverage-like leaves, not every P and R.
+pub fn headline_metric(name: &str) -> bool {
+    name.ends_with(".f1") || name.ends_with(".score") || name.ends_with(".coverage") || name.ends_with(".precision") && name.starts_with("kp") || name == "faithfulness" || name.ends_with("faithfulness.score")
+}
+
+fn fmt_est(name: &str, e: &Estimate) -> String {
+    let s = if unit_scale(name) { 100.0 } else { 1.0 };
+    format!("{:.2} [{:.2}, {:.2}]", e.mean * s, e.ci_low * s, e.ci_high * s)
+}
+
+/// A Markdown table: one row per system, headline metrics with 95% CIs (×100 for 0–1 metrics).
+pub fn markdown(agg: &Aggregate) -> String {
+    let mut cols: Vec<String> = Vec::new();
+    for s in agg.systems.values() {
+        for k in s.metrics.keys().filter(|k| headline_metric(k)).chain(s.corpus.keys()) {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    let mut out = String::new();
+    out.push_str(&format!("| system | n | errors | {} |\n", cols.join(" | ")));
+    out.push_str(&format!("|---|---:|---:|{}\n", cols.iter().map(|_| "---:|").collect::<String>()));
+    for (name, s) in &agg.systems {
+        let cells: Vec<String> = cols
+            .iter()
+            .map(|c| s.metrics.get(c).or_else(|| s.corpus.get(c)).map(|e| fmt_est(c, e)).unwrap_or_else(|| "–".into()))
+            .collect();
+        out.push_str(&format!("| {name} | {} | {} | {} |\n", s.scored, s.errors, cells.join(" | ")));
+    }
+    out.push_str(&format!(
+        "\nMeans with {:.0}% bootstrap CIs ({} resamples, seed {}); ROUGE, token F1 and key-point scores ×100; BLEU/chrF corpus-level.\n",
+        agg.stats.confidence * 100.0,
+        agg.stats.bootstrap_samples,
+        agg.stats.seed
+    ));
+    let mut nc: BTreeMap<&String, &String> = BTreeMap::new();
+    for s in agg.systems.values() {
+        for (k, v) in &s.not_computed {
+            nc.insert(k, v);
+        }
+    }
+    for (k, v) in nc {
+        out.push_str(&format!("Not computed: {k} ({v}).\n"));
+    }
+    out.push_str(&format!("Signature: {}\n", agg.signature));
+    out
+}
+
+/// CSV: one row per system and metric.
+pub fn csv(agg: &Aggregate) -> String {
+    let mut out = String::from("system,metric,kind,mean,ci_low,ci_high,n\n");
+    for (name, s) in &agg.systems {
+        for (kind, map) in [("mean", &s.metrics), ("corpus", &s.corpus)] {
+            for (k, e) in map {
+                out.push_str(&format!("{},{},{},{},{},{},{}\n", csv_cell(name), csv_cell(k), kind, e.mean, e.ci_low, e.ci_high, e.n));
+            }
+        }
+    }
+    out
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,187 @@
+//! The scores stage: configured metrics applied to (generated key points, reference key points,
+//! article). Metrics are pure functions of their inputs; they never read files.
+use crate::metrics::rouge::{RougeConfig, RougeScorer};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+/// What one metric sees for one record.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreInput<'a> {
+    /// Generated key points (summary sentences).
+    pub generated: &'a [String],
+    /// The summary text as given/generated (ROUGE, BLEU and chrF score this string, as the
+    /// reference implementations would: newlines delimit sentences for ROUGE-Lsum).
+    pub summary: &'a str,
+    /// Reference key points (Key Developments).
+    pub references: &'a [String],
+    /// The source text that was summarized (for faithfulness metrics).
+    pub article: &'a str,
+}
+
+/// A metric: named numbers for each input. `score_batch` lets model-backed metrics batch.
+pub trait Metric: Send + Sync {
+    /// Name of the metric family (`rouge`, `bleu`, …).
+    fn name(&self) -> &'static str;
+    /// Settings for the results signature.
+    fn signature(&self) -> String;
+    /// Scores one record: (field name, value) pairs to put under `scores`.
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String>;
+    /// Scores a batch; the default scores each input on its own.
+    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| self.score(i)).collect()
+    }
+}
+
+/// The metric families kpeval knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricKind {
+    Rouge,
+    Bleu,
+    Chrf,
+    ChrfPp,
+    TokenF1,
+    /// Key-point alignment/coverage on embedding similarity (needs the embedding model).
+    Kp,
+    Bertscore,
+    /// Key-point alignment on NLI entailment and SummaC-style faithfulness (needs an NLI model).
+    Nli,
+}
+
+impl MetricKind {
+    pub const ALL: [MetricKind; 8] =
+        [MetricKind::Rouge, MetricKind::Bleu, MetricKind::Chrf, MetricKind::ChrfPp, MetricKind::TokenF1, MetricKind::Kp, MetricKind::Bertscore, MetricKind::Nli];
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricKind::Rouge => "rouge",
+            MetricKind::Bleu => "bleu",
+            MetricKind::Chrf => "chrf",
+            MetricKind::ChrfPp => "chrf++",
+            MetricKind::TokenF1 => "token-f1",
+            MetricKind::Kp => "kp",
+            MetricKind::Bertscore => "bertscore",
+            MetricKind::Nli => "nli",
+        }
+    }
+    /// Whether the metric runs a model (and so needs the libtorch binary).
+    pub fn needs_models(self) -> bool {
+        matches!(self, MetricKind::Kp | MetricKind::Bertscore | MetricKind::Nli)
+    }
+}
+
+impl fmt::Display for MetricKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for MetricKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim().to_lowercase();
+        let alias = match s.as_str() {
+            "chrfpp" | "chrf-pp" | "chrf++" => "chrf++",
+            "tokenf1" | "token_f1" | "f1" => "token-f1",
+            "embedding" | "semantic" => "kp",
+            other => other,
+        };
+        MetricKind::ALL.iter().copied().find(|m| m.name() == alias).ok_or_else(|| {
+            let names: Vec<_> = MetricKind::ALL.iter().map(|m| m.name()).collect();
+            format!("unknown metric '{s}' (known: {}, all, overlap)", names.join(", "))
+        })
+    }
+}
+
+/// Parses `--metrics`: a comma list of metric names, `overlap` (every metric without a model) or `all`.
+pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let kinds: Vec<MetricKind> = match part {
+            "all" => MetricKind::ALL.to_vec(),
+            "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
+            other => vec![other.parse()?],
+        };
+        for k in kinds {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("no metric selected".into());
+    }
+    Ok(out)
+}
+
+/// ROUGE of the key points against the Key Developments: each list is joined with newlines, so
+/// ROUGE-Lsum works on key-point "sentences" exactly as rouge-score does on CNN/DM.
+pub struct RougeMetric {
+    scorer: RougeScorer,
+    cfg: RougeConfig,
+}
+
+impl RougeMetric {
+    pub fn new(cfg: RougeConfig) -> Self {
+        RougeMetric { scorer: RougeScorer::new(cfg.clone()), cfg }
+    }
+}
+
+impl Metric for RougeMetric {
+    fn name(&self) -> &'static str {
+        "rouge"
+    }
+    fn signature(&self) -> String {
+        let types: Vec<String> = self.cfg.types.iter().map(|t| t.name()).collect();
+        format!(
+            "rouge:{}|stem:{}|split:{}|impl:rouge-score-0.1.2",
+            types.join(","),
+            if self.cfg.use_stemmer { "porter-nltk" } else { "no" },
+            if self.cfg.split_summaries { "sentences" } else { "newline" }
+        )
+    }
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
+        let target = input.references.join("\n");
+        let prediction = input.summary;
+        Ok(self
+            .scorer
+            .score(&target, prediction)
+            .into_iter()
+            .map(|(t, s)| (t.name(), json!({"precision": s.precision, "recall": s.recall, "f1": s.f1})))
+            .collect())
+    }
+}
+
+/// The configured set of metrics.
+pub struct Scorer {
+    pub metrics: Vec<Box<dyn Metric>>,
+}
+
+impl Scorer {
+    pub fn signature(&self) -> String {
+        self.metrics.iter().map(|m| m.signature()).collect::<Vec<_>>().join("|")
+    }
+
+    /// Scores a batch of inputs; each result is the `scores` object or the reason it failed.
+    pub fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Map<String, Value>, String>> {
+        let mut out: Vec<Result<Map<String, Value>, String>> = inputs.iter().map(|_| Ok(Map::new())).collect();
+        for m in &self.metrics {
+            let res = m.score_batch(inputs);
+            for (slot, r) in out.iter_mut().zip(res) {
+                match (slot.as_mut(), r) {
+                    (Ok(map), Ok(kv)) => map.extend(kv),
+                    (Ok(_), Err(e)) => *slot = Err(format!("{}: {e}", m.name())),
+                    (Err(_), _) => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Corpus-level metrics computed in the aggregate from per-record sufficient statistics.
+pub fn corpus_stats() -> Vec<&'static dyn crate::report::CorpusStat> {
+    Vec::new()
+}

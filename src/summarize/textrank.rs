@@ -1,0 +1,117 @@
+//! TextRank (Mihalcea & Tarau 2004) over a sentence-similarity graph: similarity is the number
+//! of shared (lowercased, stemmed) content words normalized by log lengths; PageRank with damping
+//! 0.85; the top-k sentences are returned in article order.
+use super::{SourceText, Summarizer, Summary};
+use crate::error::RecordError;
+use crate::keypoints::split_sentences;
+use crate::metrics::rouge::tokenize;
+use std::collections::HashSet;
+
+#[derive(Debug, Clone)]
+pub struct TextRank {
+    pub k: usize,
+    pub damping: f64,
+    pub iterations: usize,
+    pub tolerance: f64,
+}
+
+impl TextRank {
+    pub fn new(k: usize) -> Self {
+        TextRank { k, damping: 0.85, iterations: 100, tolerance: 1e-8 }
+    }
+
+    /// Indices of the selected sentences, in article order.
+    pub fn select(&self, sentences: &[String]) -> Vec<usize> {
+        let n = sentences.len();
+        if n <= self.k {
+            return (0..n).collect();
+        }
+        let words: Vec<HashSet<String>> = sentences.iter().map(|s| tokenize(s, true).into_iter().collect()).collect();
+        let mut w = vec![0.0f64; n * n];
+        for i in 0..n {
+            for j in (i + 1)..n {
+                let (a, b) = (&words[i], &words[j]);
+                if a.len() < 2 || b.len() < 2 {
+                    continue;
+                }
+                let shared = a.intersection(b).count() as f64;
+                if shared > 0.0 {
+                    let s = shared / ((a.len() as f64).ln() + (b.len() as f64).ln());
+                    w[i * n + j] = s;
+                    w[j * n + i] = s;
+                }
+            }
+        }
+        let out_sum: Vec<f64> = (0..n).map(|i| w[i * n..(i + 1) * n].iter().sum()).collect();
+        let mut score = vec![1.0 / n as f64; n];
+        for _ in 0..self.iterations {
+            let mut next = vec![(1.0 - self.damping) / n as f64; n];
+            for j in 0..n {
+                if out_sum[j] == 0.0 {
+                    // Dangling node: spread its score evenly.
+                    let share = self.damping * score[j] / n as f64;
+                    next.iter_mut().for_each(|x| *x += share);
+                    continue;
+                }
+                for i in 0..n {
+                    let wji = w[j * n + i];
+                    if wji != 0.0 {
+                        next[i] += self.damping * score[j] * wji / out_sum[j];
+                    }
+                }
+            }
+            let delta: f64 = next.iter().zip(&score).map(|(a, b)| (a - b).abs()).sum();
+            score = next;
+            if delta < self.tolerance {
+                break;
+            }
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        // Highest score first; ties go to the earlier sentence (deterministic).
+        idx.sort_by(|&a, &b| score[b].partial_cmp(&score[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+        let mut chosen: Vec<usize> = idx.into_iter().take(self.k).collect();
+        chosen.sort_unstable();
+        chosen
+    }
+}
+
+impl Summarizer for TextRank {
+    fn name(&self) -> String {
+        format!("textrank-{}", self.k)
+    }
+    fn signature(&self) -> String {
+        format!("textrank-{}(d={},sim=stemmed-overlap)", self.k, self.damping)
+    }
+    fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
+        batch
+            .iter()
+            .map(|s| {
+                let sents = split_sentences(&s.text);
+                if sents.is_empty() {
+                    return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
+                }
+                let kp: Vec<String> = self.select(&sents).into_iter().map(|i| sents[i].clone()).collect();
+                Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes: Vec::new() })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn central_sentence_wins() {
+        let s: Vec<String> = vec![
+            "Cats eat fish daily.".into(),
+            "The president met leaders about trade talks and tariffs.".into(),
+            "Trade talks with leaders on tariffs went well for the president.".into(),
+            "The president said tariffs and trade talks continue with leaders.".into(),
+        ];
+        let tr = TextRank::new(1);
+        let chosen = tr.select(&s);
+        assert_eq!(chosen.len(), 1);
+        assert_ne!(chosen[0], 0, "the off-topic sentence must not be the most central");
+    }
+}

@@ -1,0 +1,287 @@
+//! End-to-end tests of the `kpeval` binary: the main job, batches with bad records, stdin,
+//! resume, shards + merge, determinism. No model needed (lead-k / TextRank + overlap metrics).
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn kpeval() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kpeval"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn run(args: &[&str]) -> Output {
+    kpeval().args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn run_on_example_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.jsonl");
+    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = records(&out);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r["id"], "venezuela-drug-talks");
+    assert_eq!(r["key_points"].as_array().unwrap().len(), 4);
+    assert_eq!(r["summary"]["key_points"].as_array().unwrap().len(), 3);
+    let r1 = r["scores"]["rouge1"]["f1"].as_f64().unwrap();
+    assert!(r1 > 0.1 && r1 < 1.0, "{r1}");
+    assert!(r["signature"].as_str().unwrap().starts_with("kpeval:"));
+    // The readable report goes to stdout when records go to a file.
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("| lead-3 | 1 | 0 |"), "{report}");
+    let agg: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.aggregate.json")).unwrap()).unwrap();
+    assert_eq!(agg["records"], 1);
+    assert!((agg["systems"]["lead-3"]["metrics"]["rouge1.f1"]["mean"].as_f64().unwrap() - r1).abs() < 1e-12);
+}
+
+#[test]
+fn records_to_stdout_and_progress_never_in_records() {
+    let o = run(&["run", fixture("frank-sample.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 8);
+    for l in lines {
+        let v: Value = serde_json::from_str(l).expect("every stdout line is a JSON record");
+        assert!(v["id"].as_str().unwrap().starts_with("dm-test-") || v["id"].as_str().unwrap().starts_with("cnn-test-"));
+    }
+}
+
+#[test]
+fn stdin_text_and_jsonl() {
+    let text = std::fs::read_to_string(fixture("venezuela-drug-talks.txt")).unwrap();
+    for input in [text.clone(), std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap()] {
+        let mut child = kpeval().args(["run", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(String::from_utf8(o.stdout).unwrap().lines().count() >= 1);
+    }
+}
+
+/// Every malformed case becomes an error record naming the file/line and reason; the batch goes on.
+#[test]
+fn bad_inputs_become_error_records_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = fixture("venezuela-drug-talks.txt");
+    std::fs::write(d.join("no-kd.txt"), "Headline\nBody text. More text.\nFull Report\nReport text.\n").unwrap();
+    std::fs::write(d.join("empty.txt"), "").unwrap();
+    std::fs::write(d.join("bad-utf8.txt"), b"Headline\nBody \xff\xfe text.\nKey Developments\n- x\n").unwrap();
+    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    let mut lines: Vec<String> = sample.lines().take(3).map(String::from).collect();
+    lines.insert(1, "{\"id\": \"broken\", \"article\": \"unterminated".into());
+    lines.push("[1, 2]".into());
+    lines.push("{\"id\": \"no-kp\", \"article\": \"Some text. More.\"}".into());
+    lines.push("{\"id\": \"empty-article\", \"article\": \"   \", \"key_points\": [\"a\"]}".into());
+    lines.push("{\"id\": \"bad-kp\", \"article\": \"Text.\", \"key_points\": 5}".into());
+    let mut jsonl = lines.join("\n").into_bytes();
+    jsonl.extend_from_slice(b"\n{\"id\": \"bad-utf8\", \"article\": \"x\xff\"}\n");
+    std::fs::write(d.join("batch.jsonl"), jsonl).unwrap();
+    // A 50 MB article.
+    let big = format!("Headline\n{}\nKey Developments\n- a\n", "word ".repeat(10 * 1024 * 1024));
+    std::fs::write(d.join("big.txt"), big).unwrap();
+    std::os::unix::fs::symlink(d.join("missing-target.txt"), d.join("dangling.txt")).unwrap();
+
+    let out = d.join("out.jsonl");
+    let o = run(&[
+        "run",
+        good.to_str().unwrap(),
+        d.join("no-kd.txt").to_str().unwrap(),
+        d.join("empty.txt").to_str().unwrap(),
+        d.join("bad-utf8.txt").to_str().unwrap(),
+        d.join("batch.jsonl").to_str().unwrap(),
+        d.join("big.txt").to_str().unwrap(),
+        d.join("dangling.txt").to_str().unwrap(),
+        d.join("does-not-exist.jsonl").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "some records failed, so exit 1: {}", stderr(&o));
+    let recs = records(&out);
+    let by_id = |id: &str| recs.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}: {recs:#?}"));
+    let err = |id: &str| -> (String, String) {
+        let r = by_id(id);
+        (r["error"]["kind"].as_str().unwrap().to_string(), r["error"]["message"].as_str().unwrap().to_string())
+    };
+    // Good records are all there and scored.
+    assert!(by_id("venezuela-drug-talks")["scores"].is_object());
+    let scored = recs.iter().filter(|r| r["scores"].is_object()).count();
+    assert_eq!(scored, 4, "the good article and the 3 good JSONL lines");
+
+    let (k, m) = err("no-kd");
+    assert_eq!(k, "no_key_points");
+    assert!(m.contains("no-kd.txt") && m.contains("Key Developments"), "{m}");
+    let (k, m) = err("empty");
+    assert_eq!(k, "empty_article");
+    assert!(m.contains("empty.txt"), "{m}");
+    let (k, m) = err("bad-utf8");
+    assert_eq!(k, "utf8");
+    assert!(m.contains("bad-utf8.txt") && m.contains("line 2"), "{m}");
+    let (k, m) = err("broken");
+    assert_eq!(k, "json");
+    assert!(m.contains("batch.jsonl:2"), "{m}");
+    let arr = recs.iter().find(|r| r["error"]["message"].as_str().is_some_and(|m| m.contains("expected a JSON object"))).unwrap();
+    assert_eq!(arr["source"]["line"], 5);
+    let (k, m) = err("no-kp");
+    assert_eq!(k, "no_key_points");
+    assert!(m.contains("batch.jsonl:6"), "{m}");
+    assert_eq!(err("empty-article").0, "empty_article");
+    let (k, m) = err("bad-kp");
+    assert_eq!(k, "field");
+    assert!(m.contains("key_points"), "{m}");
+    let (k, m) = err("bad-utf8");
+    assert_eq!(k, "utf8");
+    let _ = m;
+    let bad_utf8_line = recs.iter().filter(|r| r["error"]["kind"] == "utf8").count();
+    assert_eq!(bad_utf8_line, 2, "the text file and the JSONL line");
+    let (k, m) = err("big");
+    assert_eq!(k, "too_large");
+    assert!(m.contains("big.txt") && m.contains("--max-article-bytes"), "{m}");
+    let reads: Vec<&Value> = recs.iter().filter(|r| r["error"]["kind"] == "read").collect();
+    assert_eq!(reads.len(), 2, "dangling link and missing file");
+    assert!(reads.iter().any(|r| r["error"]["message"].as_str().unwrap().contains("does-not-exist.jsonl")));
+    // The aggregate counts the errors by kind.
+    let agg: Value = serde_json::from_str(&std::fs::read_to_string(d.join("out.aggregate.json")).unwrap()).unwrap();
+    assert_eq!(agg["records"].as_u64().unwrap() as usize, recs.len());
+    assert_eq!(agg["error_kinds"]["utf8"], 2);
+}
+
+#[test]
+fn large_jsonl_line_is_rejected_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.jsonl");
+    let big = format!("{{\"id\": \"huge\", \"article\": \"{}\", \"key_points\": [\"a\"]}}\n{{\"id\": \"ok\", \"article\": \"Fine text here.\", \"key_points\": [\"fine\"]}}\n", "x".repeat(2_000_000));
+    std::fs::write(&p, big).unwrap();
+    let o = run(&["run", p.to_str().unwrap(), "--max-article-bytes", "1000000"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let recs: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["id"], "huge");
+    assert_eq!(recs[0]["error"]["kind"], "too_large");
+    assert!(recs[0]["error"]["message"].as_str().unwrap().contains("big.jsonl:1"));
+    assert!(recs[1]["scores"].is_object());
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_message() {
+    let o = run(&["run", "x.txt", "--shard", "4/4"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+    let o = run(&["run", "x.txt", "--sections", "key-developments"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("references"), "{}", stderr(&o));
+    let o = run(&["score", "x.jsonl", "--metrics", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown metric"), "{}", stderr(&o));
+}
+
+#[test]
+fn every_help_ends_with_an_example() {
+    let o = run(&["--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).trim_end().lines().rev().take(4).any(|l| l.contains("kpeval ")));
+    for cmd in ["run", "summarize", "score", "merge"] {
+        let o = run(&[cmd, "--help"]);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let tail = &text[text.rfind("Example").unwrap_or_else(|| panic!("{cmd}: no example"))..];
+        assert!(tail.contains(&format!("kpeval {cmd}")), "{cmd}: {tail}");
+    }
+}
+
+#[test]
+fn score_given_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.jsonl");
+    let o = run(&["score", fixture("frank-sample.jsonl").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = records(&out);
+    assert_eq!(recs.len(), 8 * 5);
+    let systems: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["system"].as_str().unwrap()).collect();
+    assert_eq!(systems.into_iter().collect::<Vec<_>>(), vec!["bart", "bert_sum", "bus", "pgn", "s2s"]);
+    // Human judgments travel with the record for meta-evaluation.
+    assert!(recs.iter().all(|r| r["meta"]["human_factuality"].is_number()));
+}
+
+#[test]
+fn resume_completes_a_torn_file_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.jsonl");
+    let full = dir.path().join("full.jsonl");
+    let input = fixture("frank-sample.jsonl");
+    let o = run(&["score", input.to_str().unwrap(), "-o", full.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    // Simulate a kill: keep 13 whole lines and half of the 14th.
+    let text = std::fs::read_to_string(&full).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut torn = lines[..13].join("\n");
+    torn.push('\n');
+    torn.push_str(&lines[13][..lines[13].len() / 2]);
+    std::fs::write(&out, torn).unwrap();
+    let o = run(&["score", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--resume", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text, "resumed file equals an uninterrupted run");
+    // A different configuration refuses to resume into the same file.
+    let o = run(&["score", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--resume", "--no-stemmer"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("another configuration"), "{}", stderr(&o));
+}
+
+#[test]
+fn shards_and_merge_equal_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = fixture("frank-sample.jsonl");
+    let one = d.join("one.jsonl");
+    assert_eq!(run(&["score", input.to_str().unwrap(), "-o", one.to_str().unwrap(), "-q"]).status.code(), Some(0));
+    let mut total = 0;
+    for i in 0..4 {
+        let p = d.join(format!("shard-{i}.jsonl"));
+        assert_eq!(run(&["score", input.to_str().unwrap(), "-o", p.to_str().unwrap(), "--shard", &format!("{i}/4"), "-q"]).status.code(), Some(0));
+        total += records(&p).len();
+    }
+    assert_eq!(total, 40);
+    let merged = d.join("merged.jsonl");
+    let o = run(&["merge", d.join("shard-*.jsonl").to_str().unwrap(), "-o", merged.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&merged).len(), 40);
+    let a = std::fs::read_to_string(d.join("one.aggregate.json")).unwrap();
+    let b = std::fs::read_to_string(d.join("merged.aggregate.json")).unwrap();
+    assert_eq!(a, b, "aggregates of 4 shards + merge are byte-identical to one run");
+}
+
+#[test]
+fn deterministic_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("frank-sample.jsonl");
+    let mut outs = Vec::new();
+    for t in ["1", "2", "4"] {
+        let p = dir.path().join(format!("t{t}.jsonl"));
+        assert_eq!(run(&["score", input.to_str().unwrap(), "-o", p.to_str().unwrap(), "--threads", t, "-q", "--batch-size", "3"]).status.code(), Some(0));
+        outs.push((std::fs::read(&p).unwrap(), std::fs::read(dir.path().join(format!("t{t}.aggregate.json"))).unwrap()));
+    }
+    assert!(outs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn textrank_run() {
+    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--summarizer", "textrank-3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(r["system"], "textrank-3");
+    assert_eq!(r["summary"]["key_points"].as_array().unwrap().len(), 3);
+}
