@@ -55,8 +55,18 @@ impl Default for ModelMetricConfig {
     }
 }
 
+/// A sentence-embedding model.
+pub trait Embedder: Send + Sync {
+    /// Name and settings for the signature (`all-MiniLM-L6-v2(mean,normalize,max_len=256)`).
+    fn name(&self) -> String;
+    /// One vector per text, in order.
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+}
+
 /// What a model runtime provides.
 pub trait Backend: Send + Sync {
+    /// A sentence-embedding model by name (store name, local folder or hub id).
+    fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
     fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;
     /// A model-backed metric; `Ok(None)` with a reason when it cannot run with this configuration
     /// (e.g. no NLI model given), which is reported as not computed.

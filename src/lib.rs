@@ -5,9 +5,11 @@
 pub mod article;
 pub mod backend;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod keypoints;
 pub mod metrics;
+pub mod models;
 pub mod pipeline;
 pub mod record;
 pub mod report;

@@ -44,6 +44,8 @@ pub enum MetricKind {
     Chrf,
     ChrfPp,
     TokenF1,
+    /// Key-point alignment/coverage on ROUGE-1 F similarity (no model).
+    KpRouge,
     /// Key-point alignment/coverage on embedding similarity (needs the embedding model).
     Kp,
     Bertscore,
@@ -52,8 +54,8 @@ pub enum MetricKind {
 }
 
 impl MetricKind {
-    pub const ALL: [MetricKind; 8] =
-        [MetricKind::Rouge, MetricKind::Bleu, MetricKind::Chrf, MetricKind::ChrfPp, MetricKind::TokenF1, MetricKind::Kp, MetricKind::Bertscore, MetricKind::Nli];
+    pub const ALL: [MetricKind; 9] =
+        [MetricKind::Rouge, MetricKind::Bleu, MetricKind::Chrf, MetricKind::ChrfPp, MetricKind::TokenF1, MetricKind::KpRouge, MetricKind::Kp, MetricKind::Bertscore, MetricKind::Nli];
     pub fn name(self) -> &'static str {
         match self {
             MetricKind::Rouge => "rouge",
@@ -61,6 +63,7 @@ impl MetricKind {
             MetricKind::Chrf => "chrf",
             MetricKind::ChrfPp => "chrf++",
             MetricKind::TokenF1 => "token-f1",
+            MetricKind::KpRouge => "kp-rouge",
             MetricKind::Kp => "kp",
             MetricKind::Bertscore => "bertscore",
             MetricKind::Nli => "nli",
@@ -90,7 +93,7 @@ impl FromStr for MetricKind {
         };
         MetricKind::ALL.iter().copied().find(|m| m.name() == alias).ok_or_else(|| {
             let names: Vec<_> = MetricKind::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown metric '{s}' (known: {}, all, overlap)", names.join(", "))
+            format!("unknown metric '{s}' (known: {}, overlap, default, all)", names.join(", "))
         })
     }
 }
@@ -102,6 +105,7 @@ pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
         let kinds: Vec<MetricKind> = match part {
             "all" => MetricKind::ALL.to_vec(),
             "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
+            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || *m == MetricKind::Kp).collect(),
             other => vec![other.parse()?],
         };
         for k in kinds {
@@ -184,4 +188,112 @@ impl Scorer {
 /// Corpus-level metrics computed in the aggregate from per-record sufficient statistics.
 pub fn corpus_stats() -> Vec<&'static dyn crate::report::CorpusStat> {
     Vec::new()
+}
+
+/// A similarity between key points, computed for a batch of records at once (model-backed
+/// similarities batch their forward passes).
+pub trait Similarity: Send + Sync {
+    /// Name in the signature (`rouge1-f`, `cosine(all-MiniLM-L6-v2)`).
+    fn name(&self) -> String;
+    /// For each record: `sim[k][g]` between reference point k and generated point g.
+    fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String>;
+}
+
+/// ROUGE-1 F1 (rouge-score tokenization with stemming) between two key points.
+pub struct Rouge1Similarity {
+    scorer: RougeScorer,
+}
+
+impl Default for Rouge1Similarity {
+    fn default() -> Self {
+        Rouge1Similarity {
+            scorer: RougeScorer::new(RougeConfig { types: vec![crate::metrics::rouge::RougeType::N(1)], use_stemmer: true, split_summaries: false }),
+        }
+    }
+}
+
+impl Similarity for Rouge1Similarity {
+    fn name(&self) -> String {
+        "rouge1-f".into()
+    }
+    fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
+        use rayon::prelude::*;
+        Ok(records
+            .par_iter()
+            .map(|(refs, gens)| refs.iter().map(|k| gens.iter().map(|g| self.scorer.score(k, g)[0].1.f1).collect()).collect())
+            .collect())
+    }
+}
+
+/// Key-point coverage, precision and F1 of G against K on a similarity, with the optimal
+/// one-to-one alignment (which Key Development each generated point covers).
+pub struct KpMetric {
+    pub field: &'static str,
+    pub similarity: Box<dyn Similarity>,
+    pub threshold: f64,
+}
+
+impl Metric for KpMetric {
+    fn name(&self) -> &'static str {
+        self.field
+    }
+    fn signature(&self) -> String {
+        format!("{}:sim={},t={},match=hungarian", self.field, self.similarity.name(), self.threshold)
+    }
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
+        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+    }
+    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
+        let pairs: Vec<(&[String], &[String])> = inputs.iter().map(|i| (i.references, i.generated)).collect();
+        match self.similarity.matrices(&pairs) {
+            Ok(mats) => mats
+                .iter()
+                .map(|m| {
+                    let s = crate::metrics::alignment::kp_scores(m, self.threshold);
+                    serde_json::to_value(&s).map(|v| vec![(self.field.to_string(), v)]).map_err(|e| e.to_string())
+                })
+                .collect(),
+            Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+}
+
+/// Cosine similarity of sentence embeddings. Similarities are rounded to 1e-6 so that records
+/// are byte-identical whatever the thread count (float reductions may differ in the last bits).
+pub struct EmbeddingSimilarity {
+    pub embedder: Box<dyn crate::backend::Embedder>,
+}
+
+impl Similarity for EmbeddingSimilarity {
+    fn name(&self) -> String {
+        format!("cosine({})", self.embedder.name())
+    }
+    fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
+        // Embed every distinct text of the batch once.
+        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut texts: Vec<String> = Vec::new();
+        for (k, g) in records {
+            for t in k.iter().chain(g.iter()) {
+                if !index.contains_key(t.as_str()) {
+                    index.insert(t.as_str(), texts.len());
+                    texts.push(t.clone());
+                }
+            }
+        }
+        let vecs = self.embedder.embed(&texts).map_err(|e| e.to_string())?;
+        let cos = |a: &[f32], b: &[f32]| -> f64 {
+            let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
+            for (x, y) in a.iter().zip(b) {
+                d += *x as f64 * *y as f64;
+                na += *x as f64 * *x as f64;
+                nb += *y as f64 * *y as f64;
+            }
+            let c = if na > 0.0 && nb > 0.0 { d / (na.sqrt() * nb.sqrt()) } else { 0.0 };
+            (c * 1e6).round() / 1e6
+        };
+        Ok(records
+            .iter()
+            .map(|(k, g)| k.iter().map(|a| g.iter().map(|b| cos(&vecs[index[a.as_str()]], &vecs[index[b.as_str()]])).collect()).collect())
+            .collect())
+    }
 }

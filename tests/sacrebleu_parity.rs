@@ -37,8 +37,13 @@ fn s(v: &Value) -> &str {
     v.as_str().expect("string")
 }
 
+/// Floats are stored as Python `repr` strings: `str::parse` is correctly
+/// rounded (serde_json's default float parser may be 1 ulp off).
 fn f(v: &Value) -> f64 {
-    v.as_f64().expect("number")
+    match v {
+        Value::String(x) => x.parse().expect("float repr"),
+        _ => v.as_f64().expect("number"),
+    }
 }
 
 fn u64s(v: &Value) -> Vec<u64> {

@@ -43,20 +43,44 @@ pub enum Command {
   kpeval score ../shared/data/cnndm-frank-250.jsonl -o frank-scores.jsonl
   kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id,summary_id --metrics rouge,bleu")]
     Score(ScoreArgs),
+    /// Embed texts with a sentence-embedding model: one JSON line per text with its vector.
+    #[command(after_help = "Example:
+  kpeval embed texts.txt -o vectors.jsonl
+  echo '{\"id\": \"a\", \"text\": \"The CIA conducted a drone strike.\"}' | kpeval embed -")]
+    Embed(EmbedArgs),
+    /// Compare systems in results files: per metric, each system against a baseline with a paired bootstrap and approximate randomization test.
+    #[command(after_help = "Example:
+  kpeval score ../shared/data/cnndm-frank-250.jsonl -o frank.jsonl
+  kpeval compare frank.jsonl --baseline pgn --metrics rouge1.f1,rouge2.f1,rougeLsum.f1")]
+    Compare(CompareArgs),
     /// Merge shard outputs (or any results files) into one records file and its aggregate.
     #[command(after_help = "Example:
   kpeval merge results/shard-*.jsonl -o results/all.jsonl")]
     Merge(MergeArgs),
 }
 
+/// Whether a command needs the model runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    No,
+    /// Only for some metrics: without the runtime they are reported as not computed.
+    Optional,
+    Required,
+}
+
 impl Cli {
     /// Whether the command needs the model runtime (kpeval-torch).
-    pub fn needs_models(&self) -> bool {
+    pub fn needs_models(&self) -> Need {
+        let gen = |g: &GenArgs| g.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false);
+        let metrics = |o: &ScoreOpts| if o.metrics_need_models() { Need::Optional } else { Need::No };
         match &self.command {
-            Command::Run(a) => a.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false) || a.score.metrics_need_models(),
-            Command::Summarize(a) => a.gen.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false),
-            Command::Score(a) => a.score.metrics_need_models(),
-            Command::Merge(_) => false,
+            Command::Run(a) if gen(&a.gen) => Need::Required,
+            Command::Run(a) => metrics(&a.score),
+            Command::Summarize(a) if gen(&a.gen) => Need::Required,
+            Command::Summarize(_) => Need::No,
+            Command::Score(a) => metrics(&a.score),
+            Command::Merge(_) | Command::Compare(_) => Need::No,
+            Command::Embed(_) => Need::Required,
         }
     }
 }
@@ -119,15 +143,30 @@ pub struct OutputArgs {
 /// Metric options.
 #[derive(Debug, Args, Clone)]
 pub struct ScoreOpts {
-    /// Metrics: comma list of rouge, bleu, chrf, chrf++, token-f1, kp, bertscore, nli; `overlap` = every metric without a model; `all` = every one that can run.
-    #[arg(long, default_value = "overlap")]
+    /// Metrics: comma list of rouge, bleu, chrf, chrf++, token-f1, kp-rouge, kp, bertscore, nli; `overlap` = every metric without a model; `default` = overlap + kp (embedding alignment); `all` = every one that can run.
+    #[arg(long, default_value = "default")]
     pub metrics: String,
+    /// Sentence-embedding model for kp and embedding metrics (store name, local folder or hub id).
+    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    pub embedding_model: String,
+    /// NLI model for entailment metrics (hub id or local folder); without it NLI metrics are reported as not computed.
+    #[arg(long)]
+    pub nli_model: Option<String>,
+    /// Cosine similarity above which a generated key point covers a Key Development (kp).
+    #[arg(long, default_value_t = 0.6)]
+    pub kp_threshold: f64,
+    /// Device for models: cpu, cuda, cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
     /// ROUGE types.
     #[arg(long, value_delimiter = ',', default_value = "rouge1,rouge2,rougeL,rougeLsum")]
     pub rouge_types: Vec<String>,
     /// Turn off ROUGE's Porter stemming (rouge-score `use_stemmer=False`).
     #[arg(long)]
     pub no_stemmer: bool,
+    /// ROUGE-1 F threshold above which a generated key point counts as covering a Key Development (kp-rouge).
+    #[arg(long, default_value_t = 0.3)]
+    pub kp_rouge_threshold: f64,
     /// Bootstrap resamples for confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
@@ -227,6 +266,49 @@ pub struct MergeArgs {
     pub report: Option<PathBuf>,
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Inputs: text files (one text per line) or JSONL with `id` and `text` fields; `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Sentence-embedding model (store name, local folder or hub id).
+    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    pub model: String,
+    /// Field with the text in JSONL inputs.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Texts per forward pass.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Results files (JSONL records from run/score); globs allowed.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Baseline system (default: the first system by name).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Score leaves to compare (default: every F1 / score / coverage leaf), plus corpus BLEU/chrF.
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+    /// Comparison JSON.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Approximate randomization trials.
+    #[arg(long, default_value_t = 10000)]
+    pub ar_trials: usize,
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
 }

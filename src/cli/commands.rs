@@ -21,6 +21,8 @@ pub fn dispatch(cli: Cli, backend: Option<&dyn Backend>) -> Result<i32> {
         Command::Summarize(a) => cmd_summarize(a, backend, quiet),
         Command::Score(a) => cmd_score(a, backend, quiet),
         Command::Merge(a) => cmd_merge(a, quiet),
+        Command::Embed(a) => cmd_embed(a, backend, quiet),
+        Command::Compare(a) => cmd_compare(a, quiet),
     }
 }
 
@@ -113,10 +115,21 @@ fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer,
     }
     let mut metrics: Vec<Box<dyn Metric>> = Vec::new();
     let mut not_computed = Map::new();
-    let model_cfg = ModelMetricConfig::default();
+    let model_cfg = ModelMetricConfig {
+        embedding_model: o.embedding_model.clone(),
+        nli_model: o.nli_model.clone(),
+        kp_threshold: o.kp_threshold,
+        device: o.device.clone(),
+        offline: false,
+    };
     for k in kinds {
         match k {
             MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: !o.no_stemmer, split_summaries: false }))),
+            MetricKind::KpRouge => metrics.push(Box::new(crate::scoring::KpMetric {
+                field: "kp_rouge",
+                similarity: Box::new(crate::scoring::Rouge1Similarity::default()),
+                threshold: o.kp_rouge_threshold,
+            })),
             k if k.needs_models() => match backend {
                 Some(b) => match b.metric(k, &model_cfg)? {
                     Ok(m) => metrics.push(m),
@@ -125,7 +138,7 @@ fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer,
                     }
                 },
                 None => {
-                    not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch)".into()));
+                    not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch), which is not installed next to kpeval".into()));
                 }
             },
             k => {
@@ -405,4 +418,146 @@ fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) ->
         }
     }
     cfg
+}
+
+/// `kpeval embed`: texts in (lines of text files, or JSONL `id`/`text`), vectors out.
+fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+    use std::io::{BufRead, Write};
+    let backend = backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
+    let embedder = backend.embedder(&a.model, &a.device)?;
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let sig = signature(&[format!("embed:{}", embedder.name())]);
+    let mut errors = 0usize;
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let flush = |pending: &mut Vec<(String, String)>, out: &mut Box<dyn Write>| -> Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<String> = pending.iter().map(|(_, t)| t.clone()).collect();
+        let vecs = embedder.embed(&texts)?;
+        for ((id, text), v) in pending.drain(..).zip(vecs) {
+            let line = serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
+            writeln!(out, "{line}").map_err(|e| Error::io("<output>", e))?;
+        }
+        Ok(())
+    };
+    for item in expand_inputs(&a.inputs) {
+        let (name, reader): (String, Box<dyn BufRead>) = match item {
+            crate::article::InputItem::Stdin => ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin()))),
+            crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
+                Ok(f) => (p.display().to_string(), Box::new(std::io::BufReader::new(f))),
+                Err(e) => {
+                    eprintln!("kpeval: error: {}: {e}", p.display());
+                    errors += 1;
+                    continue;
+                }
+            },
+            crate::article::InputItem::Missing(p, why) => {
+                eprintln!("kpeval: error: {p}: {why}");
+                errors += 1;
+                continue;
+            }
+        };
+        for (i, line) in reader.split(b'\n').enumerate() {
+            let place = format!("{name}:{}", i + 1);
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("kpeval: error: {place}: {e}");
+                    errors += 1;
+                    break;
+                }
+            };
+            let Ok(text) = String::from_utf8(line) else {
+                eprintln!("kpeval: error: {place}: invalid UTF-8; line skipped");
+                errors += 1;
+                continue;
+            };
+            let text = text.trim_end_matches('\r');
+            if text.trim().is_empty() {
+                continue;
+            }
+            if text.trim_start().starts_with('{') {
+                match serde_json::from_str::<Value>(text) {
+                    Ok(v) => match v.get(&a.text_field).and_then(|t| t.as_str()) {
+                        Some(t) => {
+                            let id = match v.get("id") {
+                                Some(Value::String(s)) => s.clone(),
+                                Some(Value::Number(n)) => n.to_string(),
+                                _ => place.clone(),
+                            };
+                            pending.push((id, t.to_string()));
+                        }
+                        None => {
+                            eprintln!("kpeval: error: {place}: no string field '{}'; line skipped", a.text_field);
+                            errors += 1;
+                        }
+                    },
+                    Err(e) => {
+                        eprintln!("kpeval: error: {place}: broken JSON ({e}); line skipped");
+                        errors += 1;
+                    }
+                }
+            } else {
+                pending.push((place, text.to_string()));
+            }
+            if pending.len() >= a.batch_size.max(1) * 16 {
+                flush(&mut pending, &mut out)?;
+            }
+        }
+    }
+    flush(&mut pending, &mut out)?;
+    out.flush().map_err(|e| Error::io("<output>", e))?;
+    if !quiet && errors > 0 {
+        eprintln!("kpeval: {errors} input line(s) failed");
+    }
+    Ok(i32::from(errors > 0))
+}
+
+fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
+    let mut rows = Vec::new();
+    let mut sigs: Vec<String> = Vec::new();
+    for it in expand_inputs(&a.inputs) {
+        match it {
+            crate::article::InputItem::File(p) => {
+                let (r, s) = report::read_rows(&p)?;
+                rows.extend(r);
+                for x in s {
+                    if !sigs.contains(&x) {
+                        sigs.push(x);
+                    }
+                }
+            }
+            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
+            crate::article::InputItem::Stdin => return Err(Error::input("compare reads results files, not stdin")),
+        }
+    }
+    let metrics: Vec<String> = match a.metrics {
+        Some(m) => m,
+        None => {
+            let mut m: Vec<String> = Vec::new();
+            for r in &rows {
+                for (k, _) in r.scores.iter().flatten() {
+                    if report::headline_metric(k) && !m.contains(k) {
+                        m.push(k.clone());
+                    }
+                }
+            }
+            m
+        }
+    };
+    let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ar_trials: a.ar_trials, ..StatsConfig::default() };
+    let sig = sigs.join(" || ");
+    let c = crate::compare::compare(&rows, a.baseline.as_deref(), &metrics, &crate::scoring::corpus_stats(), &cfg, &sig).map_err(Error::input)?;
+    if let Some(p) = &a.output {
+        let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Json { context: "comparison".into(), source: e })? + "\n";
+        std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
+    }
+    if !quiet || a.output.is_none() {
+        print!("{}", crate::compare::markdown(&c));
+    }
+    Ok(0)
 }

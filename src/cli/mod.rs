@@ -18,8 +18,19 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
             return code;
         }
     };
-    if backend.is_none() && cli.needs_models() {
-        return reexec_with_models();
+    if backend.is_none() {
+        match cli.needs_models() {
+            // A model summarizer cannot run without the runtime.
+            Need::Required => return reexec_with_models(true),
+            // Model metrics are reported as not computed when the runtime is missing.
+            Need::Optional => {
+                let code = reexec_with_models(false);
+                if code != NOT_FOUND {
+                    return code;
+                }
+            }
+            Need::No => {}
+        }
     }
     if let Some(n) = cli.threads {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
@@ -33,8 +44,12 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
     }
 }
 
+pub use args::Need;
+const NOT_FOUND: i32 = -1;
+
 /// Replaces this process by `kpeval-torch` (next to this binary) with the same arguments.
-fn reexec_with_models() -> i32 {
+/// Returns NOT_FOUND when it is absent and not `required`.
+fn reexec_with_models(required: bool) -> i32 {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().ok();
     let sibling = exe.as_ref().and_then(|p| p.parent()).map(|d| d.join("kpeval-torch"));
@@ -44,6 +59,7 @@ fn reexec_with_models() -> i32 {
             eprintln!("kpeval: error: could not start {}: {err}", path.display());
             2
         }
+        _ if !required => NOT_FOUND,
         _ => {
             eprintln!(
                 "kpeval: error: this command needs a model, which runs in the `kpeval-torch` binary; it was not found next to {} (build it with `make build`)",

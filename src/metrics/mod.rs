@@ -1,4 +1,5 @@
 //! Metrics: a metric takes key points and references and returns named numbers; it never reads files.
+pub mod alignment;
 pub mod bleu;
 pub mod chrf;
 pub mod porter;

@@ -1,18 +1,69 @@
 //! kpeval's model runtime on rust-bert 0.23 / tch 0.17 (libtorch 2.4.0).
-use kpeval::backend::{Backend, GenerationConfig, ModelMetricConfig};
+pub mod embed;
+
+use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};
 use kpeval::error::{Error, Result};
-use kpeval::scoring::{Metric, MetricKind};
+use kpeval::models::{resolve, ModelSource};
+use kpeval::scoring::{EmbeddingSimilarity, KpMetric, Metric, MetricKind};
 use kpeval::summarize::{Summarizer, SummarizerSpec};
+use tch::Device;
 
 #[derive(Debug, Default)]
 pub struct TorchBackend;
 
-impl Backend for TorchBackend {
-    fn summarizer(&self, spec: &SummarizerSpec, _gen: &GenerationConfig) -> Result<Box<dyn Summarizer>> {
-        Err(Error::model(format!("summarizer {spec:?} is not available yet")))
+/// Parses `--device`.
+pub fn device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => {
+            if tch::Cuda::is_available() {
+                Ok(Device::Cuda(0))
+            } else {
+                Err(Error::config("--device cuda: no CUDA device is available"))
+            }
+        }
+        d if d.starts_with("cuda:") => d[5..].parse::<usize>().map(Device::Cuda).map_err(|_| Error::config(format!("--device {d}: bad index"))),
+        other => Err(Error::config(format!("--device {other}: expected cpu, cuda or cuda:N"))),
     }
-    fn metric(&self, kind: MetricKind, _cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>> {
-        let _ = tch::Device::Cpu;
-        Ok(Err(format!("{kind} is not available yet")))
+}
+
+struct TorchEmbedder {
+    inner: embed::SentenceEmbedder,
+}
+
+impl Embedder for TorchEmbedder {
+    fn name(&self) -> String {
+        let e = &self.inner;
+        format!("{}({:?},normalize={},max_len={})", e.name, e.pooling, e.normalize, e.max_len).to_lowercase()
+    }
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        self.inner.embed(texts)
+    }
+}
+
+impl Backend for TorchBackend {
+    fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
+        match resolve(model)? {
+            ModelSource::Local(dir) => Ok(Box::new(TorchEmbedder { inner: embed::SentenceEmbedder::load(&dir, device(dev)?)? })),
+            ModelSource::Hub(id) => Err(Error::model(format!(
+                "embedding model '{id}': hub download of sentence-transformers models is not supported yet; pass a local folder (save_pretrained layout)"
+            ))),
+        }
+    }
+    fn summarizer(&self, spec: &SummarizerSpec, _gen: &GenerationConfig) -> Result<Box<dyn Summarizer>> {
+        Err(Error::model(format!("summarizer {spec:?} is not available in this build")))
+    }
+    fn metric(&self, kind: MetricKind, cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>> {
+        match kind {
+            MetricKind::Kp => {
+                let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
+                Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity { embedder: emb }), threshold: cfg.kp_threshold })))
+            }
+            MetricKind::Nli => Ok(Err(match &cfg.nli_model {
+                None => "no NLI model given (--nli-model)".to_string(),
+                Some(m) => format!("NLI model '{m}': NLI metrics are not available in this build"),
+            })),
+            other => Ok(Err(format!("{other} is not available in this build"))),
+        }
     }
 }

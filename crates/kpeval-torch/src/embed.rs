@@ -1,0 +1,134 @@
+//! Sentence embeddings for BERT-family sentence-transformers models (default all-MiniLM-L6-v2):
+//! pooling and normalization as the model's own `1_Pooling/config.json` and `modules.json` say.
+use kpeval::error::{Error, Result};
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
+use std::path::{Path, PathBuf};
+use tch::{nn, Device, Kind, Tensor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pooling {
+    Mean,
+    Cls,
+    Max,
+}
+
+pub struct SentenceEmbedder {
+    model: BertModel<BertEmbeddings>,
+    tokenizer: BertTokenizer,
+    _vs: nn::VarStore,
+    device: Device,
+    pub max_len: usize,
+    pub pooling: Pooling,
+    pub normalize: bool,
+    pub batch_size: usize,
+    pub name: String,
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Json { context: path.display().to_string(), source: e })
+}
+
+fn need(dir: &Path, name: &str) -> Result<PathBuf> {
+    let p = dir.join(name);
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(Error::model(format!("{}: missing {name}", dir.display())))
+    }
+}
+
+impl SentenceEmbedder {
+    /// Loads a sentence-transformers folder: config.json, vocab.txt, model.safetensors (or
+    /// rust_model.ot), and the optional pooling / normalize / max_seq_length settings.
+    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+        let config_path = need(dir, "config.json")?;
+        let cfg_text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let config: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| Error::Json { context: config_path.display().to_string(), source: e })?;
+        let vocab = need(dir, "vocab.txt")?;
+        let lower = dir.join("tokenizer_config.json").is_file() && read_json(&dir.join("tokenizer_config.json"))?.get("do_lower_case").and_then(|v| v.as_bool()).unwrap_or(true);
+        let tokenizer = BertTokenizer::from_file(&vocab, lower, lower).map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
+        let weights = ["model.safetensors", "rust_model.ot"].iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
+            Error::model(format!("{}: no weights (model.safetensors or rust_model.ot)", dir.display()))
+        })?;
+        let mut vs = nn::VarStore::new(device);
+        let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        vs.load(&weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))?;
+        vs.freeze();
+        let mut max_len = 512usize.min(config.max_position_embeddings as usize);
+        if let Ok(sb) = read_json(&dir.join("sentence_bert_config.json")) {
+            if let Some(m) = sb.get("max_seq_length").and_then(|v| v.as_u64()) {
+                max_len = m as usize;
+            }
+        }
+        let mut pooling = Pooling::Mean;
+        if let Ok(pc) = read_json(&dir.join("1_Pooling/config.json")) {
+            let flag = |k: &str| pc.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+            pooling = if flag("pooling_mode_cls_token") {
+                Pooling::Cls
+            } else if flag("pooling_mode_max_tokens") {
+                Pooling::Max
+            } else {
+                Pooling::Mean
+            };
+        }
+        let normalize = read_json(&dir.join("modules.json"))
+            .ok()
+            .and_then(|m| m.as_array().cloned())
+            .map(|mods| mods.iter().any(|m| m.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Normalize"))))
+            .unwrap_or(false);
+        let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        Ok(SentenceEmbedder { model, tokenizer, _vs: vs, device, max_len, pooling, normalize, batch_size: 64, name })
+    }
+
+    /// Embeds texts; one vector per text, in order.
+    pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        // Length-sorted batches (deterministic: stable sort on token count).
+        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| enc[i].token_ids.len());
+        let _guard = tch::no_grad_guard();
+        for chunk in order.chunks(self.batch_size) {
+            let max = chunk.iter().map(|&i| enc[i].token_ids.len()).max().unwrap_or(0).max(1);
+            let mut ids = vec![0i64; chunk.len() * max];
+            let mut mask = vec![0i64; chunk.len() * max];
+            for (row, &i) in chunk.iter().enumerate() {
+                for (c, &t) in enc[i].token_ids.iter().enumerate() {
+                    ids[row * max + c] = t;
+                    mask[row * max + c] = 1;
+                }
+            }
+            let shape = [chunk.len() as i64, max as i64];
+            let ids = Tensor::from_slice(&ids).view(shape).to(self.device);
+            let mask_t = Tensor::from_slice(&mask).view(shape).to(self.device);
+            let types = ids.zeros_like();
+            let o = self
+                .model
+                .forward_t(Some(&ids), Some(&mask_t), Some(&types), None, None, None, None, false)
+                .map_err(|e| Error::model(e.to_string()))?;
+            let h = o.hidden_state;
+            let m = mask_t.unsqueeze(-1).to_kind(h.kind());
+            let pooled = match self.pooling {
+                Pooling::Mean => (&h * &m).sum_dim_intlist([1i64].as_slice(), false, h.kind()) / m.sum_dim_intlist([1i64].as_slice(), false, h.kind()).clamp_min(1e-9),
+                Pooling::Cls => h.select(1, 0),
+                Pooling::Max => (&h + (m.ones_like() - &m) * -1e9).amax([1i64].as_slice(), false),
+            };
+            let pooled = if self.normalize {
+                let n = pooled.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
+                pooled / n
+            } else {
+                pooled
+            };
+            let pooled = pooled.to_kind(Kind::Float).to(Device::Cpu).contiguous();
+            let dim = pooled.size()[1] as usize;
+            let mut flat = vec![0f32; chunk.len() * dim];
+            pooled.copy_data(&mut flat, chunk.len() * dim);
+            for (row, &i) in chunk.iter().enumerate() {
+                out[i] = flat[row * dim..(row + 1) * dim].to_vec();
+            }
+        }
+        Ok(out)
+    }
+}

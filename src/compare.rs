@@ -1,0 +1,135 @@
+//! Comparing systems on the same records: per metric, each system against a baseline with the
+//! delta's bootstrap CI, a paired bootstrap p-value and an approximate randomization p-value
+//! (as sacreBLEU's `--paired-bs` / `--paired-ar`). Only records scored for both systems count.
+use crate::report::{AggRow, CorpusStat};
+use crate::stats::{bootstrap_indices, bootstrap_stat, mean, paired_test, Estimate, PairedTest, StatsConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub baseline: String,
+    pub systems: Vec<String>,
+    /// Records scored for every system (the paired set).
+    pub paired_records: usize,
+    /// metric → system → its estimate on the paired set.
+    pub scores: BTreeMap<String, BTreeMap<String, Estimate>>,
+    /// metric → system (not the baseline) → test against the baseline.
+    pub tests: BTreeMap<String, BTreeMap<String, PairedTest>>,
+    pub stats: StatsConfig,
+    pub signature: String,
+}
+
+/// Compares `systems` (the first is the baseline unless `baseline` names one) on `metrics`
+/// (flattened leaves such as `rouge1.f1`) and on the corpus statistics.
+pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corpus: &[&dyn CorpusStat], cfg: &StatsConfig, signature: &str) -> Result<Comparison, String> {
+    let mut systems: Vec<String> = Vec::new();
+    for r in rows {
+        if let Some(s) = &r.system {
+            if !systems.contains(s) {
+                systems.push(s.clone());
+            }
+        }
+    }
+    systems.sort();
+    if systems.len() < 2 {
+        return Err(format!("need at least two systems to compare, found {}", systems.len()));
+    }
+    let base = match baseline {
+        Some(b) if systems.iter().any(|s| s == b) => b.to_string(),
+        Some(b) => return Err(format!("baseline '{b}' is not among the systems ({})", systems.join(", "))),
+        None => systems[0].clone(),
+    };
+    // id → system → row, scored rows only.
+    let mut by_id: BTreeMap<&str, HashMap<&str, &AggRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.scores.is_some()) {
+        if let Some(s) = &r.system {
+            by_id.entry(r.id.as_str()).or_default().insert(s.as_str(), r);
+        }
+    }
+    let ids: Vec<&str> = by_id.iter().filter(|(_, m)| systems.iter().all(|s| m.contains_key(s.as_str()))).map(|(id, _)| *id).collect();
+    let n = ids.len();
+    if n == 0 {
+        return Err("no record is scored for every system".into());
+    }
+    let resamples = bootstrap_indices(n, cfg);
+    let mut scores = BTreeMap::new();
+    let mut tests = BTreeMap::new();
+    for metric in metrics {
+        let column = |sys: &str| -> Option<Vec<f64>> {
+            ids.iter().map(|id| by_id[id][sys].scores.as_ref().unwrap().iter().find(|(k, _)| k == metric).map(|(_, v)| *v)).collect()
+        };
+        let cols: Vec<(String, Vec<f64>)> = match systems.iter().map(|s| column(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() {
+            Some(c) => c,
+            None => continue, // metric missing for some system
+        };
+        let base_col = &cols.iter().find(|(s, _)| *s == base).unwrap().1;
+        let mut per = BTreeMap::new();
+        let mut per_test = BTreeMap::new();
+        for (s, col) in &cols {
+            per.insert(s.clone(), bootstrap_stat(n, &resamples, cfg, mean(col), |idx| idx.iter().map(|&i| col[i as usize]).sum::<f64>() / idx.len() as f64));
+            if *s == base {
+                continue;
+            }
+            let d: Vec<f64> = col.iter().zip(base_col).map(|(b, a)| b - a).collect();
+            let sa = |idx: &[u32]| idx.iter().map(|&i| base_col[i as usize]).sum::<f64>() / idx.len() as f64;
+            let sb = |idx: &[u32]| idx.iter().map(|&i| col[i as usize]).sum::<f64>() / idx.len() as f64;
+            let swap = |sw: &[bool]| {
+                let t: f64 = d.iter().zip(sw).map(|(x, &s)| if s { -x } else { *x }).sum::<f64>() / n as f64;
+                (0.0, t)
+            };
+            per_test.insert(s.clone(), paired_test(n, cfg, &sa, &sb, &swap));
+        }
+        scores.insert(metric.clone(), per);
+        tests.insert(metric.clone(), per_test);
+    }
+    for cs in corpus {
+        let stats_of = |sys: &str| -> Option<Vec<&Value>> {
+            ids.iter().map(|id| by_id[id][sys].stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v)).collect()
+        };
+        let Some(cols) = systems.iter().map(|s| stats_of(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() else { continue };
+        let base_st = &cols.iter().find(|(s, _)| *s == base).unwrap().1;
+        let all: Vec<u32> = (0..n as u32).collect();
+        let mut per = BTreeMap::new();
+        let mut per_test = BTreeMap::new();
+        for (s, st) in &cols {
+            per.insert(s.clone(), bootstrap_stat(n, &resamples, cfg, cs.corpus(st, &all), |idx| cs.corpus(st, idx)));
+            if *s == base {
+                continue;
+            }
+            let sa = |idx: &[u32]| cs.corpus(base_st, idx);
+            let sb = |idx: &[u32]| cs.corpus(st, idx);
+            let swap = |sw: &[bool]| {
+                let a: Vec<&Value> = sw.iter().enumerate().map(|(i, &x)| if x { st[i] } else { base_st[i] }).collect();
+                let b: Vec<&Value> = sw.iter().enumerate().map(|(i, &x)| if x { base_st[i] } else { st[i] }).collect();
+                (cs.corpus(&a, &all), cs.corpus(&b, &all))
+            };
+            per_test.insert(s.clone(), paired_test(n, cfg, &sa, &sb, &swap));
+        }
+        scores.insert(cs.name().to_string(), per);
+        tests.insert(cs.name().to_string(), per_test);
+    }
+    Ok(Comparison { baseline: base, systems, paired_records: n, scores, tests, stats: *cfg, signature: signature.to_string() })
+}
+
+/// Markdown: one table per metric, systems as rows.
+pub fn markdown(c: &Comparison) -> String {
+    let mut out = format!("Baseline: {} — {} paired records; {} bootstrap resamples, {} AR trials, seed {}\n\n", c.baseline, c.paired_records, c.stats.bootstrap_samples, c.stats.ar_trials, c.stats.seed);
+    out.push_str("| metric | system | score [95% CI] | Δ vs baseline [95% CI] | p (paired bootstrap) | p (approx. randomization) |\n|---|---|---:|---:|---:|---:|\n");
+    for (metric, per) in &c.scores {
+        let scale = if metric.starts_with("bleu") || metric.starts_with("chrf") { 1.0 } else { 100.0 };
+        for (s, e) in per {
+            let (d, pb, pa) = match c.tests.get(metric).and_then(|t| t.get(s)) {
+                Some(t) => (
+                    format!("{:+.2} [{:+.2}, {:+.2}]", t.delta * scale, t.delta_ci_low * scale, t.delta_ci_high * scale),
+                    format!("{:.4}", t.p_bootstrap),
+                    format!("{:.4}", t.p_ar),
+                ),
+                None => ("(baseline)".into(), "".into(), "".into()),
+            };
+            out.push_str(&format!("| {metric} | {s} | {:.2} [{:.2}, {:.2}] | {d} | {pb} | {pa} |\n", e.mean * scale, e.ci_low * scale, e.ci_high * scale));
+        }
+    }
+    out
+}
