@@ -4,7 +4,6 @@
 use crate::report::{AggRow, CorpusStat};
 use crate::stats::{bootstrap_indices, bootstrap_stat, mean, paired_test, Estimate, PairedTest, StatsConfig};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,8 +84,8 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
         tests.insert(metric.clone(), per_test);
     }
     for cs in corpus {
-        let stats_of = |sys: &str| -> Option<Vec<&Value>> {
-            ids.iter().map(|id| by_id[id][sys].stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v)).collect()
+        let stats_of = |sys: &str| -> Option<Vec<&[f64]>> {
+            ids.iter().map(|id| by_id[id][sys].stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v.as_slice())).collect()
         };
         let Some(cols) = systems.iter().map(|s| stats_of(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() else { continue };
         let base_st = &cols.iter().find(|(s, _)| *s == base).unwrap().1;
@@ -101,8 +100,8 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
             let sa = |idx: &[u32]| cs.corpus(base_st, idx);
             let sb = |idx: &[u32]| cs.corpus(st, idx);
             let swap = |sw: &[bool]| {
-                let a: Vec<&Value> = sw.iter().enumerate().map(|(i, &x)| if x { st[i] } else { base_st[i] }).collect();
-                let b: Vec<&Value> = sw.iter().enumerate().map(|(i, &x)| if x { base_st[i] } else { st[i] }).collect();
+                let a: Vec<&[f64]> = sw.iter().enumerate().map(|(i, &x)| if x { st[i] } else { base_st[i] }).collect();
+                let b: Vec<&[f64]> = sw.iter().enumerate().map(|(i, &x)| if x { base_st[i] } else { st[i] }).collect();
                 (cs.corpus(&a, &all), cs.corpus(&b, &all))
             };
             per_test.insert(s.clone(), paired_test(n, cfg, &sa, &sb, &swap));

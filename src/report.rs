@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::stats::{bootstrap_indices, bootstrap_mean, bootstrap_stat, Estimate, StatsConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Per-system aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,8 +74,8 @@ pub struct AggRow {
     pub error_kind: Option<String>,
     /// Flattened numeric score leaves; None when the record was not scored.
     pub scores: Option<Vec<(String, f64)>>,
-    /// Sufficient statistics by metric field (`bleu` → its `stats` object).
-    pub stats: Vec<(String, Value)>,
+    /// Sufficient statistics by metric field (`bleu` → its flat `stats` array).
+    pub stats: Vec<(String, Vec<f64>)>,
     pub not_computed: Vec<(String, String)>,
 }
 
@@ -84,7 +84,14 @@ impl AggRow {
         let stats = r
             .scores
             .as_ref()
-            .map(|s| s.iter().filter_map(|(k, v)| v.get("stats").map(|st| (k.clone(), st.clone()))).collect())
+            .map(|s| {
+                s.iter()
+                    .filter_map(|(k, v)| {
+                        let arr = v.get("stats")?.as_array()?;
+                        Some((k.clone(), arr.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         AggRow {
             id: r.id.clone(),
@@ -117,14 +124,25 @@ pub fn read_rows(path: &Path) -> Result<(Vec<AggRow>, Vec<String>)> {
     Ok((rows, sigs))
 }
 
-/// A corpus-level metric computed from per-record sufficient statistics.
+/// A corpus-level metric computed from summed per-record sufficient statistics.
 pub trait CorpusStat: Sync {
     /// Name in the aggregate (`bleu`, `chrf`).
     fn name(&self) -> &'static str;
-    /// The corpus score over the records at `idx` (indices into `stats`).
-    fn corpus(&self, stats: &[&Value], idx: &[u32]) -> f64;
-    /// Where the stats live in a record's scores (`bleu`).
+    /// Where the stats live in a record's scores (`bleu` → `scores.bleu.stats`).
     fn field(&self) -> &'static str;
+    /// The corpus score from the element-wise sum of the records' stats arrays.
+    fn from_sums(&self, sums: &[f64]) -> f64;
+    /// The corpus score over the records at `idx` (indices into `stats`).
+    fn corpus(&self, stats: &[&[f64]], idx: &[u32]) -> f64 {
+        let len = stats.first().map_or(0, |s| s.len());
+        let mut sums = vec![0.0; len];
+        for &i in idx {
+            for (acc, x) in sums.iter_mut().zip(stats[i as usize]) {
+                *acc += x;
+            }
+        }
+        self.from_sums(&sums)
+    }
 }
 
 /// Computes the aggregate. Rows are sorted by (system, id) first, so the result does not
@@ -150,21 +168,23 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
                 columns.entry(k.as_str()).or_default().push(*v);
             }
         }
+        // Columns of equal length share one set of resamples.
+        let mut resample_cache: HashMap<usize, Vec<Vec<u32>>> = HashMap::new();
         let mut metrics = BTreeMap::new();
         for (k, vals) in &columns {
-            let resamples = bootstrap_indices(vals.len(), stats);
-            metrics.insert(k.to_string(), bootstrap_mean(vals, &resamples, stats));
+            let resamples = resample_cache.entry(vals.len()).or_insert_with(|| bootstrap_indices(vals.len(), stats));
+            metrics.insert(k.to_string(), bootstrap_mean(vals, resamples, stats));
         }
         let mut corpus = BTreeMap::new();
         for cs in corpus_stats {
-            let st: Vec<&Value> = scored.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v)).collect();
+            let st: Vec<&[f64]> = scored.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v.as_slice())).collect();
             if st.is_empty() {
                 continue;
             }
             let all: Vec<u32> = (0..st.len() as u32).collect();
             let point = cs.corpus(&st, &all);
-            let resamples = bootstrap_indices(st.len(), stats);
-            corpus.insert(cs.name().to_string(), bootstrap_stat(st.len(), &resamples, stats, point, |idx| cs.corpus(&st, idx)));
+            let resamples = resample_cache.entry(st.len()).or_insert_with(|| bootstrap_indices(st.len(), stats));
+            corpus.insert(cs.name().to_string(), bootstrap_stat(st.len(), resamples, stats, point, |idx| cs.corpus(&st, idx)));
         }
         let mut not_computed = BTreeMap::new();
         for r in &recs {

@@ -9,10 +9,20 @@ use kpeval::metrics::porter;
 use kpeval::metrics::rouge::{MultiRef, Prf, RougeConfig, RougeScorer, RougeType};
 
 const TOL: f64 = 1e-9;
-const TYPES: [&str; 6] = ["rouge1", "rouge2", "rouge3", "rouge4", "rougeL", "rougeLsum"];
+const TYPES: [&str; 6] = [
+    "rouge1",
+    "rouge2",
+    "rouge3",
+    "rouge4",
+    "rougeL",
+    "rougeLsum",
+];
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
 }
 
 fn gz_reader(name: &str) -> BufReader<GzDecoder<std::fs::File>> {
@@ -75,21 +85,29 @@ fn rouge_matches_rouge_score() {
         if line.trim().is_empty() {
             continue;
         }
-        let case: Case = serde_json::from_str(&line).unwrap_or_else(|e| panic!("line {}: {e}", lineno + 1));
+        let case: Case =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("line {}: {e}", lineno + 1));
         let got = scorers[case.use_stemmer as usize].score(&case.target, &case.prediction);
         pairs += 1;
         for (ty, prf) in got {
             let name = ty.name();
-            let want = case.scores.get(&name).unwrap_or_else(|| panic!("line {}: no {name}", lineno + 1));
+            let want = case
+                .scores
+                .get(&name)
+                .unwrap_or_else(|| panic!("line {}: no {name}", lineno + 1));
             let want = exact_scores(&line, &name).unwrap_or(*want);
             let have = [prf.precision, prf.recall, prf.f1];
-            let d = (0..3).map(|k| (have[k] - want[k]).abs()).fold(0.0, f64::max);
+            let d = (0..3)
+                .map(|k| (have[k] - want[k]).abs())
+                .fold(0.0, f64::max);
             max_diff = max_diff.max(d);
             checked += 1;
-            if (0..3).all(|k| have[k].to_bits() == want[k].to_bits() || (have[k] == 0.0 && want[k] == 0.0)) {
+            if (0..3).all(|k| {
+                have[k].to_bits() == want[k].to_bits() || (have[k] == 0.0 && want[k] == 0.0)
+            }) {
                 bit_exact += 1;
             }
-            if !(d <= TOL) {
+            if d > TOL || d.is_nan() {
                 n_mismatch += 1;
                 if mismatches.len() < 8 {
                     mismatches.push(format!(
@@ -108,13 +126,19 @@ fn rouge_matches_rouge_score() {
          {bit_exact} bit-exact, {n_mismatch} mismatches"
     );
     assert!(pairs >= 2000, "fixture too small: {pairs} pairs");
-    assert!(mismatches.is_empty(), "{n_mismatch} mismatches, first ones:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{n_mismatch} mismatches, first ones:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn porter_matches_nltk() {
     let mut text = String::new();
-    gz_reader("porter_nltk.tsv.gz").read_to_string(&mut text).expect("read stem fixture");
+    gz_reader("porter_nltk.tsv.gz")
+        .read_to_string(&mut text)
+        .expect("read stem fixture");
     let mut n = 0usize;
     let mut bad: Vec<String> = Vec::new();
     let mut n_bad = 0usize;
@@ -122,7 +146,9 @@ fn porter_matches_nltk() {
         if line.is_empty() {
             continue;
         }
-        let (word, want) = line.split_once('\t').unwrap_or_else(|| panic!("bad line {line:?}"));
+        let (word, want) = line
+            .split_once('\t')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
         let got = porter::stem(word);
         n += 1;
         if got != want {
@@ -134,7 +160,11 @@ fn porter_matches_nltk() {
     }
     eprintln!("porter parity: {n} words checked, {n_bad} mismatches");
     assert!(n >= 30_000, "stem fixture too small: {n}");
-    assert!(bad.is_empty(), "{n_bad} stem mismatches:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{n_bad} stem mismatches:\n{}",
+        bad.join("\n")
+    );
 }
 
 /// `score_multi(Best)` is rouge-score's `score_multi`: per type, the single-target score with
@@ -149,7 +179,8 @@ fn multi_reference_agrees_with_single_scores() {
     for w in cases.windows(3) {
         let pred = &w[0].prediction;
         let targets: Vec<&str> = w.iter().map(|c| c.target.as_str()).collect();
-        let singles: Vec<Vec<(RougeType, Prf)>> = targets.iter().map(|t| s.score(t, pred)).collect();
+        let singles: Vec<Vec<(RougeType, Prf)>> =
+            targets.iter().map(|t| s.score(t, pred)).collect();
         let best = s.score_multi(&targets, pred, MultiRef::Best);
         let mean = s.score_multi(&targets, pred, MultiRef::Mean);
         for (k, (ty, b)) in best.iter().enumerate() {
@@ -160,7 +191,9 @@ fn multi_reference_agrees_with_single_scores() {
                 }
             }
             assert_eq!(*b, singles[idx][k].1, "{ty:?}");
-            let m = |f: fn(&Prf) -> f64| singles.iter().map(|sc| f(&sc[k].1)).sum::<f64>() / singles.len() as f64;
+            let m = |f: fn(&Prf) -> f64| {
+                singles.iter().map(|sc| f(&sc[k].1)).sum::<f64>() / singles.len() as f64
+            };
             let mm = mean[k].1;
             assert!((mm.precision - m(|x| x.precision)).abs() < 1e-15);
             assert!((mm.recall - m(|x| x.recall)).abs() < 1e-15);
@@ -175,7 +208,10 @@ fn multi_reference_agrees_with_single_scores() {
 #[test]
 #[ignore]
 fn throughput_default_config() {
-    let cases: Vec<Case> = gz_reader("rouge_parity.jsonl.gz").lines().map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let cases: Vec<Case> = gz_reader("rouge_parity.jsonl.gz")
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
     let cfg = match std::env::var("ROUGE_BENCH_TYPES") {
         Ok(v) => RougeConfig {
             types: v.split(',').map(|t| t.parse().unwrap()).collect(),
@@ -190,9 +226,18 @@ fn throughput_default_config() {
     let reps = 5;
     for _ in 0..reps {
         for c in &cases {
-            acc += s.score(&c.target, &c.prediction).iter().map(|x| x.1.f1).sum::<f64>();
+            acc += s
+                .score(&c.target, &c.prediction)
+                .iter()
+                .map(|x| x.1.f1)
+                .sum::<f64>();
         }
     }
     let dt = t0.elapsed().as_secs_f64();
-    eprintln!("{} pairs in {:.3}s: {:.1} µs/pair (checksum {acc:.6})", cases.len() * reps, dt, dt * 1e6 / (cases.len() * reps) as f64);
+    eprintln!(
+        "{} pairs in {:.3}s: {:.1} µs/pair (checksum {acc:.6})",
+        cases.len() * reps,
+        dt,
+        dt * 1e6 / (cases.len() * reps) as f64
+    );
 }

@@ -433,18 +433,23 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     };
     let err = |kind: &str, msg: String| (Some(id.clone()), RecordError::new(kind, format!("{place} (record '{id}'): {msg}")));
 
-    let Some((article_key, article_v)) = first_field(&obj, &fields.article) else {
+    let has_summaries = first_field(&obj, &fields.summary).is_some() || obj.contains_key(&fields.systems);
+    let Some((article_key, article_v)) = first_field(&obj, &fields.article).or(if has_summaries { Some(("", &Value::Null)) } else { None }) else {
         return Err(err("field", format!("no article text (looked for field {})", fields.article.join(", "))));
     };
     let article_key = article_key.to_string();
-    let Some(article_text) = article_v.as_str() else {
+    // Scoring given summaries needs no article: an absent one leaves the sections empty.
+    let article_text = if article_v.is_null() && article_key.is_empty() { Some("") } else { article_v.as_str() };
+    let Some(article_text) = article_text else {
         return Err(err("field", format!("field '{article_key}' must be a string, found {}", json_kind(article_v))));
     };
-    if article_text.trim().is_empty() {
+    if !article_key.is_empty() && article_text.trim().is_empty() {
         return Err(err("empty_article", format!("field '{article_key}' is empty")));
     }
     let source = prov(file, Some(lineno));
-    let mut article = if looks_structured(article_text) {
+    let mut article = if article_key.is_empty() {
+        Article { id: id.clone(), source: source.clone(), title: None, dateline: None, sections: Vec::new(), key_points: Vec::new(), summaries: BTreeMap::new(), extra: Map::new() }
+    } else if looks_structured(article_text) {
         parse_structured(article_text, &id, source.clone(), false).map_err(|e| err("empty_article", e))?
     } else {
         Article {

@@ -134,6 +134,8 @@ pub(crate) mod ngrams {
     pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 
     const NONE: u32 = u32::MAX;
+    /// Largest (n-1)-gram ids x unit ids key space handled by a direct table.
+    const DIRECT_LIMIT: u64 = 1 << 18;
 
     /// Counts n-grams of segment 0 (the hypothesis) against segments 1..
     /// (the references). Units (tokens or characters) must be pushed as
@@ -146,7 +148,12 @@ pub(crate) mod ngrams {
         ranks: Vec<u32>,
         map: FxHashMap<u64, u32>,
         n_ids: usize,
+        n_units: usize,
         order: usize,
+        direct: Vec<u32>,
+        touched: Vec<u32>,
+        /// Always use the hash map (tests compare both paths).
+        pub(crate) force_hash: bool,
         cnt_a: Vec<u32>,
         cnt_b: Vec<u32>,
     }
@@ -188,6 +195,7 @@ pub(crate) mod ngrams {
             self.ranks.clear();
             self.ranks.extend_from_slice(&self.units);
             self.n_ids = n_unit_ids;
+            self.n_units = n_unit_ids;
             self.order = 1;
         }
 
@@ -195,26 +203,58 @@ pub(crate) mod ngrams {
         /// (id of its (n)-gram prefix, id of its last unit).
         pub(crate) fn advance(&mut self) {
             let n = self.order + 1;
-            self.map.clear();
             let mut next_id = 0u32;
             let len = self.units.len();
-            for i in 0..len {
-                let r = self.ranks[i];
-                if r == NONE {
-                    continue;
+            let n_units = self.n_units;
+            if !self.force_hash && (self.n_ids as u64) * (n_units as u64) <= DIRECT_LIMIT {
+                // small key space: a direct-address table instead of hashing
+                let size = self.n_ids * n_units;
+                if self.direct.len() < size {
+                    self.direct.resize(size, NONE);
                 }
-                let j = i + n - 1;
-                if j >= self.seg_end_of[i] as usize {
-                    self.ranks[i] = NONE;
-                    continue;
+                self.touched.clear();
+                for i in 0..len {
+                    let r = self.ranks[i];
+                    if r == NONE {
+                        continue;
+                    }
+                    let j = i + n - 1;
+                    if j >= self.seg_end_of[i] as usize {
+                        self.ranks[i] = NONE;
+                        continue;
+                    }
+                    let key = r as usize * n_units + self.units[j] as usize;
+                    let slot = &mut self.direct[key];
+                    if *slot == NONE {
+                        *slot = next_id;
+                        next_id += 1;
+                        self.touched.push(key as u32);
+                    }
+                    self.ranks[i] = *slot;
                 }
-                let key = ((r as u64) << 32) | self.units[j] as u64;
-                let id = *self.map.entry(key).or_insert_with(|| {
-                    let k = next_id;
-                    next_id += 1;
-                    k
-                });
-                self.ranks[i] = id;
+                for &k in &self.touched {
+                    self.direct[k as usize] = NONE;
+                }
+            } else {
+                self.map.clear();
+                for i in 0..len {
+                    let r = self.ranks[i];
+                    if r == NONE {
+                        continue;
+                    }
+                    let j = i + n - 1;
+                    if j >= self.seg_end_of[i] as usize {
+                        self.ranks[i] = NONE;
+                        continue;
+                    }
+                    let key = ((r as u64) << 32) | self.units[j] as u64;
+                    let id = *self.map.entry(key).or_insert_with(|| {
+                        let k = next_id;
+                        next_id += 1;
+                        k
+                    });
+                    self.ranks[i] = id;
+                }
             }
             self.n_ids = next_id as usize;
             self.order = n;
@@ -892,6 +932,33 @@ mod tests {
         assert_eq!(sum, corpus_stats(&cfg, &h, &r));
         let c = corpus_bleu(&cfg, &h, &r);
         assert_eq!(c, score_from_stats(&cfg, &sum));
+    }
+
+    /// The direct-table and hash-map paths of the n-gram engine agree.
+    #[test]
+    fn engine_paths_agree() {
+        let mut words = Vec::new();
+        let mut x: u64 = 12345;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            words.push(format!("w{}", (x >> 33) % 300));
+        }
+        let hyp = words[..1500].join(" ");
+        let r1 = words[1000..2600].join(" ");
+        let r2 = words[2000..].join(" ");
+        let refs = [r1.as_str(), r2.as_str()];
+        let cfg = BleuConfig::default();
+        let direct = sentence_stats(&cfg, &hyp, &refs);
+        with_counter(|c| c.force_hash = true);
+        let hashed = sentence_stats(&cfg, &hyp, &refs);
+        let short_hashed = sentence_stats(&cfg, "the cat the cat", &["the cat sat"]);
+        let cc = super::super::chrf::ChrfConfig::chrf_pp();
+        let chrf_hashed = super::super::chrf::sentence_stats(&cc, &hyp, &refs);
+        with_counter(|c| c.force_hash = false);
+        assert_eq!(direct, hashed);
+        assert!(direct.correct[3] > 0 && direct.correct[3] < direct.total[3]);
+        assert_eq!(short_hashed.correct, [2, 1, 0, 0]);
+        assert_eq!(chrf_hashed, super::super::chrf::sentence_stats(&cc, &hyp, &refs));
     }
 
     #[test]

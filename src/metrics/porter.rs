@@ -104,7 +104,9 @@ fn pool_lookup_bytes(w: &[u8]) -> Option<&'static str> {
     if w.len() < 3 || w.len() > 8 {
         return None;
     }
-    POOL.iter().find(|(k, _)| k.as_bytes() == w).map(|(_, v)| *v)
+    POOL.iter()
+        .find(|(k, _)| k.as_bytes() == w)
+        .map(|(_, v)| *v)
 }
 
 #[inline]
@@ -129,7 +131,11 @@ fn run_steps<C: Ch>(w: &mut Vec<C>) {
 
 #[inline(always)]
 fn is_vowel<C: Ch>(c: C) -> bool {
-    c == C::asc(b'a') || c == C::asc(b'e') || c == C::asc(b'i') || c == C::asc(b'o') || c == C::asc(b'u')
+    c == C::asc(b'a')
+        || c == C::asc(b'e')
+        || c == C::asc(b'i')
+        || c == C::asc(b'o')
+        || c == C::asc(b'u')
 }
 
 /// `_is_consonant(word, i)`.
@@ -144,7 +150,8 @@ fn is_consonant<C: Ch>(w: &[C], mut i: usize) -> bool {
             negate = !negate;
             i -= 1;
         }
-        return (!is_vowel(w[i])) != negate;
+        // consonant(w[i]) XOR negate
+        return is_vowel(w[i]) == negate;
     }
     true
 }
@@ -214,7 +221,11 @@ fn ends_cvc<C: Ch>(w: &[C]) -> bool {
 #[inline(always)]
 fn ends_with<C: Ch>(w: &[C], suffix: &[u8]) -> bool {
     // Compared from the end: most candidate suffixes are rejected on the last letter.
-    w.len() >= suffix.len() && w.iter().rev().zip(suffix.iter().rev()).all(|(&c, &b)| c == C::asc(b))
+    w.len() >= suffix.len()
+        && w.iter()
+            .rev()
+            .zip(suffix.iter().rev())
+            .all(|(&c, &b)| c == C::asc(b))
 }
 
 /// Replaces the last `strip` units of `w` with `add`.
@@ -244,7 +255,8 @@ fn check<C: Ch>(cond: Cond, word: &[C], stem: &[C]) -> bool {
         Cond::Pos => measure(stem) > 0,
         Cond::Gt1 => measure(stem) > 1,
         Cond::Ion => {
-            measure(stem) > 1 && matches!(stem.last(), Some(&c) if c == C::asc(b's') || c == C::asc(b't'))
+            measure(stem) > 1
+                && matches!(stem.last(), Some(&c) if c == C::asc(b's') || c == C::asc(b't'))
         }
         Cond::Logi => measure(&word[..word.len() - 3]) > 0,
     }
@@ -276,7 +288,12 @@ fn step1a<C: Ch>(w: &mut Vec<C>) {
     }
     apply_rules(
         w,
-        &[(b"sses", b"ss", Cond::None), (b"ies", b"i", Cond::None), (b"ss", b"ss", Cond::None), (b"s", b"", Cond::None)],
+        &[
+            (b"sses", b"ss", Cond::None),
+            (b"ies", b"i", Cond::None),
+            (b"ss", b"ss", Cond::None),
+            (b"s", b"", Cond::None),
+        ],
     );
 }
 
@@ -335,7 +352,7 @@ fn step1b<C: Ch>(w: &mut Vec<C>) {
     }
 }
 
-fn step1c<C: Ch>(w: &mut Vec<C>) {
+fn step1c<C: Ch>(w: &mut [C]) {
     if ends_with(w, b"y") {
         let n = w.len() - 1;
         if n > 1 && is_consonant(&w[..n], n - 1) {
@@ -489,7 +506,22 @@ mod tests {
 
     #[test]
     fn odd_input_does_not_panic() {
-        for w in ["yyyyyy", "y", "yy", "*d", "xa*ding", "ied", "eed", "ing", "ed", "İstanbul", "straße", "日本語", "été", "a\u{0}b"] {
+        for w in [
+            "yyyyyy",
+            "y",
+            "yy",
+            "*d",
+            "xa*ding",
+            "ied",
+            "eed",
+            "ing",
+            "ed",
+            "İstanbul",
+            "straße",
+            "日本語",
+            "été",
+            "a\u{0}b",
+        ] {
             let _ = stem(w);
         }
         assert_eq!(stem("xa*ding"), "xad");

@@ -22,9 +22,11 @@
 //! closing quotes or brackets) when whitespace follows. Only `rougeLsum` is affected, and that
 //! mode is **not** covered by the parity fixture.
 //!
-//! Implementation: each text is tokenized once per call, tokens are interned to dense `u32`
-//! ids, n-grams are packed into `u64` keys and counted by sorting, rougeL uses a bit-parallel
-//! LCS (Hyyrö 2004), and rougeLsum uses the exact DP table + backtrack per sentence pair.
+//! Implementation: each text is tokenized (and each distinct word stemmed) once per call,
+//! tokens are interned to dense `u32` ids, n-grams are packed into `u64` keys and counted by
+//! sorting, rougeL uses a bit-parallel LCS (Hyyrö 2004; a rolling-row DP for huge inputs), and
+//! rougeLsum stores each sentence pair's LCS table as bit rows ((|r|+1)·⌈|c|/64⌉ words instead
+//! of rouge-score's |r|·|c| cells) and backtracks through it with rouge-score's tie-break.
 //!
 //! Parity is proven by `tests/rouge_parity.rs` against `tests/fixtures/rouge_parity.jsonl.gz`
 //! (generated with rouge-score 0.1.2 by `eval/reference/gen_rouge_fixtures.py`).
@@ -46,11 +48,19 @@ pub struct Prf {
 }
 
 impl Prf {
-    pub const ZERO: Prf = Prf { precision: 0.0, recall: 0.0, f1: 0.0 };
+    pub const ZERO: Prf = Prf {
+        precision: 0.0,
+        recall: 0.0,
+        f1: 0.0,
+    };
 
     /// Builds a score from precision and recall with rouge-score's `fmeasure`.
     pub fn from_pr(precision: f64, recall: f64) -> Prf {
-        Prf { precision, recall, f1: fmeasure(precision, recall) }
+        Prf {
+            precision,
+            recall,
+            f1: fmeasure(precision, recall),
+        }
     }
 }
 
@@ -149,7 +159,12 @@ pub struct RougeConfig {
 impl Default for RougeConfig {
     fn default() -> Self {
         RougeConfig {
-            types: vec![RougeType::N(1), RougeType::N(2), RougeType::L, RougeType::Lsum],
+            types: vec![
+                RougeType::N(1),
+                RougeType::N(2),
+                RougeType::L,
+                RougeType::Lsum,
+            ],
             use_stemmer: true,
             split_summaries: false,
         }
@@ -172,7 +187,10 @@ pub enum MultiRef {
 pub fn tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
     let mut ctx = Ctx::new(use_stemmer, text.len() / 4 + 8);
     let seq = ctx.tokenize(text, &SentMode::None);
-    seq.ids.iter().map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned()).collect()
+    seq.ids
+        .iter()
+        .map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned())
+        .collect()
 }
 
 /// rouge-score's `RougeScorer` with its `DefaultTokenizer`.
@@ -204,7 +222,10 @@ impl RougeScorer {
 
     /// rouge-score's `score(target, prediction)`, in the order of `cfg.types`.
     pub fn score(&self, target: &str, prediction: &str) -> Vec<(RougeType, Prf)> {
-        let mut ctx = Ctx::new(self.cfg.use_stemmer, (target.len() + prediction.len()) / 4 + 8);
+        let mut ctx = Ctx::new(
+            self.cfg.use_stemmer,
+            (target.len() + prediction.len()) / 4 + 8,
+        );
         let mode_t = self.sent_mode(target);
         let mode_p = self.sent_mode(prediction);
         let t = ctx.tokenize(target, &mode_t);
@@ -216,7 +237,12 @@ impl RougeScorer {
 
     /// Scores `prediction` against several targets. `Best` is rouge-score's `score_multi`;
     /// `Mean` averages each field. With no targets every score is 0.
-    pub fn score_multi(&self, targets: &[&str], prediction: &str, agg: MultiRef) -> Vec<(RougeType, Prf)> {
+    pub fn score_multi(
+        &self,
+        targets: &[&str],
+        prediction: &str,
+        agg: MultiRef,
+    ) -> Vec<(RougeType, Prf)> {
         let types = &self.cfg.types;
         if targets.is_empty() {
             return types.iter().map(|&t| (t, Prf::ZERO)).collect();
@@ -224,7 +250,10 @@ impl RougeScorer {
         let total: usize = targets.iter().map(|t| t.len()).sum::<usize>() + prediction.len();
         let mut ctx = Ctx::new(self.cfg.use_stemmer, total / 4 + 8);
         let p = ctx.tokenize(prediction, &self.sent_mode(prediction));
-        let ts: Vec<TokSeq> = targets.iter().map(|t| ctx.tokenize(t, &self.sent_mode(t))).collect();
+        let ts: Vec<TokSeq> = targets
+            .iter()
+            .map(|t| ctx.tokenize(t, &self.sent_mode(t)))
+            .collect();
         let mut prep = PredPrep::new(types, &p, ctx.vocab());
         let mut acc: Vec<Prf> = vec![Prf::ZERO; types.len()];
         let mut best_f: Vec<f64> = vec![f64::NEG_INFINITY; types.len()];
@@ -462,7 +491,12 @@ impl Ctx {
                     self.sbuf.extend_from_slice(&self.cur);
                     porter::stem_lower_ascii_in_place(&mut self.sbuf);
                     // rouge-score drops tokens that are not ^[a-z0-9]+$ after stemming.
-                    if self.sbuf.is_empty() || !self.sbuf.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+                    if self.sbuf.is_empty()
+                        || !self
+                            .sbuf
+                            .iter()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    {
                         NO_TOKEN
                     } else {
                         self.fin.intern(&self.sbuf).0
@@ -546,9 +580,14 @@ struct PredPrep {
     vocab: usize,
     /// Sorted n-gram keys of the prediction, per entry of `types` (empty for non-N types).
     ngram_keys: Vec<Vec<u64>>,
-    /// Bit-parallel LCS match masks of the prediction: `vocab * words` words.
+    /// Bit-parallel LCS match masks of the prediction: `lcs_slot[id]` (`u32::MAX` = absent
+    /// from the prediction) indexes `words`-word masks in `lcs_masks`.
+    lcs_slot: Vec<u32>,
     lcs_masks: Vec<u64>,
     lcs_words: usize,
+    /// The prediction's tokens, when the masks would be too large (huge inputs) and rougeL
+    /// falls back to the O(n) memory DP.
+    lcs_dp: Option<Vec<u32>>,
     /// Fallback n-gram ids when packing does not fit in 64 bits.
     fallback: HashMap<u64, u32>,
     /// Lsum scratch.
@@ -567,8 +606,10 @@ impl PredPrep {
         let mut prep = PredPrep {
             vocab,
             ngram_keys: Vec::with_capacity(types.len()),
+            lcs_slot: Vec::new(),
             lcs_masks: Vec::new(),
             lcs_words: 0,
+            lcs_dp: None,
             fallback: HashMap::new(),
             union: Vec::new(),
             cnt_r: Vec::new(),
@@ -586,12 +627,25 @@ impl PredPrep {
         }
         if types.contains(&RougeType::L) && !p.ids.is_empty() {
             let words = p.ids.len().div_ceil(64);
-            let mut masks = vec![0u64; vocab * words];
-            for (j, &id) in p.ids.iter().enumerate() {
-                masks[id as usize * words + j / 64] |= 1u64 << (j % 64);
+            let mut slot = vec![u32::MAX; vocab];
+            let mut distinct = 0usize;
+            for &id in &p.ids {
+                if slot[id as usize] == u32::MAX {
+                    slot[id as usize] = distinct as u32;
+                    distinct += 1;
+                }
             }
-            prep.lcs_masks = masks;
-            prep.lcs_words = words;
+            if distinct.saturating_mul(words) <= LCS_MASK_CAP_WORDS {
+                let mut masks = vec![0u64; distinct * words];
+                for (j, &id) in p.ids.iter().enumerate() {
+                    masks[slot[id as usize] as usize * words + j / 64] |= 1u64 << (j % 64);
+                }
+                prep.lcs_slot = slot;
+                prep.lcs_masks = masks;
+                prep.lcs_words = words;
+            } else {
+                prep.lcs_dp = Some(p.ids.clone());
+            }
         }
         prep
     }
@@ -651,7 +705,10 @@ impl PredPrep {
                         Prf::ZERO
                     } else {
                         let lcs = self.lcs_len(&t.ids);
-                        Prf::from_pr(lcs as f64 / p.ids.len() as f64, lcs as f64 / t.ids.len() as f64)
+                        Prf::from_pr(
+                            lcs as f64 / p.ids.len() as f64,
+                            lcs as f64 / t.ids.len() as f64,
+                        )
                     }
                 }
                 RougeType::Lsum => self.summary_level_lcs(t, p),
@@ -663,10 +720,17 @@ impl PredPrep {
 
     /// LCS length of `a` and the prediction (bit-parallel, Hyyrö 2004).
     fn lcs_len(&self, a: &[u32]) -> usize {
+        if let Some(b) = &self.lcs_dp {
+            return lcs_len_dp(a, b);
+        }
         let w = self.lcs_words;
         let mut v = vec![!0u64; w];
         for &c in a {
-            let m = &self.lcs_masks[c as usize * w..(c as usize + 1) * w];
+            let s = self.lcs_slot[c as usize];
+            if s == u32::MAX {
+                continue; // no match anywhere: the row is unchanged
+            }
+            let m = &self.lcs_masks[s as usize * w..(s as usize + 1) * w];
             let mut carry = 0u64;
             for k in 0..w {
                 let vk = v[k];
@@ -726,7 +790,15 @@ impl PredPrep {
             }
             for &(rs, re) in &t.sents {
                 let r = &t.ids[rs as usize..re as usize];
-                lcs_union_bits(r, c, words, &self.slot, &self.sent_masks, &mut self.rows, &mut self.union[rs as usize..re as usize]);
+                lcs_union_bits(
+                    r,
+                    c,
+                    words,
+                    &self.slot,
+                    &self.sent_masks,
+                    &mut self.rows,
+                    &mut self.union[rs as usize..re as usize],
+                );
             }
             for &id in c {
                 self.slot[id as usize] = u32::MAX;
@@ -814,6 +886,27 @@ fn lcs_union_bits(
     }
 }
 
+/// Above this many mask words (64 MiB) rougeL uses the rolling-row DP instead.
+const LCS_MASK_CAP_WORDS: usize = 1 << 23;
+
+/// LCS length with one rolling DP row (`_lcs_table(ref, can)[-1][-1]`).
+fn lcs_len_dp(a: &[u32], b: &[u32]) -> usize {
+    let mut row = vec![0u32; b.len() + 1];
+    for &x in a {
+        let mut diag = 0u32;
+        for j in 1..=b.len() {
+            let up = row[j];
+            row[j] = if x == b[j - 1] {
+                diag + 1
+            } else {
+                up.max(row[j - 1])
+            };
+            diag = up;
+        }
+    }
+    row[b.len()] as usize
+}
+
 /// Σ over distinct keys of min(count in a, count in b), for sorted `a` and `b`.
 fn sorted_overlap(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut inter) = (0usize, 0usize, 0usize);
@@ -854,7 +947,11 @@ fn lcs_union_into(r: &[u32], c: &[u32], table: &mut Vec<u32>, union: &mut [bool]
         let ri = r[i - 1];
         let (prev, cur) = table[(i - 1) * w..(i + 1) * w].split_at_mut(w);
         for j in 1..=cols {
-            cur[j] = if ri == c[j - 1] { prev[j - 1] + 1 } else { prev[j].max(cur[j - 1]) };
+            cur[j] = if ri == c[j - 1] {
+                prev[j - 1] + 1
+            } else {
+                prev[j].max(cur[j - 1])
+            };
         }
     }
     if table[rows * w + cols] == 0 {
@@ -887,7 +984,12 @@ mod tests {
     }
 
     fn close(a: Prf, p: f64, r: f64, f: f64) {
-        assert!((a.precision - p).abs() < 1e-12 && (a.recall - r).abs() < 1e-12 && (a.f1 - f).abs() < 1e-12, "{a:?} vs {p} {r} {f}");
+        assert!(
+            (a.precision - p).abs() < 1e-12
+                && (a.recall - r).abs() < 1e-12
+                && (a.f1 - f).abs() < 1e-12,
+            "{a:?} vs {p} {r} {f}"
+        );
     }
 
     #[test]
@@ -900,18 +1002,31 @@ mod tests {
         }
         let cfg = RougeConfig::default();
         let js = serde_json::to_string(&cfg).unwrap();
-        assert_eq!(js, r#"{"types":["rouge1","rouge2","rougeL","rougeLsum"],"use_stemmer":true,"split_summaries":false}"#);
+        assert_eq!(
+            js,
+            r#"{"types":["rouge1","rouge2","rougeL","rougeLsum"],"use_stemmer":true,"split_summaries":false}"#
+        );
         let back: RougeConfig = serde_json::from_str(&js).unwrap();
         assert_eq!(back.types, cfg.types);
-        assert!(RougeScorer::try_new(RougeConfig { types: vec![RougeType::N(0)], ..Default::default() }).is_err());
+        assert!(RougeScorer::try_new(RougeConfig {
+            types: vec![RougeType::N(0)],
+            ..Default::default()
+        })
+        .is_err());
     }
 
     #[test]
     fn tokenizer_matches_python_rules() {
-        assert_eq!(tokenize("The quick-brown FOX, 3.5 times!", false), ["the", "quick", "brown", "fox", "3", "5", "times"]);
+        assert_eq!(
+            tokenize("The quick-brown FOX, 3.5 times!", false),
+            ["the", "quick", "brown", "fox", "3", "5", "times"]
+        );
         assert_eq!(tokenize("Running dogs", true), ["run", "dog"]);
         // İ lowercases to "i" + combining dot (a separator); Kelvin sign to 'k'; others vanish.
-        assert_eq!(tokenize("İstanbul \u{212A}elvin straße café 東京 “quoted”", false), ["i", "stanbul", "kelvin", "stra", "e", "caf", "quoted"]);
+        assert_eq!(
+            tokenize("İstanbul \u{212A}elvin straße café 東京 “quoted”", false),
+            ["i", "stanbul", "kelvin", "stra", "e", "caf", "quoted"]
+        );
         assert!(tokenize("   \n\t ", true).is_empty());
         assert!(tokenize("", true).is_empty());
     }
@@ -920,7 +1035,10 @@ mod tests {
     fn hand_checked_rouge_scorer_examples() {
         // From rouge-score's own docstring / tests.
         let s = scorer(&["rouge1", "rouge2", "rougeL"], false);
-        let r = s.score("The quick brown fox jumps over the lazy dog", "The quick brown dog jumps on the log.");
+        let r = s.score(
+            "The quick brown fox jumps over the lazy dog",
+            "The quick brown dog jumps on the log.",
+        );
         // rouge1: 6 overlapping unigrams (the x2, quick, brown, dog, jumps), 8 pred, 9 target.
         close(r[0].1, 6.0 / 8.0, 6.0 / 9.0, fmeasure(6.0 / 8.0, 6.0 / 9.0));
         // rouge2: "the quick", "quick brown" → 2 of 7 / 8.
@@ -972,18 +1090,27 @@ mod tests {
             let alpha = rnd(12) + 1;
             let a: Vec<u32> = (0..la).map(|_| rnd(alpha) as u32).collect();
             let b: Vec<u32> = (0..lb).map(|_| rnd(alpha) as u32).collect();
-            let p = TokSeq { ids: b.clone(), sents: vec![(0, lb as u32)] };
+            let p = TokSeq {
+                ids: b.clone(),
+                sents: vec![(0, lb as u32)],
+            };
             let prep = PredPrep::new(&[RougeType::L], &p, alpha as usize);
+            assert_eq!(lcs_len_dp(&a, &b), lcs_len_dp(&b, &a));
             let mut row = vec![0usize; lb + 1];
             for &x in &a {
                 let mut diag = 0;
                 for j in 1..=lb {
                     let up = row[j];
-                    row[j] = if x == b[j - 1] { diag + 1 } else { up.max(row[j - 1]) };
+                    row[j] = if x == b[j - 1] {
+                        diag + 1
+                    } else {
+                        up.max(row[j - 1])
+                    };
                     diag = up;
                 }
             }
             assert_eq!(prep.lcs_len(&a), row[lb]);
+            assert_eq!(lcs_len_dp(&a, &b), row[lb]);
         }
     }
 
@@ -1027,9 +1154,23 @@ mod tests {
     #[test]
     fn ngram_fallback_path_is_exact() {
         let ids: Vec<u32> = vec![1, 2, 3, 1, 2, 3, 1, 2, 4];
-        let mut a = PredPrep::new(&[], &TokSeq { ids: vec![], sents: vec![] }, 5);
+        let mut a = PredPrep::new(
+            &[],
+            &TokSeq {
+                ids: vec![],
+                sents: vec![],
+            },
+            5,
+        );
         let packed = a.ngram_keys_of(&ids, 3);
-        let mut b = PredPrep::new(&[], &TokSeq { ids: vec![], sents: vec![] }, 1 << 30);
+        let mut b = PredPrep::new(
+            &[],
+            &TokSeq {
+                ids: vec![],
+                sents: vec![],
+            },
+            1 << 30,
+        );
         let fb = b.ngram_keys_of(&ids, 3);
         // Same multiset structure: run lengths of equal keys.
         let runs = |k: &[u64]| {
@@ -1065,7 +1206,11 @@ mod tests {
         let text = "Hello there. How are you?\" I am fine! ok";
         let starts = split_sentence_starts(text);
         assert_eq!(starts.len(), 3);
-        let s = RougeScorer::new(RougeConfig { types: vec![RougeType::Lsum], use_stemmer: false, split_summaries: true });
+        let s = RougeScorer::new(RougeConfig {
+            types: vec![RougeType::Lsum],
+            use_stemmer: false,
+            split_summaries: true,
+        });
         let r = s.score("a b. c d.", "c d. a b.");
         close(r[0].1, 1.0, 1.0, 1.0);
     }

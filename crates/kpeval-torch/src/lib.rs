@@ -27,24 +27,30 @@ pub fn device(name: &str) -> Result<Device> {
     }
 }
 
+/// Tensors are Send but not Sync: the model is used behind a lock (one forward pass at a time;
+/// libtorch parallelizes inside it).
 struct TorchEmbedder {
-    inner: embed::SentenceEmbedder,
+    inner: std::sync::Mutex<embed::SentenceEmbedder>,
+    name: String,
 }
 
 impl Embedder for TorchEmbedder {
     fn name(&self) -> String {
-        let e = &self.inner;
-        format!("{}({:?},normalize={},max_len={})", e.name, e.pooling, e.normalize, e.max_len).to_lowercase()
+        self.name.clone()
     }
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        self.inner.embed(texts)
+        self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.embed(texts)
     }
 }
 
 impl Backend for TorchBackend {
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
         match resolve(model)? {
-            ModelSource::Local(dir) => Ok(Box::new(TorchEmbedder { inner: embed::SentenceEmbedder::load(&dir, device(dev)?)? })),
+            ModelSource::Local(dir) => {
+                let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
+                let name = format!("{}({:?},normalize={},max_len={})", e.name, e.pooling, e.normalize, e.max_len).to_lowercase();
+                Ok(Box::new(TorchEmbedder { inner: std::sync::Mutex::new(e), name }))
+            }
             ModelSource::Hub(id) => Err(Error::model(format!(
                 "embedding model '{id}': hub download of sentence-transformers models is not supported yet; pass a local folder (save_pretrained layout)"
             ))),
