@@ -22,7 +22,9 @@ use kpeval::metrics::tokenf1;
 const TOL: f64 = 1e-9;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn load_records() -> Vec<Value> {
@@ -47,7 +49,11 @@ fn f(v: &Value) -> f64 {
 }
 
 fn u64s(v: &Value) -> Vec<u64> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect()
 }
 
 fn refs_of(r: &Value) -> Vec<&str> {
@@ -69,14 +75,50 @@ fn bleu_cfg(r: &Value, smooth: Smooth, eff: bool) -> BleuConfig {
 }
 
 fn chrf_variants(lowercase: bool) -> Vec<(&'static str, ChrfConfig)> {
-    let base = ChrfConfig { lowercase, ..Default::default() };
+    let base = ChrfConfig {
+        lowercase,
+        ..Default::default()
+    };
     vec![
         ("chrf", base.clone()),
-        ("chrfpp", ChrfConfig { word_order: 2, ..base.clone() }),
-        ("chrf_ws", ChrfConfig { whitespace: true, ..base.clone() }),
-        ("chrf_eps", ChrfConfig { eps_smoothing: true, ..base.clone() }),
-        ("chrfpp_eps", ChrfConfig { word_order: 2, eps_smoothing: true, ..base.clone() }),
-        ("chrf_b1", ChrfConfig { beta: 1, char_order: 4, word_order: 1, ..base }),
+        (
+            "chrfpp",
+            ChrfConfig {
+                word_order: 2,
+                ..base.clone()
+            },
+        ),
+        (
+            "chrf_ws",
+            ChrfConfig {
+                whitespace: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "chrf_eps",
+            ChrfConfig {
+                eps_smoothing: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "chrfpp_eps",
+            ChrfConfig {
+                word_order: 2,
+                eps_smoothing: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "chrf_b1",
+            ChrfConfig {
+                beta: 1,
+                char_order: 4,
+                word_order: 1,
+                ..base
+            },
+        ),
     ]
 }
 
@@ -98,8 +140,10 @@ impl Tally {
         if d > e.2 {
             e.2 = d;
         }
-        if !(d <= TOL) {
-            self.failures.push(format!("{metric} [{id}]: got {got:?} want {want:?} (diff {d:e})"));
+        if d.is_nan() || d > TOL {
+            self.failures.push(format!(
+                "{metric} [{id}]: got {got:?} want {want:?} (diff {d:e})"
+            ));
         }
     }
     fn exact<T: PartialEq + std::fmt::Debug>(&mut self, metric: &str, id: &str, got: T, want: T) {
@@ -108,7 +152,8 @@ impl Tally {
         if got == want {
             e.1 += 1;
         } else {
-            self.failures.push(format!("{metric} [{id}]: got {got:?} want {want:?}"));
+            self.failures
+                .push(format!("{metric} [{id}]: got {got:?} want {want:?}"));
         }
     }
     fn report(&self, title: &str) -> (usize, f64) {
@@ -146,24 +191,52 @@ fn sentence_level_parity() {
 
         // --- tokenization (sacreBLEU _preprocess_segment)
         let cfg = bleu_cfg(r, Smooth::Exp, true);
-        t.exact("bleu.tokenization", &id, bleu::preprocess(&cfg, hyp).into_owned(), s(&r["tok_hyp"]).to_string());
+        t.exact(
+            "bleu.tokenization",
+            &id,
+            bleu::preprocess(&cfg, hyp).into_owned(),
+            s(&r["tok_hyp"]).to_string(),
+        );
         for (x, want) in refs.iter().zip(r["tok_refs"].as_array().unwrap()) {
-            t.exact("bleu.tokenization", &id, bleu::preprocess(&cfg, x).into_owned(), s(want).to_string());
+            t.exact(
+                "bleu.tokenization",
+                &id,
+                bleu::preprocess(&cfg, x).into_owned(),
+                s(want).to_string(),
+            );
         }
 
         // --- BLEU statistics and scores
         let b = &r["bleu"];
         let st = bleu::sentence_stats(&cfg, hyp, &refs);
-        t.exact("bleu.stats", &id, st.to_sacrebleu_list(4), u64s(&b["stats"]));
+        t.exact(
+            "bleu.stats",
+            &id,
+            st.to_sacrebleu_list(4),
+            u64s(&b["stats"]),
+        );
         let main = bleu::score_from_stats(&cfg, &st);
         t.score("bleu.sentence(exp,eff)", &id, main.score, f(&b["score"]));
         t.score("bleu.bp", &id, main.bp, f(&b["bp"]));
         for (k, p) in b["precisions"].as_array().unwrap().iter().enumerate() {
             t.score("bleu.precisions", &id, main.precisions[k], f(p));
         }
-        t.exact("bleu.lens", &id, (main.sys_len, main.ref_len), (b["sys_len"].as_u64().unwrap(), b["ref_len"].as_u64().unwrap()));
+        t.exact(
+            "bleu.lens",
+            &id,
+            (main.sys_len, main.ref_len),
+            (
+                b["sys_len"].as_u64().unwrap(),
+                b["ref_len"].as_u64().unwrap(),
+            ),
+        );
         if !lc && s(&r["tokenize"]) == "13a" {
-            t.score("bleu.sentence_bleu()", &id, bleu::sentence_bleu(hyp, &refs).score, f(&b["score"]));
+            t.score(
+                "bleu.sentence_bleu()",
+                &id,
+                bleu::sentence_bleu(hyp, &refs).score,
+                f(&b["score"]),
+            );
         }
         for (key, smooth, eff) in [
             ("none", Smooth::None, true),
@@ -173,27 +246,57 @@ fn sentence_level_parity() {
             ("none_noeff", Smooth::None, false),
         ] {
             let c = bleu_cfg(r, smooth, eff);
-            t.score(&format!("bleu.sentence({key})"), &id, bleu::score_from_stats(&c, &st).score, f(&b[key]));
+            t.score(
+                &format!("bleu.sentence({key})"),
+                &id,
+                bleu::score_from_stats(&c, &st).score,
+                f(&b[key]),
+            );
         }
 
         // --- chrF variants
         for (key, c) in chrf_variants(lc) {
             let st = chrf::sentence_stats(&c, hyp, &refs);
-            t.exact(&format!("{key}.stats"), &id, st.to_sacrebleu_list(), u64s(&r[key]["stats"]));
-            t.score(&format!("{key}.score"), &id, chrf::score_from_stats(&c, &st).score, f(&r[key]["score"]));
+            t.exact(
+                &format!("{key}.stats"),
+                &id,
+                st.to_sacrebleu_list(),
+                u64s(&r[key]["stats"]),
+            );
+            t.score(
+                &format!("{key}.score"),
+                &id,
+                chrf::score_from_stats(&c, &st).score,
+                f(&r[key]["score"]),
+            );
         }
         if !lc {
-            t.score("chrf.sentence_chrf()", &id, chrf::sentence_chrf(hyp, &refs).score, f(&r["chrf"]["score"]));
+            t.score(
+                "chrf.sentence_chrf()",
+                &id,
+                chrf::sentence_chrf(hyp, &refs).score,
+                f(&r["chrf"]["score"]),
+            );
         }
 
         // --- SQuAD token F1
         let tf = &r["tokenf1"];
         let got = tokenf1::max_f1(hyp, &refs);
-        t.exact("tokenf1.normalize", &id, tokenf1::normalize_answer(hyp), s(&tf["norm_hyp"]).to_string());
+        t.exact(
+            "tokenf1.normalize",
+            &id,
+            tokenf1::normalize_answer(hyp),
+            s(&tf["norm_hyp"]).to_string(),
+        );
         t.score("tokenf1.f1", &id, got.f1, f(&tf["f1"]));
         t.score("tokenf1.precision", &id, got.precision, f(&tf["precision"]));
         t.score("tokenf1.recall", &id, got.recall, f(&tf["recall"]));
-        t.exact("tokenf1.em", &id, tokenf1::max_exact_match(hyp, &refs), tf["em"].as_bool().unwrap());
+        t.exact(
+            "tokenf1.em",
+            &id,
+            tokenf1::max_exact_match(hyp, &refs),
+            tf["em"].as_bool().unwrap(),
+        );
     }
 
     let (n, maxd) = t.report("sentence-level parity vs sacreBLEU 2.6.0 / SQuAD v1.1");
@@ -216,15 +319,25 @@ fn sentence_level_parity() {
 #[test]
 fn corpus_level_parity() {
     let recs = load_records();
-    let by_id: BTreeMap<u64, &Value> = recs.iter().map(|r| (r["id"].as_u64().unwrap(), r)).collect();
-    let corpus: Value =
-        serde_json::from_reader(BufReader::new(File::open(fixture("sacrebleu_corpus.json")).unwrap())).unwrap();
+    let by_id: BTreeMap<u64, &Value> = recs
+        .iter()
+        .map(|r| (r["id"].as_u64().unwrap(), r))
+        .collect();
+    let corpus: Value = serde_json::from_reader(BufReader::new(
+        File::open(fixture("sacrebleu_corpus.json")).unwrap(),
+    ))
+    .unwrap();
     assert_eq!(s(&corpus["sacrebleu_version"]), bleu::SACREBLEU_VERSION);
     let mut t = Tally::default();
 
     for g in corpus["groups"].as_array().unwrap() {
         let name = s(&g["name"]);
-        let rs: Vec<&Value> = g["ids"].as_array().unwrap().iter().map(|i| by_id[&i.as_u64().unwrap()]).collect();
+        let rs: Vec<&Value> = g["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| by_id[&i.as_u64().unwrap()])
+            .collect();
         let hyps: Vec<&str> = rs.iter().map(|r| s(&r["hyp"])).collect();
         let refs: Vec<Vec<&str>> = rs.iter().map(|r| refs_of(r)).collect();
         let nrefs = {
@@ -246,14 +359,29 @@ fn corpus_level_parity() {
             let c = bleu_cfg(proto, smooth, eff);
             let want = &g["bleu"][key];
             let st = bleu::corpus_stats(&c, &hyps, &refs);
-            t.exact("corpus.bleu.stats", name, st.to_sacrebleu_list(4), u64s(&want["stats"]));
+            t.exact(
+                "corpus.bleu.stats",
+                name,
+                st.to_sacrebleu_list(4),
+                u64s(&want["stats"]),
+            );
             let sc = bleu::corpus_bleu(&c, &hyps, &refs);
-            t.score(&format!("corpus.bleu({key})"), name, sc.score, f(&want["score"]));
+            t.score(
+                &format!("corpus.bleu({key})"),
+                name,
+                sc.score,
+                f(&want["score"]),
+            );
             t.score("corpus.bleu.bp", name, sc.bp, f(&want["bp"]));
             for (k, p) in want["precisions"].as_array().unwrap().iter().enumerate() {
                 t.score("corpus.bleu.precisions", name, sc.precisions[k], f(p));
             }
-            t.exact("corpus.bleu.signature", name, bleu::signature_with_nrefs(&c, nrefs), s(&want["signature"]).to_string());
+            t.exact(
+                "corpus.bleu.signature",
+                name,
+                bleu::signature_with_nrefs(&c, nrefs),
+                s(&want["signature"]).to_string(),
+            );
         }
         let lc = proto["lowercase"].as_bool().unwrap();
         for (key, c) in chrf_variants(lc) {
@@ -262,13 +390,33 @@ fn corpus_level_parity() {
                 continue;
             }
             let st = chrf::corpus_stats(&c, &hyps, &refs);
-            t.exact("corpus.chrf.stats", name, st.to_sacrebleu_list(), u64s(&want["stats"]));
-            t.score(&format!("corpus.{key}"), name, chrf::corpus_chrf(&c, &hyps, &refs).score, f(&want["score"]));
-            t.exact("corpus.chrf.signature", name, chrf::signature_with_nrefs(&c, nrefs), s(&want["signature"]).to_string());
+            t.exact(
+                "corpus.chrf.stats",
+                name,
+                st.to_sacrebleu_list(),
+                u64s(&want["stats"]),
+            );
+            t.score(
+                &format!("corpus.{key}"),
+                name,
+                chrf::corpus_chrf(&c, &hyps, &refs).score,
+                f(&want["score"]),
+            );
+            t.exact(
+                "corpus.chrf.signature",
+                name,
+                chrf::signature_with_nrefs(&c, nrefs),
+                s(&want["signature"]).to_string(),
+            );
         }
     }
     let (n, maxd) = t.report("corpus-level parity vs sacreBLEU 2.6.0");
-    eprintln!("  {} groups: {} checks, max |score diff| {:.3e}", corpus["groups"].as_array().unwrap().len(), n, maxd);
+    eprintln!(
+        "  {} groups: {} checks, max |score diff| {:.3e}",
+        corpus["groups"].as_array().unwrap().len(),
+        n,
+        maxd
+    );
     if !t.failures.is_empty() {
         for x in t.failures.iter().take(30) {
             eprintln!("FAIL {x}");
@@ -287,11 +435,16 @@ fn in_ranges(ranges: &[(u32, u32)], cp: u32) -> bool {
 /// unassigned in Python's Unicode database, i.e. newer Unicode in Rust).
 #[test]
 fn python_unicode_tables() {
-    let u: Value =
-        serde_json::from_reader(BufReader::new(File::open(fixture("python_unicode.json")).unwrap())).unwrap();
+    let u: Value = serde_json::from_reader(BufReader::new(
+        File::open(fixture("python_unicode.json")).unwrap(),
+    ))
+    .unwrap();
     let spaces: Vec<u32> = u64s(&u["isspace"]).into_iter().map(|x| x as u32).collect();
-    let ours: Vec<u32> =
-        (0u32..0x110000).filter_map(char::from_u32).filter(|&c| bleu::py_isspace(c)).map(|c| c as u32).collect();
+    let ours: Vec<u32> = (0u32..0x110000)
+        .filter_map(char::from_u32)
+        .filter(|&c| bleu::py_isspace(c))
+        .map(|c| c as u32)
+        .collect();
     assert_eq!(ours, spaces);
 
     let pairs = |v: &Value| -> Vec<(u32, u32)> {
@@ -317,9 +470,14 @@ fn python_unicode_tables() {
     let (mut lower_checked, mut lower_newer_unicode) = (0, 0);
     let mut bad = vec![];
     for cp in 0u32..0x110000 {
-        let Some(c) = char::from_u32(cp) else { continue };
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
         let ours = bleu::py_lower(&c.to_string());
-        let want = lower.get(&cp.to_string()).map(|v| v.as_str().unwrap().to_string()).unwrap_or_else(|| c.to_string());
+        let want = lower
+            .get(&cp.to_string())
+            .map(|v| v.as_str().unwrap().to_string())
+            .unwrap_or_else(|| c.to_string());
         lower_checked += 1;
         if ours != want {
             if in_ranges(&assigned, cp) {
@@ -339,7 +497,10 @@ fn python_unicode_tables() {
         lower_newer_unicode,
         s(&u["unidata_version"])
     );
-    assert!(bad.is_empty(), "lowercasing differs from Python on assigned code points: {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "lowercasing differs from Python on assigned code points: {bad:?}"
+    );
 }
 
 /// Rough throughput of corpus BLEU + chrF + chrF++ on the fixture pairs

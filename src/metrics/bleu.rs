@@ -44,7 +44,10 @@ pub const MAX_NGRAM_ORDER: usize = 4;
 #[inline]
 pub fn py_isspace(c: char) -> bool {
     if c.is_ascii() {
-        matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f')
+        matches!(
+            c,
+            ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f'
+        )
     } else {
         c.is_whitespace()
     }
@@ -355,7 +358,9 @@ pub(crate) mod ngrams {
 
     impl<'a> StrInterner<'a> {
         pub(crate) fn with_capacity(n: usize) -> Self {
-            Self { map: FxHashMap::with_capacity_and_hasher(n, FxBuild::default()) }
+            Self {
+                map: FxHashMap::with_capacity_and_hasher(n, FxBuild::default()),
+            }
         }
         #[inline]
         pub(crate) fn id(&mut self, s: &'a str) -> u32 {
@@ -580,7 +585,10 @@ impl Default for BleuConfig {
 impl BleuConfig {
     /// sacreBLEU's `sentence_bleu` defaults: as [`Default`] but `effective_order = true`.
     pub fn sentence() -> Self {
-        BleuConfig { effective_order: true, ..Default::default() }
+        BleuConfig {
+            effective_order: true,
+            ..Default::default()
+        }
     }
 }
 
@@ -632,7 +640,11 @@ pub struct BleuScore {
 
 /// sacreBLEU's `_preprocess_segment`: optional `lower()`, `rstrip()`, tokenizer.
 pub fn preprocess<'a>(cfg: &BleuConfig, sent: &'a str) -> Cow<'a, str> {
-    let s: Cow<str> = if cfg.lowercase { Cow::Owned(py_lower(sent)) } else { Cow::Borrowed(sent) };
+    let s: Cow<str> = if cfg.lowercase {
+        Cow::Owned(py_lower(sent))
+    } else {
+        Cow::Borrowed(sent)
+    };
     match cfg.tokenize {
         BleuTokenizer::Tok13a => Cow::Owned(tokenize_13a(py_rstrip(&s))),
         BleuTokenizer::None => match s {
@@ -736,10 +748,20 @@ pub fn score_from_stats(cfg: &BleuConfig, stats: &BleuStats) -> BleuScore {
     let (sys_len, ref_len) = (stats.sys_len, stats.ref_len);
     let mut bp = 1.0f64;
     if sys_len < ref_len {
-        bp = if sys_len > 0 { (1.0 - ref_len as f64 / sys_len as f64).exp() } else { 0.0 };
+        bp = if sys_len > 0 {
+            (1.0 - ref_len as f64 / sys_len as f64).exp()
+        } else {
+            0.0
+        };
     }
     let mut precisions = [0.0f64; 4];
-    let mut out = BleuScore { score: 0.0, precisions, bp, sys_len, ref_len };
+    let mut out = BleuScore {
+        score: 0.0,
+        precisions,
+        bp,
+        sys_len,
+        ref_len,
+    };
     if stats.correct[..order].iter().all(|&c| c == 0) {
         return out;
     }
@@ -786,7 +808,11 @@ pub fn score_from_stats(cfg: &BleuConfig, stats: &BleuStats) -> BleuScore {
 /// Sum of segment statistics; `refs[i]` holds the references of `hyps[i]`
 /// (any number per segment, like sacreBLEU with `None` padding).
 pub fn corpus_stats(cfg: &BleuConfig, hyps: &[&str], refs: &[Vec<&str>]) -> BleuStats {
-    assert_eq!(hyps.len(), refs.len(), "corpus BLEU: one reference list per hypothesis");
+    assert_eq!(
+        hyps.len(),
+        refs.len(),
+        "corpus BLEU: one reference list per hypothesis"
+    );
     hyps.par_iter()
         .zip(refs.par_iter())
         .map(|(h, r)| sentence_stats(cfg, h, r))
@@ -844,12 +870,21 @@ mod tests {
     #[test]
     fn tokenizer_13a_rules() {
         assert_eq!(tokenize_13a("Hello, world!"), "Hello , world !");
-        assert_eq!(tokenize_13a("It costs $3.50, ok."), "It costs $ 3.50 , ok .");
-        assert_eq!(tokenize_13a("1,000 and 2-3 and well-known"), "1,000 and 2 - 3 and well-known");
+        assert_eq!(
+            tokenize_13a("It costs $3.50, ok."),
+            "It costs $ 3.50 , ok ."
+        );
+        assert_eq!(
+            tokenize_13a("1,000 and 2-3 and well-known"),
+            "1,000 and 2 - 3 and well-known"
+        );
         assert_eq!(tokenize_13a("a..b"), "a . . b");
         assert_eq!(tokenize_13a("don't \"quote\""), "don't \" quote \"");
         assert_eq!(tokenize_13a("a &amp; b &lt;c&gt; &quot;"), "a & b < c > \"");
-        assert_eq!(tokenize_13a("line-\nbreak\nnext <skipped>"), "linebreak next");
+        assert_eq!(
+            tokenize_13a("line-\nbreak\nnext <skipped>"),
+            "linebreak next"
+        );
         assert_eq!(tokenize_13a("Café, naïve."), "Café , naïve .");
         assert_eq!(tokenize_13a(""), "");
         assert_eq!(tokenize_13a("x\x1cy"), "x y");
@@ -858,12 +893,15 @@ mod tests {
     #[test]
     fn python_whitespace() {
         let expected: Vec<u32> = vec![
-            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
-            0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029,
-            0x202f, 0x205f, 0x3000,
+            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000,
+            0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028,
+            0x2029, 0x202f, 0x205f, 0x3000,
         ];
-        let got: Vec<u32> =
-            (0u32..0x110000).filter_map(char::from_u32).filter(|&c| py_isspace(c)).map(|c| c as u32).collect();
+        let got: Vec<u32> = (0u32..0x110000)
+            .filter_map(char::from_u32)
+            .filter(|&c| py_isspace(c))
+            .map(|c| c as u32)
+            .collect();
         assert_eq!(got, expected);
     }
 
@@ -891,10 +929,17 @@ mod tests {
         assert!(close(sc.score, expect), "{} vs {}", sc.score, expect);
         assert_eq!(sc.bp, 1.0);
         // no smoothing -> zero
-        let none = BleuConfig { smooth: Smooth::None, ..Default::default() };
+        let none = BleuConfig {
+            smooth: Smooth::None,
+            ..Default::default()
+        };
         assert_eq!(score_from_stats(&none, &st).score, 0.0);
         // effective order without smoothing: only orders with a non-zero total count
-        let eff = BleuConfig { smooth: Smooth::None, effective_order: true, ..Default::default() };
+        let eff = BleuConfig {
+            smooth: Smooth::None,
+            effective_order: true,
+            ..Default::default()
+        };
         let s2 = score_from_stats(&eff, &sentence_stats(&eff, "the cat", &["the cat sat"]));
         let bp = (1.0f64 - 3.0 / 2.0).exp();
         assert!(close(s2.score, bp * 100.0), "{s2:?}");
@@ -924,7 +969,10 @@ mod tests {
     fn stats_add_up() {
         let cfg = BleuConfig::default();
         let h = ["The cat sat on the mat.", "A dog barked loudly at night."];
-        let r = [vec!["The cat is on the mat."], vec!["The dog barked at night."]];
+        let r = [
+            vec!["The cat is on the mat."],
+            vec!["The dog barked at night."],
+        ];
         let mut sum = BleuStats::default();
         for i in 0..2 {
             sum.add(&sentence_stats(&cfg, h[i], &r[i]));
@@ -940,7 +988,9 @@ mod tests {
         let mut words = Vec::new();
         let mut x: u64 = 12345;
         for _ in 0..3000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             words.push(format!("w{}", (x >> 33) % 300));
         }
         let hyp = words[..1500].join(" ");
@@ -958,16 +1008,37 @@ mod tests {
         assert_eq!(direct, hashed);
         assert!(direct.correct[3] > 0 && direct.correct[3] < direct.total[3]);
         assert_eq!(short_hashed.correct, [2, 1, 0, 0]);
-        assert_eq!(chrf_hashed, super::super::chrf::sentence_stats(&cc, &hyp, &refs));
+        assert_eq!(
+            chrf_hashed,
+            super::super::chrf::sentence_stats(&cc, &hyp, &refs)
+        );
     }
 
     #[test]
     fn signatures() {
-        assert_eq!(signature(&BleuConfig::default()), "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0");
-        let c = BleuConfig { lowercase: true, smooth: Smooth::floor(), effective_order: true, ..Default::default() };
-        assert_eq!(signature_with_nrefs(&c, None), "nrefs:var|case:lc|eff:yes|tok:13a|smooth:floor[0.10]|version:2.6.0");
-        let c = BleuConfig { tokenize: BleuTokenizer::None, smooth: Smooth::add_k(), ..Default::default() };
-        assert_eq!(signature_with_nrefs(&c, Some(2)), "nrefs:2|case:mixed|eff:no|tok:none|smooth:add-k[1.00]|version:2.6.0");
+        assert_eq!(
+            signature(&BleuConfig::default()),
+            "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0"
+        );
+        let c = BleuConfig {
+            lowercase: true,
+            smooth: Smooth::floor(),
+            effective_order: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            signature_with_nrefs(&c, None),
+            "nrefs:var|case:lc|eff:yes|tok:13a|smooth:floor[0.10]|version:2.6.0"
+        );
+        let c = BleuConfig {
+            tokenize: BleuTokenizer::None,
+            smooth: Smooth::add_k(),
+            ..Default::default()
+        };
+        assert_eq!(
+            signature_with_nrefs(&c, Some(2)),
+            "nrefs:2|case:mixed|eff:no|tok:none|smooth:add-k[1.00]|version:2.6.0"
+        );
     }
 
     #[test]
@@ -977,7 +1048,10 @@ mod tests {
             j,
             r#"{"lowercase":false,"tokenize":"13a","smooth":"exp","max_ngram_order":4,"effective_order":false}"#
         );
-        let c = BleuConfig { smooth: Smooth::floor(), ..Default::default() };
+        let c = BleuConfig {
+            smooth: Smooth::floor(),
+            ..Default::default()
+        };
         let back: BleuConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
     }

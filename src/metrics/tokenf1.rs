@@ -80,7 +80,10 @@ fn remove_articles(text: &str) -> String {
 /// The official SQuAD v1.1 `normalize_answer`.
 pub fn normalize_answer(s: &str) -> String {
     let lower = py_lower(s);
-    let no_punc: String = lower.chars().filter(|c| !c.is_ascii_punctuation()).collect();
+    let no_punc: String = lower
+        .chars()
+        .filter(|c| !c.is_ascii_punctuation())
+        .collect();
     let no_art = remove_articles(&no_punc);
     let mut out = String::with_capacity(no_art.len());
     for t in py_split(&no_art) {
@@ -115,7 +118,11 @@ pub fn f1_score(prediction: &str, ground_truth: &str) -> TokenF1 {
     let precision = 1.0 * num_same as f64 / p_toks.len() as f64;
     let recall = 1.0 * num_same as f64 / g_toks.len() as f64;
     let f1 = (2.0 * precision * recall) / (precision + recall);
-    TokenF1 { precision, recall, f1 }
+    TokenF1 {
+        precision,
+        recall,
+        f1,
+    }
 }
 
 /// The official `exact_match_score`.
@@ -139,41 +146,6 @@ pub fn max_f1(prediction: &str, ground_truths: &[&str]) -> TokenF1 {
 /// `metric_max_over_ground_truths(exact_match_score, ...)`.
 pub fn max_exact_match(prediction: &str, ground_truths: &[&str]) -> bool {
     ground_truths.iter().any(|g| exact_match(prediction, g))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize() {
-        assert_eq!(normalize_answer("The  Cat, an apple & a dog!"), "cat apple dog");
-        assert_eq!(normalize_answer("theater another a-team"), "theater another ateam");
-        assert_eq!(normalize_answer("An_a the_ a"), "ana");
-        assert_eq!(normalize_answer(""), "");
-    }
-
-    #[test]
-    fn f1_hand_checked() {
-        let s = f1_score("the cat sat on the mat", "a cat on a mat today");
-        // pred tokens: cat sat on mat (4) ; gt: cat on mat today (4) ; common 3
-        assert_eq!(s.precision, 0.75);
-        assert_eq!(s.recall, 0.75);
-        assert!((s.f1 - 0.75).abs() < 1e-15);
-        assert_eq!(f1_score("dog", "cat"), TokenF1::default());
-        assert_eq!(f1_score("", ""), TokenF1::default());
-        let m = max_f1("cat sat", &["dog", "cat sat", "cat"]);
-        assert_eq!(m.f1, 1.0);
-        assert!(max_exact_match("The cat.", &["x", "cat"]));
-    }
-
-    #[test]
-    fn word_table_sorted_and_consistent_with_ascii() {
-        assert!(PY_WORD_RANGES.windows(2).all(|w| w[0].1 < w[1].0));
-        assert!(PY_WORD_RANGES.iter().all(|&(lo, hi)| lo >= 128 && lo <= hi));
-        assert!(is_py_word_char('é') && is_py_word_char('北') && is_py_word_char('_'));
-        assert!(!is_py_word_char('\u{301}') && !is_py_word_char('—'));
-    }
 }
 
 /// Code point ranges (>= 128) of Python 3.11 `re` `\w` (Unicode 14.0), generated
@@ -337,3 +309,44 @@ pub static PY_WORD_RANGES: &[(u32, u32)] = &[
     (0x1FBF0, 0x1FBF9), (0x20000, 0x2A6DF), (0x2A700, 0x2B738), (0x2B740, 0x2B81D),
     (0x2B820, 0x2CEA1), (0x2CEB0, 0x2EBE0), (0x2F800, 0x2FA1D), (0x30000, 0x3134A),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize() {
+        assert_eq!(
+            normalize_answer("The  Cat, an apple & a dog!"),
+            "cat apple dog"
+        );
+        assert_eq!(
+            normalize_answer("theater another a-team"),
+            "theater another ateam"
+        );
+        assert_eq!(normalize_answer("An_a the_ a"), "ana");
+        assert_eq!(normalize_answer(""), "");
+    }
+
+    #[test]
+    fn f1_hand_checked() {
+        let s = f1_score("the cat sat on the mat", "a cat on a mat today");
+        // pred tokens: cat sat on mat (4) ; gt: cat on mat today (4) ; common 3
+        assert_eq!(s.precision, 0.75);
+        assert_eq!(s.recall, 0.75);
+        assert!((s.f1 - 0.75).abs() < 1e-15);
+        assert_eq!(f1_score("dog", "cat"), TokenF1::default());
+        assert_eq!(f1_score("", ""), TokenF1::default());
+        let m = max_f1("cat sat", &["dog", "cat sat", "cat"]);
+        assert_eq!(m.f1, 1.0);
+        assert!(max_exact_match("The cat.", &["x", "cat"]));
+    }
+
+    #[test]
+    fn word_table_sorted_and_consistent_with_ascii() {
+        assert!(PY_WORD_RANGES.windows(2).all(|w| w[0].1 < w[1].0));
+        assert!(PY_WORD_RANGES.iter().all(|&(lo, hi)| lo >= 128 && lo <= hi));
+        assert!(is_py_word_char('é') && is_py_word_char('北') && is_py_word_char('_'));
+        assert!(!is_py_word_char('\u{301}') && !is_py_word_char('—'));
+    }
+}
