@@ -117,7 +117,7 @@ pub fn markdown(c: &Comparison) -> String {
     let mut out = format!("Baseline: {} — {} paired records; {} bootstrap resamples, {} AR trials, seed {}\n\n", c.baseline, c.paired_records, c.stats.bootstrap_samples, c.stats.ar_trials, c.stats.seed);
     out.push_str("| metric | system | score [95% CI] | Δ vs baseline [95% CI] | p (paired bootstrap) | p (approx. randomization) |\n|---|---|---:|---:|---:|---:|\n");
     for (metric, per) in &c.scores {
-        let scale = if metric.starts_with("bleu") || metric.starts_with("chrf") { 1.0 } else { 100.0 };
+        let scale = if metric.starts_with("bleu") || metric.starts_with("chrf") || metric.starts_with("corpus_") { 1.0 } else { 100.0 };
         for (s, e) in per {
             let (d, pb, pa) = match c.tests.get(metric).and_then(|t| t.get(s)) {
                 Some(t) => (

@@ -210,7 +210,7 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
 
 /// Whether a metric leaf is on a 0–1 scale (shown ×100 in tables).
 fn unit_scale(name: &str) -> bool {
-    !(name.starts_with("bleu") || name.starts_with("chrf"))
+    !(name.starts_with("bleu") || name.starts_with("chrf") || name.starts_with("corpus_"))
 }
 
 /// The leaves shown in tables: F1 / score / coverage-like leaves, not every P and R.
@@ -223,6 +223,19 @@ fn fmt_est(name: &str, e: &Estimate) -> String {
     format!("{:.2} [{:.2}, {:.2}]", e.mean * s, e.ci_low * s, e.ci_high * s)
 }
 
+/// Table order: ROUGE, BLEU/chrF, token F1, key-point metrics, then corpus scores.
+fn column_rank(name: &str) -> u8 {
+    match name.split('.').next().unwrap_or("") {
+        n if n.starts_with("rouge") => 0,
+        "bleu" | "chrf" | "chrf++" => 1,
+        "token_f1" => 2,
+        "kp" => 3,
+        "kp_rouge" => 4,
+        n if n.starts_with("corpus_") => 9,
+        _ => 5,
+    }
+}
+
 /// A Markdown table: one row per system, headline metrics with 95% CIs (×100 for 0–1 metrics).
 pub fn markdown(agg: &Aggregate) -> String {
     let mut cols: Vec<String> = Vec::new();
@@ -233,6 +246,7 @@ pub fn markdown(agg: &Aggregate) -> String {
             }
         }
     }
+    cols.sort_by_key(|c| (column_rank(c), c.clone()));
     let mut out = String::new();
     out.push_str(&format!("| system | n | errors | {} |\n", cols.join(" | ")));
     out.push_str(&format!("|---|---:|---:|{}\n", cols.iter().map(|_| "---:|").collect::<String>()));

@@ -1,6 +1,7 @@
 //! The scores stage: configured metrics applied to (generated key points, reference key points,
 //! article). Metrics are pure functions of their inputs; they never read files.
 use crate::metrics::rouge::{RougeConfig, RougeScorer};
+use crate::metrics::{bleu, chrf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::fmt;
@@ -187,7 +188,114 @@ impl Scorer {
 
 /// Corpus-level metrics computed in the aggregate from per-record sufficient statistics.
 pub fn corpus_stats() -> Vec<&'static dyn crate::report::CorpusStat> {
-    Vec::new()
+    static BLEU: BleuCorpus = BleuCorpus;
+    static CHRF: ChrfCorpus = ChrfCorpus { field: "chrf", name: "corpus_chrf", pp: false };
+    static CHRF_PP: ChrfCorpus = ChrfCorpus { field: "chrf++", name: "corpus_chrf++", pp: true };
+    vec![&BLEU, &CHRF, &CHRF_PP]
+}
+
+/// BLEU (sacreBLEU 2.x, 13a, exp smoothing): per record the sentence BLEU (effective order, as
+/// `sacrebleu.sentence_bleu`) and its statistics; the aggregate adds corpus BLEU (as
+/// `sacrebleu.corpus_bleu`) from the summed statistics. Hypothesis: the summary text; reference:
+/// the key points joined with spaces.
+pub struct BleuMetric {
+    pub cfg: bleu::BleuConfig,
+}
+
+impl Metric for BleuMetric {
+    fn name(&self) -> &'static str {
+        "bleu"
+    }
+    fn signature(&self) -> String {
+        format!("bleu:{}", bleu::signature(&self.cfg).replace('|', ","))
+    }
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
+        let reference = input.references.join(" ");
+        let st = bleu::sentence_stats(&self.cfg, input.summary, &[reference.as_str()]);
+        let sent_cfg = bleu::BleuConfig { effective_order: true, ..self.cfg.clone() };
+        let score = bleu::score_from_stats(&sent_cfg, &st).score;
+        Ok(vec![("bleu".into(), json!({"score": score, "stats": st.to_sacrebleu_list(self.cfg.max_ngram_order)}))])
+    }
+}
+
+struct BleuCorpus;
+
+impl crate::report::CorpusStat for BleuCorpus {
+    fn name(&self) -> &'static str {
+        "corpus_bleu"
+    }
+    fn field(&self) -> &'static str {
+        "bleu"
+    }
+    fn from_sums(&self, sums: &[f64]) -> f64 {
+        let order = (sums.len().saturating_sub(2) / 2).clamp(1, 4);
+        let mut st = bleu::BleuStats { sys_len: sums[0] as u64, ref_len: sums[1] as u64, ..Default::default() };
+        for n in 0..order {
+            st.correct[n] = sums[2 + n] as u64;
+            st.total[n] = sums[2 + order + n] as u64;
+        }
+        let cfg = bleu::BleuConfig { max_ngram_order: order, ..Default::default() };
+        bleu::score_from_stats(&cfg, &st).score
+    }
+}
+
+/// chrF / chrF++ (sacreBLEU 2.x defaults): per record the sentence score and statistics; the
+/// aggregate adds the corpus score from the summed statistics.
+pub struct ChrfMetric {
+    pub cfg: chrf::ChrfConfig,
+    pub field: &'static str,
+}
+
+impl Metric for ChrfMetric {
+    fn name(&self) -> &'static str {
+        self.field
+    }
+    fn signature(&self) -> String {
+        format!("{}:{}", self.field, chrf::signature(&self.cfg).replace('|', ","))
+    }
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
+        let reference = input.references.join(" ");
+        let st = chrf::sentence_stats(&self.cfg, input.summary, &[reference.as_str()]);
+        let score = chrf::score_from_stats(&self.cfg, &st).score;
+        Ok(vec![(self.field.into(), json!({"score": score, "stats": st.to_sacrebleu_list()}))])
+    }
+}
+
+struct ChrfCorpus {
+    field: &'static str,
+    name: &'static str,
+    pp: bool,
+}
+
+impl crate::report::CorpusStat for ChrfCorpus {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn field(&self) -> &'static str {
+        self.field
+    }
+    fn from_sums(&self, sums: &[f64]) -> f64 {
+        let cfg = if self.pp { chrf::ChrfConfig::chrf_pp() } else { chrf::ChrfConfig::default() };
+        let orders: Vec<[u64; 3]> = sums.chunks(3).map(|c| [c[0] as u64, c.get(1).copied().unwrap_or(0.0) as u64, c.get(2).copied().unwrap_or(0.0) as u64]).collect();
+        chrf::score_from_stats(&cfg, &chrf::ChrfStats { orders }).score
+    }
+}
+
+/// SQuAD v1.1 token F1 of the summary text against the key points joined with spaces.
+pub struct TokenF1Metric;
+
+impl Metric for TokenF1Metric {
+    fn name(&self) -> &'static str {
+        "token_f1"
+    }
+    fn signature(&self) -> String {
+        "token_f1:squad-v1.1".into()
+    }
+    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
+        let reference = input.references.join(" ");
+        let t = crate::metrics::tokenf1::f1_score(input.summary, &reference);
+        Ok(vec![("token_f1".into(), json!({"precision": t.precision, "recall": t.recall, "f1": t.f1}))])
+    }
 }
 
 /// A similarity between key points, computed for a batch of records at once (model-backed

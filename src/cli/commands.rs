@@ -125,6 +125,10 @@ fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer,
     for k in kinds {
         match k {
             MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: !o.no_stemmer, split_summaries: false }))),
+            MetricKind::Bleu => metrics.push(Box::new(crate::scoring::BleuMetric { cfg: crate::metrics::bleu::BleuConfig::default() })),
+            MetricKind::Chrf => metrics.push(Box::new(crate::scoring::ChrfMetric { cfg: crate::metrics::chrf::ChrfConfig::default(), field: "chrf" })),
+            MetricKind::ChrfPp => metrics.push(Box::new(crate::scoring::ChrfMetric { cfg: crate::metrics::chrf::ChrfConfig::chrf_pp(), field: "chrf++" })),
+            MetricKind::TokenF1 => metrics.push(Box::new(crate::scoring::TokenF1Metric)),
             MetricKind::KpRouge => metrics.push(Box::new(crate::scoring::KpMetric {
                 field: "kp_rouge",
                 similarity: Box::new(crate::scoring::Rouge1Similarity::default()),
@@ -141,9 +145,7 @@ fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer,
                     not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch), which is not installed next to kpeval".into()));
                 }
             },
-            k => {
-                not_computed.insert(k.name().to_string(), Value::String("not available in this build".into()));
-            }
+            k => return Err(Error::config(format!("metric {k} has no implementation"))),
         }
     }
     Ok((Scorer { metrics }, not_computed))
