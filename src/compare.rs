@@ -2,7 +2,7 @@
 //! delta's bootstrap CI, a paired bootstrap p-value and an approximate randomization p-value
 //! (as sacreBLEU's `--paired-bs` / `--paired-ar`). Only records scored for both systems count.
 use crate::report::{AggRow, CorpusStat};
-use crate::stats::{bootstrap_indices, bootstrap_stat, mean, paired_test, Estimate, PairedTest, StatsConfig};
+use crate::stats::{bootstrap_mean, estimate, paired_test, resample_sums, Estimate, PairedTest, StatsConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -52,7 +52,6 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     if n == 0 {
         return Err("no record is scored for every system".into());
     }
-    let resamples = bootstrap_indices(n, cfg);
     let mut scores = BTreeMap::new();
     let mut tests = BTreeMap::new();
     for metric in metrics {
@@ -67,18 +66,19 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
         let mut per = BTreeMap::new();
         let mut per_test = BTreeMap::new();
         for (s, col) in &cols {
-            per.insert(s.clone(), bootstrap_stat(n, &resamples, cfg, mean(col), |idx| idx.iter().map(|&i| col[i as usize]).sum::<f64>() / idx.len() as f64));
+            per.insert(s.clone(), bootstrap_mean(col, cfg));
             if *s == base {
                 continue;
             }
+            let data: Vec<f64> = base_col.iter().zip(col.iter()).flat_map(|(a, b)| [*a, *b]).collect();
             let d: Vec<f64> = col.iter().zip(base_col).map(|(b, a)| b - a).collect();
-            let sa = |idx: &[u32]| idx.iter().map(|&i| base_col[i as usize]).sum::<f64>() / idx.len() as f64;
-            let sb = |idx: &[u32]| idx.iter().map(|&i| col[i as usize]).sum::<f64>() / idx.len() as f64;
+            let sa = |sums: &[f64]| sums[0] / n as f64;
+            let sb = |sums: &[f64]| sums[1] / n as f64;
             let swap = |sw: &[bool]| {
                 let t: f64 = d.iter().zip(sw).map(|(x, &s)| if s { -x } else { *x }).sum::<f64>() / n as f64;
                 (0.0, t)
             };
-            per_test.insert(s.clone(), paired_test(n, cfg, &sa, &sb, &swap));
+            per_test.insert(s.clone(), paired_test(&data, 2, cfg, &sa, &sb, &swap));
         }
         scores.insert(metric.clone(), per);
         tests.insert(metric.clone(), per_test);
@@ -89,22 +89,37 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
         };
         let Some(cols) = systems.iter().map(|s| stats_of(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() else { continue };
         let base_st = &cols.iter().find(|(s, _)| *s == base).unwrap().1;
-        let all: Vec<u32> = (0..n as u32).collect();
+        let len = base_st.first().map_or(0, |v| v.len());
+        if len == 0 || cols.iter().any(|(_, st)| st.iter().any(|v| v.len() != len)) {
+            continue;
+        }
+        let sum_rows = |rows: &mut dyn Iterator<Item = &[f64]>| {
+            let mut acc = vec![0.0; len];
+            for r in rows {
+                for (a, x) in acc.iter_mut().zip(r) {
+                    *a += x;
+                }
+            }
+            acc
+        };
         let mut per = BTreeMap::new();
         let mut per_test = BTreeMap::new();
         for (s, st) in &cols {
-            per.insert(s.clone(), bootstrap_stat(n, &resamples, cfg, cs.corpus(st, &all), |idx| cs.corpus(st, idx)));
+            let flat: Vec<f64> = st.iter().flat_map(|v| v.iter().copied()).collect();
+            let point = cs.from_sums(&sum_rows(&mut st.iter().copied()));
+            per.insert(s.clone(), estimate(point, resample_sums(&flat, len, cfg).iter().map(|x| cs.from_sums(x)).collect(), n, cfg));
             if *s == base {
                 continue;
             }
-            let sa = |idx: &[u32]| cs.corpus(base_st, idx);
-            let sb = |idx: &[u32]| cs.corpus(st, idx);
+            let data: Vec<f64> = base_st.iter().zip(st.iter()).flat_map(|(a, b)| a.iter().chain(b.iter()).copied()).collect();
+            let sa = |sums: &[f64]| cs.from_sums(&sums[..len]);
+            let sb = |sums: &[f64]| cs.from_sums(&sums[len..]);
             let swap = |sw: &[bool]| {
-                let a: Vec<&[f64]> = sw.iter().enumerate().map(|(i, &x)| if x { st[i] } else { base_st[i] }).collect();
-                let b: Vec<&[f64]> = sw.iter().enumerate().map(|(i, &x)| if x { base_st[i] } else { st[i] }).collect();
-                (cs.corpus(&a, &all), cs.corpus(&b, &all))
+                let a = sum_rows(&mut sw.iter().enumerate().map(|(i, &x)| if x { st[i] } else { base_st[i] }));
+                let b = sum_rows(&mut sw.iter().enumerate().map(|(i, &x)| if x { base_st[i] } else { st[i] }));
+                (cs.from_sums(&a), cs.from_sums(&b))
             };
-            per_test.insert(s.clone(), paired_test(n, cfg, &sa, &sb, &swap));
+            per_test.insert(s.clone(), paired_test(&data, 2 * len, cfg, &sa, &sb, &swap));
         }
         scores.insert(cs.name().to_string(), per);
         tests.insert(cs.name().to_string(), per_test);

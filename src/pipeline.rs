@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 use serde_json::Map;
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -81,7 +81,8 @@ pub struct Sink {
     out: Box<dyn Write>,
     pub path: Option<PathBuf>,
     pub done: HashSet<(String, String)>,
-    /// For stdout output: what the aggregate needs, kept as records stream out.
+    /// What the aggregate needs of every record in the output (resumed ones included), kept
+    /// as records stream out so the output is never read back.
     pub rows: Option<Vec<crate::report::AggRow>>,
 }
 
@@ -98,6 +99,7 @@ impl Sink {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let mut done = HashSet::new();
+        let mut rows = Vec::new();
         if resume && path.exists() {
             let f = File::open(path).map_err(|e| Error::io(path, e))?;
             let mut reader = BufReader::new(f);
@@ -126,6 +128,7 @@ impl Sink {
                             )));
                         }
                         done.insert(r.key());
+                        rows.push(crate::report::AggRow::from_record(&r));
                         good_end = pos;
                     }
                     Err(_) => break,
@@ -135,10 +138,10 @@ impl Sink {
             f.set_len(good_end).map_err(|e| Error::io(path, e))?;
             let mut f = f;
             f.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
-            return Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: None });
+            return Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: Some(rows) });
         }
         let f = File::create(path).map_err(|e| Error::io(path, e))?;
-        Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: None })
+        Ok(Sink { out: Box::new(BufWriter::with_capacity(1 << 20, f)), path: Some(path.to_path_buf()), done, rows: Some(rows) })
     }
 
     /// Writes whole lines in one call each, then flushes: a kill leaves at most one torn line.

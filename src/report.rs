@@ -4,10 +4,10 @@ use crate::record::Record;
 use crate::error::{Error, Result};
 use std::io::BufRead;
 use std::path::Path;
-use crate::stats::{bootstrap_indices, bootstrap_mean, bootstrap_stat, Estimate, StatsConfig};
+use crate::stats::{estimate, resample_sums, Estimate, StatsConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Per-system aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,17 +132,6 @@ pub trait CorpusStat: Sync {
     fn field(&self) -> &'static str;
     /// The corpus score from the element-wise sum of the records' stats arrays.
     fn from_sums(&self, sums: &[f64]) -> f64;
-    /// The corpus score over the records at `idx` (indices into `stats`).
-    fn corpus(&self, stats: &[&[f64]], idx: &[u32]) -> f64 {
-        let len = stats.first().map_or(0, |s| s.len());
-        let mut sums = vec![0.0; len];
-        for &i in idx {
-            for (acc, x) in sums.iter_mut().zip(stats[i as usize]) {
-                *acc += x;
-            }
-        }
-        self.from_sums(&sums)
-    }
 }
 
 /// Computes the aggregate. Rows are sorted by (system, id) first, so the result does not
@@ -162,30 +151,7 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
     let mut systems = BTreeMap::new();
     for (name, recs) in by_system {
         let scored: Vec<&&AggRow> = recs.iter().filter(|r| r.scores.is_some()).collect();
-        let mut columns: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for r in &scored {
-            for (k, v) in r.scores.as_ref().unwrap() {
-                columns.entry(k.as_str()).or_default().push(*v);
-            }
-        }
-        // Columns of equal length share one set of resamples.
-        let mut resample_cache: HashMap<usize, Vec<Vec<u32>>> = HashMap::new();
-        let mut metrics = BTreeMap::new();
-        for (k, vals) in &columns {
-            let resamples = resample_cache.entry(vals.len()).or_insert_with(|| bootstrap_indices(vals.len(), stats));
-            metrics.insert(k.to_string(), bootstrap_mean(vals, resamples, stats));
-        }
-        let mut corpus = BTreeMap::new();
-        for cs in corpus_stats {
-            let st: Vec<&[f64]> = scored.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v.as_slice())).collect();
-            if st.is_empty() {
-                continue;
-            }
-            let all: Vec<u32> = (0..st.len() as u32).collect();
-            let point = cs.corpus(&st, &all);
-            let resamples = resample_cache.entry(st.len()).or_insert_with(|| bootstrap_indices(st.len(), stats));
-            corpus.insert(cs.name().to_string(), bootstrap_stat(st.len(), resamples, stats, point, |idx| cs.corpus(&st, idx)));
-        }
+        let (metrics, corpus) = system_estimates(&scored, stats, corpus_stats);
         let mut not_computed = BTreeMap::new();
         for r in &recs {
             for (k, v) in &r.not_computed {
@@ -206,6 +172,84 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
         systems,
         stats: *stats,
     }
+}
+
+/// Means of every score leaf and corpus scores of one system, with bootstrap CIs from one
+/// shared set of resamples: every leaf (and every stats array) is a column of one matrix.
+fn system_estimates(rows: &[&&AggRow], stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> (BTreeMap<String, Estimate>, BTreeMap<String, Estimate>) {
+    let n = rows.len();
+    // Column layout: for each leaf its values (0 when absent) and, when some row lacks it, a presence column.
+    let mut leaves: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rows {
+        for (k, _) in r.scores.as_ref().unwrap() {
+            *leaves.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let mut d = 0;
+    let mut leaf_cols: Vec<(&str, usize, Option<usize>)> = Vec::new();
+    for (k, count) in &leaves {
+        let value = d;
+        d += 1;
+        let presence = if *count < n {
+            d += 1;
+            Some(d - 1)
+        } else {
+            None
+        };
+        leaf_cols.push((k, value, presence));
+    }
+    let mut corpus_cols: Vec<(&dyn CorpusStat, usize, usize)> = Vec::new();
+    for cs in corpus_stats {
+        let len = rows.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field())).map(|(_, v)| v.len()).max();
+        if let Some(len) = len {
+            corpus_cols.push((*cs, d, len));
+            d += len;
+        }
+    }
+    let mut data = vec![0.0; n * d];
+    for (i, r) in rows.iter().enumerate() {
+        let row = &mut data[i * d..(i + 1) * d];
+        for (k, v) in r.scores.as_ref().unwrap() {
+            let (_, value, presence) = leaf_cols[leaf_cols.binary_search_by(|c| c.0.cmp(k.as_str())).unwrap()];
+            row[value] = *v;
+            if let Some(p) = presence {
+                row[p] = 1.0;
+            }
+        }
+        for (cs, start, len) in &corpus_cols {
+            if let Some((_, v)) = r.stats.iter().find(|(k, _)| k == cs.field()) {
+                for (j, x) in v.iter().take(*len).enumerate() {
+                    row[start + j] = *x;
+                }
+            }
+        }
+    }
+    let mut total = vec![0.0; d];
+    for row in data.chunks(d.max(1)) {
+        for (acc, x) in total.iter_mut().zip(row) {
+            *acc += x;
+        }
+    }
+    let samples = if n > 0 && d > 0 { resample_sums(&data, d, stats) } else { Vec::new() };
+    let mean_of = |sums: &[f64], value: usize, presence: Option<usize>| -> f64 {
+        let count = presence.map_or(n as f64, |p| sums[p]);
+        if count > 0.0 {
+            sums[value] / count
+        } else {
+            f64::NAN
+        }
+    };
+    let mut metrics = BTreeMap::new();
+    for &(k, value, presence) in &leaf_cols {
+        let m = presence.map_or(n, |_| leaves[k]);
+        metrics.insert(k.to_string(), estimate(mean_of(&total, value, presence), samples.iter().map(|s| mean_of(s, value, presence)).collect(), m, stats));
+    }
+    let mut corpus = BTreeMap::new();
+    for (cs, start, len) in corpus_cols {
+        let point = cs.from_sums(&total[start..start + len]);
+        corpus.insert(cs.name().to_string(), estimate(point, samples.iter().map(|s| cs.from_sums(&s[start..start + len])).collect(), n, stats));
+    }
+    (metrics, corpus)
 }
 
 /// Whether a metric leaf is on a 0–1 scale (shown ×100 in tables).

@@ -54,27 +54,50 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// The resampled index sets: `samples` draws of n indices with replacement. The same seed and n
-/// give the same sets, so several metrics (and systems, for paired tests) share resamples.
-pub fn bootstrap_indices(n: usize, cfg: &StatsConfig) -> Vec<Vec<u32>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    (0..cfg.bootstrap_samples).map(|_| (0..n).map(|_| rng.gen_range(0..n as u32)).collect()).collect()
+/// Column sums of each bootstrap resample of the rows of an n × d row-major matrix.
+///
+/// Resample b draws n row indices from ChaCha8 seeded with `cfg.seed` on stream b, so every
+/// caller with the same n and seed sees the same resamples (systems compared on the same
+/// records share them), nothing of size n × B is stored, and the samples are computed in
+/// parallel with identical results for any thread count.
+pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>> {
+    use rayon::prelude::*;
+    let n = if d == 0 { 0 } else { data.len() / d };
+    if n == 0 {
+        return Vec::new();
+    }
+    (0..cfg.bootstrap_samples as u64)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+            rng.set_stream(b);
+            let mut sums = vec![0.0; d];
+            for _ in 0..n {
+                let i = rng.gen_range(0..n);
+                for (acc, x) in sums.iter_mut().zip(&data[i * d..(i + 1) * d]) {
+                    *acc += x;
+                }
+            }
+            sums
+        })
+        .collect()
 }
 
-/// Mean and percentile bootstrap CI of a per-record statistic.
-pub fn bootstrap_mean(x: &[f64], resamples: &[Vec<u32>], cfg: &StatsConfig) -> Estimate {
-    bootstrap_stat(x.len(), resamples, cfg, mean(x), |idx| idx.iter().map(|&i| x[i as usize]).sum::<f64>() / idx.len() as f64)
-}
-
-/// Bootstrap CI of any statistic computed from a resample of record indices.
-pub fn bootstrap_stat(n: usize, resamples: &[Vec<u32>], cfg: &StatsConfig, point: f64, stat: impl Fn(&[u32]) -> f64) -> Estimate {
+/// An estimate from its point value and the statistic's values on the resamples.
+pub fn estimate(point: f64, mut samples: Vec<f64>, n: usize, cfg: &StatsConfig) -> Estimate {
     if n == 0 {
         return Estimate { mean: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN, n };
     }
-    let mut vals: Vec<f64> = resamples.iter().map(|idx| stat(idx)).collect();
-    vals.sort_by(|a, b| a.total_cmp(b));
+    samples.sort_by(|a, b| a.total_cmp(b));
     let alpha = (1.0 - cfg.confidence) / 2.0;
-    Estimate { mean: point, ci_low: percentile(&vals, alpha), ci_high: percentile(&vals, 1.0 - alpha), n }
+    Estimate { mean: point, ci_low: percentile(&samples, alpha), ci_high: percentile(&samples, 1.0 - alpha), n }
+}
+
+/// Mean and percentile bootstrap CI of one column of values.
+pub fn bootstrap_mean(x: &[f64], cfg: &StatsConfig) -> Estimate {
+    let sums = resample_sums(x, 1, cfg);
+    let n = x.len();
+    estimate(mean(x), sums.iter().map(|s| s[0] / n as f64).collect(), n, cfg)
 }
 
 /// Result of comparing system B against baseline A on paired records.
@@ -89,22 +112,29 @@ pub struct PairedTest {
     pub p_ar: f64,
 }
 
-/// Paired tests of `stat(b) - stat(a)` where `stat` maps a set of record indices to a corpus score
-/// for one system (a mean for sentence metrics, a corpus BLEU for stats-based ones).
+/// Paired tests of `stat_b - stat_a` on the n × d matrix `data` (both systems' columns side by
+/// side): `stat_a`/`stat_b` map column sums over a set of n rows to each system's corpus score.
+/// `swap_stat` gives (a, b) scores when the outputs of the flagged records are swapped.
 pub fn paired_test(
-    n: usize,
+    data: &[f64],
+    d: usize,
     cfg: &StatsConfig,
-    stat_a: &dyn Fn(&[u32]) -> f64,
-    stat_b: &dyn Fn(&[u32]) -> f64,
+    stat_a: &dyn Fn(&[f64]) -> f64,
+    stat_b: &dyn Fn(&[f64]) -> f64,
     swap_stat: &dyn Fn(&[bool]) -> (f64, f64),
 ) -> PairedTest {
-    let all: Vec<u32> = (0..n as u32).collect();
-    let delta = stat_b(&all) - stat_a(&all);
-    let resamples = bootstrap_indices(n, cfg);
-    let mut deltas: Vec<f64> = resamples.iter().map(|idx| stat_b(idx) - stat_a(idx)).collect();
+    let n = data.len() / d.max(1);
+    let mut total = vec![0.0; d];
+    for row in data.chunks(d) {
+        for (acc, x) in total.iter_mut().zip(row) {
+            *acc += x;
+        }
+    }
+    let delta = stat_b(&total) - stat_a(&total);
+    let mut deltas: Vec<f64> = resample_sums(data, d, cfg).iter().map(|s| stat_b(s) - stat_a(s)).collect();
     // Koehn-style: centre the bootstrap distribution on 0 and count how often it is as extreme.
     let mean_d = mean(&deltas);
-    let extreme = deltas.iter().filter(|d| (*d - mean_d).abs() >= delta.abs()).count();
+    let extreme = deltas.iter().filter(|x| (*x - mean_d).abs() >= delta.abs()).count();
     let p_bootstrap = (extreme as f64 + 1.0) / (deltas.len() as f64 + 1.0);
     deltas.sort_by(|a, b| a.total_cmp(b));
     let alpha = (1.0 - cfg.confidence) / 2.0;
@@ -133,10 +163,11 @@ mod tests {
     fn bootstrap_is_seeded_and_brackets_the_mean() {
         let x: Vec<f64> = (0..200).map(|i| (i % 7) as f64).collect();
         let cfg = StatsConfig::default();
-        let r = bootstrap_indices(x.len(), &cfg);
-        let e1 = bootstrap_mean(&x, &r, &cfg);
-        let e2 = bootstrap_mean(&x, &bootstrap_indices(x.len(), &cfg), &cfg);
+        let e1 = bootstrap_mean(&x, &cfg);
+        let e2 = bootstrap_mean(&x, &cfg);
         assert_eq!(e1, e2);
+        let other = bootstrap_mean(&x, &StatsConfig { seed: 1, ..cfg });
+        assert_ne!(e1, other, "the seed matters");
         assert!(e1.ci_low < e1.mean && e1.mean < e1.ci_high);
         assert!(e1.ci_high - e1.ci_low < 1.0);
     }

@@ -434,6 +434,38 @@ impl Interner {
 
 const NO_TOKEN: u32 = u32::MAX;
 
+/// Per-thread memo of Porter stems (a pure function), shared across calls: corpus vocabularies
+/// repeat, so each word is stemmed about once per thread. Bounded: cleared past 1M words.
+struct StemCache {
+    raw: Interner,
+    stems: Interner,
+    map: Vec<u32>,
+}
+
+thread_local! {
+    static STEM_CACHE: std::cell::RefCell<StemCache> =
+        std::cell::RefCell::new(StemCache { raw: Interner::new(1 << 12), stems: Interner::new(1 << 12), map: Vec::new() });
+}
+
+/// Appends the stem of `word` (lowercase ASCII) to `out`.
+fn stem_cached(word: &[u8], out: &mut Vec<u8>) {
+    STEM_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.raw.len() > 1 << 20 {
+            *c = StemCache { raw: Interner::new(1 << 12), stems: Interner::new(1 << 12), map: Vec::new() };
+        }
+        let (rid, new) = c.raw.intern(word);
+        if new {
+            let mut buf = word.to_vec();
+            porter::stem_lower_ascii_in_place(&mut buf);
+            let sid = c.stems.intern(&buf).0;
+            c.map.push(sid);
+        }
+        let sid = c.map[rid as usize];
+        out.extend_from_slice(c.stems.get(sid));
+    })
+}
+
 /// Per-call tokenization state: raw tokens are interned once, stemmed once, and mapped to
 /// dense ids of final (stemmed) tokens.
 struct Ctx {
@@ -488,8 +520,7 @@ impl Ctx {
             if new {
                 let fid = if self.cur.len() > 3 {
                     self.sbuf.clear();
-                    self.sbuf.extend_from_slice(&self.cur);
-                    porter::stem_lower_ascii_in_place(&mut self.sbuf);
+                    stem_cached(&self.cur, &mut self.sbuf);
                     // rouge-score drops tokens that are not ^[a-z0-9]+$ after stemming.
                     if self.sbuf.is_empty()
                         || !self
