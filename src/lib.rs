@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod keypoints;
+pub mod metaeval;
 pub mod metrics;
 pub mod models;
 pub mod pipeline;

@@ -285,3 +285,49 @@ fn textrank_run() {
     assert_eq!(r["system"], "textrank-3");
     assert_eq!(r["summary"]["key_points"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn meta_eval_and_compare_on_human_judgments() {
+    let dir = tempfile::tempdir().unwrap();
+    let scored = dir.path().join("se.jsonl");
+    let o = run(&[
+        "score",
+        fixture("summeval-sample.jsonl").to_str().unwrap(),
+        "--id-field",
+        "article_id",
+        "--system-field",
+        "summary_id",
+        "--metrics",
+        "rouge,bleu",
+        "-o",
+        scored.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = records(&scored);
+    assert_eq!(recs.len(), 48);
+    assert!(recs.iter().all(|r| r["meta"]["relevance"].is_string() || r["meta"]["relevance"].is_number()));
+    let json = dir.path().join("meta.json");
+    let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1,rouge2.f1", "-o", json.to_str().unwrap(), "--bootstrap", "200"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("| relevance | rouge1.f1 |"), "{table}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2 * 3 * 3, "2 metrics x 3 levels x 3 correlations");
+    for r in results {
+        let x = r["value"]["mean"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&x), "{r}");
+        assert_eq!(r["documents"], 3);
+    }
+    // compare: 16 systems on 3 documents, corpus BLEU included.
+    let cmp = dir.path().join("cmp.json");
+    let o = run(&["compare", scored.to_str().unwrap(), "--baseline", "S0", "--metrics", "rouge1.f1", "--ar-trials", "500", "-o", cmp.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&cmp).unwrap()).unwrap();
+    assert_eq!(c["baseline"], "S0");
+    assert_eq!(c["paired_records"], 3);
+    let t = &c["tests"]["rouge1.f1"]["S1"];
+    assert!(t["p_ar"].as_f64().unwrap() > 0.0 && t["p_ar"].as_f64().unwrap() <= 1.0);
+    assert!(c["scores"]["corpus_bleu"]["S0"]["mean"].as_f64().unwrap() >= 0.0);
+}

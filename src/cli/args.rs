@@ -53,6 +53,11 @@ pub enum Command {
   kpeval score ../shared/data/cnndm-frank-250.jsonl -o frank.jsonl
   kpeval compare frank.jsonl --baseline pgn --metrics rouge1.f1,rouge2.f1,rougeLsum.f1")]
     Compare(CompareArgs),
+    /// Correlate metrics with human judgments in results files (Pearson, Spearman, Kendall τ-b; summary-level, per-document, system-level; bootstrap CIs).
+    #[command(name = "meta-eval", after_help = "Example:
+  kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id --system-field summary_id -o summeval.jsonl
+  kpeval meta-eval summeval.jsonl --human relevance --metrics rouge1.f1,rouge2.f1,rougeL.f1")]
+    MetaEval(MetaEvalArgs),
     /// Merge shard outputs (or any results files) into one records file and its aggregate.
     #[command(after_help = "Example:
   kpeval merge results/shard-*.jsonl -o results/all.jsonl")]
@@ -79,7 +84,7 @@ impl Cli {
             Command::Summarize(a) if gen(&a.gen) => Need::Required,
             Command::Summarize(_) => Need::No,
             Command::Score(a) => metrics(&a.score),
-            Command::Merge(_) | Command::Compare(_) => Need::No,
+            Command::Merge(_) | Command::Compare(_) | Command::MetaEval(_) => Need::No,
             Command::Embed(_) => Need::Required,
         }
     }
@@ -309,6 +314,33 @@ pub struct CompareArgs {
     /// Approximate randomization trials.
     #[arg(long, default_value_t = 10000)]
     pub ar_trials: usize,
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct MetaEvalArgs {
+    /// Results files (JSONL records from run/score) whose `meta` holds human judgments.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Human judgment fields (default: every numeric field of the records' `meta`).
+    #[arg(long, value_delimiter = ',')]
+    pub human: Option<Vec<String>>,
+    /// Score leaves to correlate (default: every F1 / score / coverage leaf plus ROUGE recalls).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+    /// Levels: summary (pooled), document (per-document averaged), system.
+    #[arg(long, value_delimiter = ',', default_value = "summary,document,system")]
+    pub levels: Vec<String>,
+    /// Correlations: pearson, spearman, kendall.
+    #[arg(long, value_delimiter = ',', default_value = "pearson,spearman,kendall")]
+    pub correlations: Vec<String>,
+    /// JSON output with every correlation and its CI.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Bootstrap resamples of documents.
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
 }

@@ -23,6 +23,7 @@ pub fn dispatch(cli: Cli, backend: Option<&dyn Backend>) -> Result<i32> {
         Command::Merge(a) => cmd_merge(a, quiet),
         Command::Embed(a) => cmd_embed(a, backend, quiet),
         Command::Compare(a) => cmd_compare(a, quiet),
+        Command::MetaEval(a) => cmd_meta_eval(a, quiet),
     }
 }
 
@@ -561,5 +562,119 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
     if !quiet || a.output.is_none() {
         print!("{}", crate::compare::markdown(&c));
     }
+    Ok(0)
+}
+
+fn numeric(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
+        _ => None,
+    }
+}
+
+fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
+    use crate::metaeval::{meta_evaluate, Corr, Level, Point};
+    use std::io::BufRead;
+    let levels: Vec<Level> = a
+        .levels
+        .iter()
+        .map(|l| match l.as_str() {
+            "summary" => Ok(Level::Summary),
+            "document" | "doc" => Ok(Level::Document),
+            "system" => Ok(Level::System),
+            o => Err(Error::config(format!("--levels: unknown level '{o}' (summary, document, system)"))),
+        })
+        .collect::<Result<_>>()?;
+    let corrs: Vec<Corr> = a
+        .correlations
+        .iter()
+        .map(|c| match c.as_str() {
+            "pearson" => Ok(Corr::Pearson),
+            "spearman" => Ok(Corr::Spearman),
+            "kendall" | "kendall-tau-b" | "tau" => Ok(Corr::KendallTauB),
+            o => Err(Error::config(format!("--correlations: unknown '{o}' (pearson, spearman, kendall)"))),
+        })
+        .collect::<Result<_>>()?;
+    // (doc, system, leaves, humans) of every scored record.
+    let mut rows: Vec<(String, String, Vec<(String, f64)>, Vec<(String, f64)>)> = Vec::new();
+    for it in expand_inputs(&a.inputs) {
+        let p = match it {
+            crate::article::InputItem::File(p) => p,
+            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
+            crate::article::InputItem::Stdin => return Err(Error::input("meta-eval reads results files, not stdin")),
+        };
+        let f = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
+        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|e| Error::io(&p, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let r: crate::record::Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e })?;
+            let Some(scores) = &r.scores else { continue };
+            let humans: Vec<(String, f64)> = r.meta.iter().filter_map(|(k, v)| numeric(v).map(|x| (k.clone(), x))).collect();
+            rows.push((r.id.clone(), r.system.clone().unwrap_or_default(), report::flatten_scores(scores), humans));
+        }
+    }
+    let humans: Vec<String> = match a.human {
+        Some(h) => h,
+        None => {
+            let mut h: Vec<String> = Vec::new();
+            for (_, _, _, hs) in &rows {
+                for (k, _) in hs {
+                    if !h.contains(k) {
+                        h.push(k.clone());
+                    }
+                }
+            }
+            h
+        }
+    };
+    if humans.is_empty() {
+        return Err(Error::input("no human judgments found in the records' `meta` (use --human FIELD)"));
+    }
+    let metrics: Vec<String> = match a.metrics {
+        Some(m) => m,
+        None => {
+            let mut m: Vec<String> = Vec::new();
+            for (_, _, leaves, _) in &rows {
+                for (k, _) in leaves {
+                    let rouge_recall = k.starts_with("rouge") && k.ends_with(".recall");
+                    if (report::headline_metric(k) || rouge_recall) && !m.contains(k) {
+                        m.push(k.clone());
+                    }
+                }
+            }
+            m.sort();
+            m
+        }
+    };
+    let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ..StatsConfig::default() };
+    let mut results = Vec::new();
+    for h in &humans {
+        for m in &metrics {
+            let points: Vec<Point> = rows
+                .iter()
+                .filter_map(|(doc, sys, leaves, hs)| {
+                    let metric = leaves.iter().find(|(k, _)| k == m)?.1;
+                    let human = hs.iter().find(|(k, _)| k == h)?.1;
+                    Some(Point { doc: doc.clone(), system: sys.clone(), metric, human })
+                })
+                .collect();
+            if points.is_empty() {
+                if !quiet {
+                    eprintln!("kpeval: warning: no record has both '{m}' and '{h}'");
+                }
+                continue;
+            }
+            results.extend(meta_evaluate(&points, m, h, &levels, &corrs, &cfg));
+        }
+    }
+    if let Some(p) = &a.output {
+        let json = serde_json::to_string_pretty(&serde_json::json!({"results": results, "stats": cfg})).map_err(|e| Error::Json { context: "meta-eval".into(), source: e })? + "\n";
+        std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
+    }
+    print!("{}", crate::metaeval::markdown(&results));
+    println!("\n{} bootstrap resamples of documents, seed {}; 95% CIs.", cfg.bootstrap_samples, cfg.seed);
     Ok(0)
 }
