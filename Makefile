@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models build run test bench clean-store
+.PHONY: setup libtorch models browser build run test bench clean-store
 
 setup: libtorch models
 
@@ -36,7 +36,14 @@ build: setup
 run: build
 	./target/release/kpeval run eval/articles/venezuela-drug-talks.txt -o results/sample.jsonl
 
-test: build
+# The HTML report test renders in Debian's chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x "$$KPEVAL_CHROMIUM" || { \
+	  echo "installing Debian's chromium for the HTML report test"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: build browser
 	$(CARGO) test --release --workspace --locked
 
 bench: build

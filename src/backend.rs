@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Generation settings (transformers' names), recorded in the signature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenerationConfig {
     pub num_beams: Option<usize>,
     pub min_length: Option<usize>,

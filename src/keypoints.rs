@@ -75,7 +75,12 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
         let boundary = if c == '.' && !tokenized {
             // The word before the period.
             let wend = chars[i].0;
-            let wstart = text[..wend].rfind(|ch: char| ch.is_whitespace() || is_opening(ch)).map(|p| p + 1).unwrap_or(0);
+            let wstart = text[..wend]
+                .char_indices()
+                .rev()
+                .find(|(_, ch)| ch.is_whitespace() || is_opening(*ch))
+                .map(|(p, ch)| p + ch.len_utf8())
+                .unwrap_or(0);
             let word = text[wstart..wend].to_lowercase();
             let word = word.trim_start_matches(|ch: char| !ch.is_alphanumeric());
             let abbrev = ABBREVIATIONS.contains(&word)
@@ -120,6 +125,33 @@ mod tests {
     fn quotes_close_sentences_and_newlines_split() {
         let s = split_sentences("He said: “We will win.” The crowd cheered.\nSecond line");
         assert_eq!(s, vec!["He said: “We will win.”", "The crowd cheered.", "Second line"]);
+    }
+
+    #[test]
+    fn multibyte_opening_quotes_before_a_period() {
+        // Regression: the word before a period started after a 3-byte opening quote.
+        let s = split_sentences("He said ‘No. Then ‘U.S. officials. “Mr. Smith.” Done");
+        assert_eq!(s.concat().replace(' ', ""), "He said ‘No. Then ‘U.S. officials. “Mr. Smith.” Done".replace(' ', ""));
+    }
+
+    #[test]
+    fn never_panics_on_arbitrary_text() {
+        let alphabet: Vec<char> = "aZ .!?…\"'‘’“”()[]«»\n\t3.é漢字İß-".chars().collect();
+        let mut seed = 42u64;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (seed >> 58) as usize;
+            let mut t = String::new();
+            let mut x = seed;
+            for _ in 0..len {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                t.push(alphabet[(x >> 33) as usize % alphabet.len()]);
+            }
+            let out = split_sentences(&t);
+            let joined: String = out.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let orig: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+            assert_eq!(joined, orig, "sentences must cover the text: {t:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod backend;
 pub mod cli;
 pub mod compare;
 pub mod error;
+pub mod experiment;
+pub mod html;
 pub mod keypoints;
 pub mod metaeval;
 pub mod metrics;

@@ -317,11 +317,13 @@ mod tests {
     use super::*;
 
     fn brute_tau_b(x: &[f64], y: &[f64]) -> f64 {
-        let (mut c, mut d, mut tx, mut ty) = (0.0, 0.0, 0.0, 0.0);
+        let (mut c, mut d, mut tx, mut ty) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
         for i in 0..x.len() {
             for j in (i + 1)..x.len() {
-                let a = (x[i] - x[j]).signum();
-                let b = (y[i] - y[j]).signum();
+                // f64::signum(0.0) is 1.0: compare explicitly.
+                let sign = |v: f64| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+                let a = sign(x[i] - x[j]);
+                let b = sign(y[i] - y[j]);
                 if a == 0.0 && b == 0.0 {
                 } else if a == 0.0 {
                     tx += 1.0;

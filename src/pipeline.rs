@@ -74,6 +74,9 @@ pub struct RunCounts {
     pub errors: usize,
     pub skipped_resume: usize,
     pub skipped_shard: usize,
+    /// Inputs whose (id, system) was already produced in this run (e.g. one article repeated
+    /// on several lines of a per-system dataset): summarized once.
+    pub skipped_duplicate: usize,
 }
 
 /// Output of records: a JSONL file (with resume) or stdout.
@@ -164,6 +167,7 @@ impl Sink {
 pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>>, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
     let mut counts = RunCounts::default();
     let mut chunk: Vec<std::result::Result<Article, Failed>> = Vec::with_capacity(job.batch_size);
+    let mut queued: HashSet<(String, String)> = HashSet::new();
     let process = |chunk: &mut Vec<std::result::Result<Article, Failed>>, counts: &mut RunCounts, sink: &mut Sink| -> Result<()> {
         if chunk.is_empty() {
             return Ok(());
@@ -184,6 +188,13 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
         if let Some(sh) = &job.shard {
             if !sh.owns(id) {
                 counts.skipped_shard += 1;
+                progress.inc(1);
+                continue;
+            }
+        }
+        if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
+            if !queued.insert((a.id.clone(), s.name())) {
+                counts.skipped_duplicate += 1;
                 progress.inc(1);
                 continue;
             }

@@ -267,6 +267,31 @@ fn fmt_est(name: &str, e: &Estimate) -> String {
     format!("{:.2} [{:.2}, {:.2}]", e.mean * s, e.ci_low * s, e.ci_high * s)
 }
 
+/// Whether a leaf is a column of the summary tables (every leaf stays in JSON and CSV):
+/// ROUGE F1, corpus BLEU/chrF, token F1, key-point coverage/precision/F1, faithfulness, BERTScore F1.
+pub fn table_metric(name: &str) -> bool {
+    (name.starts_with("rouge") && name.ends_with(".f1"))
+        || name.starts_with("corpus_")
+        || name == "token_f1.f1"
+        || (name.starts_with("kp") && (name.ends_with(".coverage") || name.ends_with(".precision") || name.ends_with(".f1")))
+        || name.starts_with("faithfulness")
+        || name == "bertscore.f1"
+}
+
+/// The table columns of an aggregate, in reading order.
+pub fn table_columns(agg: &Aggregate) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for s in agg.systems.values() {
+        for k in s.metrics.keys().chain(s.corpus.keys()).filter(|k| table_metric(k)) {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    cols.sort_by_key(|c| (column_rank(c), c.clone()));
+    cols
+}
+
 /// Table order: ROUGE, BLEU/chrF, token F1, key-point metrics, then corpus scores.
 fn column_rank(name: &str) -> u8 {
     match name.split('.').next().unwrap_or("") {
@@ -282,15 +307,7 @@ fn column_rank(name: &str) -> u8 {
 
 /// A Markdown table: one row per system, headline metrics with 95% CIs (×100 for 0–1 metrics).
 pub fn markdown(agg: &Aggregate) -> String {
-    let mut cols: Vec<String> = Vec::new();
-    for s in agg.systems.values() {
-        for k in s.metrics.keys().filter(|k| headline_metric(k)).chain(s.corpus.keys()) {
-            if !cols.contains(k) {
-                cols.push(k.clone());
-            }
-        }
-    }
-    cols.sort_by_key(|c| (column_rank(c), c.clone()));
+    let cols = table_columns(agg);
     let mut out = String::new();
     out.push_str(&format!("| system | n | errors | {} |\n", cols.join(" | ")));
     out.push_str(&format!("|---|---:|---:|{}\n", cols.iter().map(|_| "---:|").collect::<String>()));

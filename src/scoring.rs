@@ -405,3 +405,85 @@ impl Similarity for EmbeddingSimilarity {
             .collect())
     }
 }
+
+/// Typed metric settings (CLI flags and experiment files), with the reference implementations'
+/// defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `overlap`, `default`, `all` or a comma list of metric names.
+    pub metrics: String,
+    pub rouge_types: Vec<String>,
+    /// Porter stemming in ROUGE (rouge-score `use_stemmer`).
+    pub stemmer: bool,
+    pub kp_rouge_threshold: f64,
+    pub embedding_model: String,
+    pub nli_model: Option<String>,
+    pub kp_threshold: f64,
+    pub device: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            metrics: "default".into(),
+            rouge_types: vec!["rouge1".into(), "rouge2".into(), "rougeL".into(), "rougeLsum".into()],
+            stemmer: true,
+            kp_rouge_threshold: 0.3,
+            embedding_model: "all-MiniLM-L6-v2".into(),
+            nli_model: None,
+            kp_threshold: 0.6,
+            device: "cpu".into(),
+        }
+    }
+}
+
+impl MetricsConfig {
+    pub fn needs_models(&self) -> bool {
+        parse_metrics(&self.metrics).map(|m| m.iter().any(|k| k.needs_models())).unwrap_or(false)
+    }
+}
+
+/// Builds the scorer; model metrics come from the backend, or are reported as not computed
+/// (with the reason) when they cannot run.
+pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Backend>) -> crate::error::Result<(Scorer, Map<String, Value>)> {
+    use crate::error::Error;
+    let kinds = parse_metrics(&cfg.metrics).map_err(|e| Error::config(format!("metrics: {e}")))?;
+    let mut types = Vec::new();
+    for t in &cfg.rouge_types {
+        types.push(t.parse::<crate::metrics::rouge::RougeType>().map_err(|e| Error::config(format!("rouge types: {e}")))?);
+    }
+    let mut metrics: Vec<Box<dyn Metric>> = Vec::new();
+    let mut not_computed = Map::new();
+    let model_cfg = crate::backend::ModelMetricConfig {
+        embedding_model: cfg.embedding_model.clone(),
+        nli_model: cfg.nli_model.clone(),
+        kp_threshold: cfg.kp_threshold,
+        device: cfg.device.clone(),
+        offline: false,
+    };
+    for k in kinds {
+        match k {
+            MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: cfg.stemmer, split_summaries: false }))),
+            MetricKind::Bleu => metrics.push(Box::new(BleuMetric { cfg: bleu::BleuConfig::default() })),
+            MetricKind::Chrf => metrics.push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::default(), field: "chrf" })),
+            MetricKind::ChrfPp => metrics.push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::chrf_pp(), field: "chrf++" })),
+            MetricKind::TokenF1 => metrics.push(Box::new(TokenF1Metric)),
+            MetricKind::KpRouge => {
+                metrics.push(Box::new(KpMetric { field: "kp_rouge", similarity: Box::new(Rouge1Similarity::default()), threshold: cfg.kp_rouge_threshold }))
+            }
+            k => match backend {
+                Some(b) => match b.metric(k, &model_cfg)? {
+                    Ok(m) => metrics.push(m),
+                    Err(why) => {
+                        not_computed.insert(k.name().to_string(), Value::String(why));
+                    }
+                },
+                None => {
+                    not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch), which is not installed next to kpeval".into()));
+                }
+            },
+        }
+    }
+    Ok((Scorer { metrics }, not_computed))
+}

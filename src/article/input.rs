@@ -510,7 +510,12 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
                         Some(v) => Some(string_list(v).ok_or_else(|| err("field", format!("systems.{name}.sentences must be a list of strings")))?),
                         None => None,
                     };
-                    let text = if text.is_empty() { sentences.as_ref().map(|s| s.join(" ")).unwrap_or_default() } else { text };
+                    // A sentence list is the system's key points: joined with newlines, so that
+                    // ROUGE-Lsum sees its sentences (as rouge-score on CNN/DM expects).
+                    let text = match &sentences {
+                        Some(s) if !s.is_empty() => s.join("\n"),
+                        _ => text,
+                    };
                     let extra: Map<String, Value> = o.iter().filter(|(k, _)| *k != "summary" && *k != "sentences").map(|(k, v)| (k.clone(), v.clone())).collect();
                     GivenSummary { text, sentences, extra }
                 }

@@ -58,6 +58,11 @@ pub enum Command {
   kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id --system-field summary_id -o summeval.jsonl
   kpeval meta-eval summeval.jsonl --human relevance --metrics rouge1.f1,rouge2.f1,rougeL.f1")]
     MetaEval(MetaEvalArgs),
+    /// Run an experiment file (TOML: datasets, systems, metrics) into a results folder.
+    #[command(after_help = "Example:
+  kpeval experiment eval/experiments/frank-extractive.toml
+  kpeval experiment eval/experiments/summeval.toml --output-dir results/summeval --resume")]
+    Experiment(ExperimentArgs),
     /// Merge shard outputs (or any results files) into one records file and its aggregate.
     #[command(after_help = "Example:
   kpeval merge results/shard-*.jsonl -o results/all.jsonl")]
@@ -86,6 +91,11 @@ impl Cli {
             Command::Score(a) => metrics(&a.score),
             Command::Merge(_) | Command::Compare(_) | Command::MetaEval(_) => Need::No,
             Command::Embed(_) => Need::Required,
+            Command::Experiment(a) => match crate::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models()) {
+                Ok((true, _)) => Need::Required,
+                Ok((false, true)) => Need::Optional,
+                _ => Need::No,
+            },
         }
     }
 }
@@ -343,4 +353,16 @@ pub struct MetaEvalArgs {
     pub bootstrap: usize,
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentArgs {
+    /// Experiment file (TOML).
+    pub file: PathBuf,
+    /// Results folder (default: results/<experiment name>).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// Keep records already in the results folder and compute only the missing ones.
+    #[arg(long)]
+    pub resume: bool,
 }

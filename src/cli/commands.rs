@@ -1,12 +1,11 @@
 //! The commands: validate raw args into typed configs, call the library, write results.
 use super::args::*;
 use crate::article::{expand_inputs, FieldMap, InputReader, ReadLimits, SourceSelection};
-use crate::backend::{Backend, GenerationConfig, ModelMetricConfig};
+use crate::backend::{Backend, GenerationConfig};
 use crate::error::{Error, Result};
-use crate::metrics::rouge::{RougeConfig, RougeType};
 use crate::pipeline::{self, Job, RunCounts, Shard, Sink, SummarySource};
 use crate::report::{self, Aggregate};
-use crate::scoring::{parse_metrics, Metric, MetricKind, RougeMetric, Scorer};
+use crate::scoring::{MetricsConfig, Scorer};
 use crate::stats::StatsConfig;
 use crate::summarize::Summarizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,6 +23,7 @@ pub fn dispatch(cli: Cli, backend: Option<&dyn Backend>) -> Result<i32> {
         Command::Embed(a) => cmd_embed(a, backend, quiet),
         Command::Compare(a) => cmd_compare(a, quiet),
         Command::MetaEval(a) => cmd_meta_eval(a, quiet),
+        Command::Experiment(a) => cmd_experiment(a, backend, quiet),
     }
 }
 
@@ -107,49 +107,21 @@ fn stats_config(o: &ScoreOpts) -> StatsConfig {
     StatsConfig { bootstrap_samples: o.bootstrap, seed: o.seed, ..StatsConfig::default() }
 }
 
-/// Builds the scorer; model metrics come from the backend, or are reported as not computed.
-fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer, Map<String, Value>)> {
-    let kinds = parse_metrics(&o.metrics).map_err(|e| Error::config(format!("--metrics: {e}")))?;
-    let mut types = Vec::new();
-    for t in &o.rouge_types {
-        types.push(t.parse::<RougeType>().map_err(|e| Error::config(format!("--rouge-types: {e}")))?);
-    }
-    let mut metrics: Vec<Box<dyn Metric>> = Vec::new();
-    let mut not_computed = Map::new();
-    let model_cfg = ModelMetricConfig {
+fn metrics_config(o: &ScoreOpts) -> MetricsConfig {
+    MetricsConfig {
+        metrics: o.metrics.clone(),
+        rouge_types: o.rouge_types.clone(),
+        stemmer: !o.no_stemmer,
+        kp_rouge_threshold: o.kp_rouge_threshold,
         embedding_model: o.embedding_model.clone(),
         nli_model: o.nli_model.clone(),
         kp_threshold: o.kp_threshold,
         device: o.device.clone(),
-        offline: false,
-    };
-    for k in kinds {
-        match k {
-            MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: !o.no_stemmer, split_summaries: false }))),
-            MetricKind::Bleu => metrics.push(Box::new(crate::scoring::BleuMetric { cfg: crate::metrics::bleu::BleuConfig::default() })),
-            MetricKind::Chrf => metrics.push(Box::new(crate::scoring::ChrfMetric { cfg: crate::metrics::chrf::ChrfConfig::default(), field: "chrf" })),
-            MetricKind::ChrfPp => metrics.push(Box::new(crate::scoring::ChrfMetric { cfg: crate::metrics::chrf::ChrfConfig::chrf_pp(), field: "chrf++" })),
-            MetricKind::TokenF1 => metrics.push(Box::new(crate::scoring::TokenF1Metric)),
-            MetricKind::KpRouge => metrics.push(Box::new(crate::scoring::KpMetric {
-                field: "kp_rouge",
-                similarity: Box::new(crate::scoring::Rouge1Similarity::default()),
-                threshold: o.kp_rouge_threshold,
-            })),
-            k if k.needs_models() => match backend {
-                Some(b) => match b.metric(k, &model_cfg)? {
-                    Ok(m) => metrics.push(m),
-                    Err(why) => {
-                        not_computed.insert(k.name().to_string(), Value::String(why));
-                    }
-                },
-                None => {
-                    not_computed.insert(k.name().to_string(), Value::String("needs the model runtime (kpeval-torch), which is not installed next to kpeval".into()));
-                }
-            },
-            k => return Err(Error::config(format!("metric {k} has no implementation"))),
-        }
     }
-    Ok((Scorer { metrics }, not_computed))
+}
+
+fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer, Map<String, Value>)> {
+    crate::scoring::build_scorer(&metrics_config(o), backend)
 }
 
 fn signature(parts: &[String]) -> String {
@@ -196,6 +168,11 @@ fn finish(o: &OutputArgs, rows: Option<Vec<report::AggRow>>, sig: &str, stats: &
     if let Some(p) = &md_path {
         std::fs::write(p, &md).map_err(|e| Error::io(p, e))?;
     }
+    if let Some(out) = &o.output {
+        let html_path = sidecar(out, "report.html");
+        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()))?;
+        std::fs::write(&html_path, html).map_err(|e| Error::io(&html_path, e))?;
+    }
     if !quiet {
         if o.output.is_some() {
             print!("{md}");
@@ -219,6 +196,9 @@ fn report_counts(c: &RunCounts, quiet: bool) {
     }
     if c.skipped_resume > 0 {
         parts.push(format!("{} already done (--resume)", c.skipped_resume));
+    }
+    if c.skipped_duplicate > 0 {
+        parts.push(format!("{} repeated id(s) summarized once", c.skipped_duplicate));
     }
     if c.skipped_shard > 0 {
         parts.push(format!("{} in other shards", c.skipped_shard));
@@ -677,4 +657,20 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     print!("{}", crate::metaeval::markdown(&results));
     println!("\n{} bootstrap resamples of documents, seed {}; 95% CIs.", cfg.bootstrap_samples, cfg.seed);
     Ok(0)
+}
+
+fn cmd_experiment(a: ExperimentArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+    let cfg = crate::experiment::ExperimentConfig::load(&a.file)?;
+    let base = a.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let out = a.output_dir.clone().unwrap_or_else(|| PathBuf::from("results").join(&cfg.name));
+    let pb = progress(None, quiet, "experiment");
+    let outcome = crate::experiment::run(&cfg, &base, &out, backend, a.resume, &pb)?;
+    pb.finish_and_clear();
+    if !quiet {
+        for (name, dir, _, md) in &outcome.datasets {
+            println!("{md}");
+            println!("Results for {name}: {}", dir.display());
+        }
+    }
+    Ok(i32::from(outcome.errors > 0))
 }

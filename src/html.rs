@@ -1,0 +1,192 @@
+//! The HTML report: one self-contained file (no network): per-system table with CIs, metric
+//! distributions as inline SVG, and a per-article view that shows each Key Development beside
+//! the generated key point aligned to it, with scores.
+use crate::error::{Error, Result};
+use crate::record::Record;
+use crate::report::{flatten_scores, headline_metric, table_columns, Aggregate};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+/// Articles shown in the per-article view (the table and plots use every record).
+const MAX_ARTICLES: usize = 500;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn scale(metric: &str) -> f64 {
+    if metric.starts_with("bleu") || metric.starts_with("chrf") || metric.starts_with("corpus_") {
+        1.0
+    } else {
+        100.0
+    }
+}
+
+/// Histogram of one metric per system, as an inline SVG.
+fn histogram_svg(metric: &str, per_system: &BTreeMap<String, Vec<f64>>) -> String {
+    let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+    let k = scale(metric);
+    let (w, h, bins) = (420.0, 160.0, 20usize);
+    let max = per_system.values().flatten().fold(0.0f64, |a, &b| a.max(b * k)).max(if k == 100.0 { 100.0 } else { 1.0 });
+    let legend_rows = per_system.len().div_ceil(3) as f64;
+    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-label="distribution of {m}"><text x="4" y="14" font-size="12">{m}</text>"#, h + 28.0 + 13.0 * legend_rows, m = esc(metric));
+    let mut peak = 1usize;
+    let mut counts_all = Vec::new();
+    for vals in per_system.values() {
+        let mut counts = vec![0usize; bins];
+        for v in vals {
+            let b = (((v * k) / max) * bins as f64).floor().clamp(0.0, (bins - 1) as f64) as usize;
+            counts[b] += 1;
+        }
+        peak = peak.max(*counts.iter().max().unwrap_or(&1));
+        counts_all.push(counts);
+    }
+    for (si, ((name, vals), counts)) in per_system.iter().zip(&counts_all).enumerate() {
+        let c = colors[si % colors.len()];
+        let mut pts = String::new();
+        for (b, n) in counts.iter().enumerate() {
+            let x = 10.0 + (b as f64 + 0.5) * (w - 20.0) / bins as f64;
+            let y = 20.0 + h - (*n as f64 / peak as f64) * (h - 10.0);
+            pts.push_str(&format!("{x:.1},{y:.1} "));
+        }
+        svg.push_str(&format!(r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{pts}"/>"#));
+        let mean = if vals.is_empty() { 0.0 } else { vals.iter().sum::<f64>() / vals.len() as f64 * k };
+        svg.push_str(&format!(r#"<text x="{}" y="{}" font-size="11" fill="{c}">{} (mean {mean:.1})</text>"#, 10.0 + (si % 3) as f64 * 135.0, h + 34.0 + (si / 3) as f64 * 13.0, esc(name)));
+    }
+    svg.push_str(&format!(r##"<line x1="10" y1="{y}" x2="{}" y2="{y}" stroke="#999"/><text x="10" y="{}" font-size="10">0</text><text x="{}" y="{}" font-size="10" text-anchor="end">{max:.0}</text></svg>"##, w - 10.0, h + 18.0, w - 10.0, h + 18.0, y = h + 20.0));
+    svg
+}
+
+/// Renders the report from a records file and its aggregate.
+pub fn render_file(records: &Path, agg: &Aggregate, title: &str) -> Result<String> {
+    let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
+    let mut dist: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+    let mut articles: BTreeMap<String, Value> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(records, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", records.display(), i + 1), source: e })?;
+        let system = r.system.clone().unwrap_or_else(|| "(none)".into());
+        if let Some(s) = &r.scores {
+            for (k, v) in flatten_scores(s) {
+                if headline_metric(&k) {
+                    dist.entry(k).or_default().entry(system.clone()).or_default().push(v);
+                }
+            }
+        }
+        if !articles.contains_key(&r.id) {
+            if articles.len() >= MAX_ARTICLES {
+                continue;
+            }
+            order.push(r.id.clone());
+            articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
+        }
+        let align_field = r.scores.as_ref().and_then(|s| ["kp_nli", "kp", "kp_rouge"].into_iter().find(|f| s.contains_key(*f)));
+        let sys_view = json!({
+            "key_points": r.summary.as_ref().map(|s| s.key_points.clone()).unwrap_or_default(),
+            "notes": r.summary.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
+            "alignment_by": align_field,
+            "alignment": align_field.and_then(|f| r.scores.as_ref().unwrap()[f].get("alignment").cloned()),
+            "scores": r.scores.as_ref().map(|s| flatten_scores(s).into_iter().filter(|(k, _)| headline_metric(k)).collect::<BTreeMap<_, _>>()),
+            "error": r.error.as_ref().map(|e| e.message.clone()),
+        });
+        articles.get_mut(&r.id).unwrap()["systems"][system] = sys_view;
+    }
+    let data: Vec<&Value> = order.iter().map(|id| &articles[id]).collect();
+    let data_json = serde_json::to_string(&data).map_err(|e| Error::Json { context: "report data".into(), source: e })?.replace("</", "<\\/");
+
+    let cols = table_columns(agg);
+    let mut table = format!("<table><thead><tr><th>system</th><th>n</th><th>errors</th>{}</tr></thead><tbody>", cols.iter().map(|c| format!("<th>{}</th>", esc(c))).collect::<String>());
+    for (name, s) in &agg.systems {
+        table.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td>", esc(name), s.scored, s.errors));
+        for c in &cols {
+            let cell = s.metrics.get(c).or_else(|| s.corpus.get(c)).map(|e| {
+                let k = scale(c);
+                format!("{:.2}<br><small>[{:.2}, {:.2}]</small>", e.mean * k, e.ci_low * k, e.ci_high * k)
+            });
+            table.push_str(&format!("<td>{}</td>", cell.unwrap_or_else(|| "–".into())));
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</tbody></table>");
+    let plots: String = dist.iter().map(|(m, per)| format!("<figure>{}</figure>", histogram_svg(m, per))).collect();
+    Ok(format!(
+        r##"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1400px}}
+table{{border-collapse:collapse;font-size:13px;margin:8px 0}} th,td{{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}}
+th:first-child,td:first-child{{text-align:left}} thead th{{background:#f3f3f3}}
+figure{{display:inline-block;margin:6px;border:1px solid #eee}}
+.sig{{font-family:monospace;font-size:11px;color:#555;word-break:break-all}}
+.pair{{display:grid;grid-template-columns:1fr 90px 1fr;gap:6px;margin:3px 0}} .kd{{background:#eef5ff;padding:4px}} .gen{{background:#f4fff0;padding:4px}}
+.sim{{text-align:center;font-weight:bold;padding:4px}} .miss{{background:#fff2f2;padding:4px;color:#900}} .muted{{color:#777}}
+select{{font-size:14px;margin:4px 8px 4px 0}}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p class="sig">{sig}</p>
+<p>{records} records, {errors} with errors. Means with {conf}% bootstrap CIs ({samples} resamples, seed {seed}); ROUGE, token F1 and key-point scores ×100.</p>
+<h2>Systems</h2>
+{table}
+<h2>Distributions</h2>
+{plots}
+<h2>Articles</h2>
+<p>Article <select id="article"></select> system <select id="system"></select> <span class="muted" id="count"></span></p>
+<div id="view"></div>
+<script id="data" type="application/json">{data_json}</script>
+<script>
+"use strict";
+const DATA = JSON.parse(document.getElementById("data").textContent);
+const artSel = document.getElementById("article"), sysSel = document.getElementById("system"), view = document.getElementById("view");
+function el(tag, cls, text) {{ const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }}
+DATA.forEach((a, i) => {{ const o = el("option", null, a.id + (a.title ? " — " + a.title.slice(0, 60) : "")); o.value = i; artSel.appendChild(o); }});
+document.getElementById("count").textContent = DATA.length + " article(s) shown";
+function fillSystems() {{
+  const a = DATA[artSel.value]; const keep = sysSel.value; sysSel.innerHTML = "";
+  Object.keys(a ? a.systems : {{}}).forEach(s => {{ const o = el("option", null, s); o.value = s; sysSel.appendChild(o); }});
+  if (keep && a && a.systems[keep]) sysSel.value = keep;
+}}
+function render() {{
+  view.innerHTML = "";
+  const a = DATA[artSel.value]; if (!a) return;
+  const s = a.systems[sysSel.value]; if (!s) return;
+  if (s.error) {{ view.appendChild(el("p", "miss", "Error: " + s.error)); return; }}
+  view.appendChild(el("h3", null, "Key Developments and the generated key points aligned to them" + (s.alignment_by ? " (" + s.alignment_by + ")" : "")));
+  const byRef = {{}}; (s.alignment || []).forEach(p => byRef[p.reference] = p);
+  const used = new Set();
+  a.key_points.forEach((kd, i) => {{
+    const row = el("div", "pair"); row.appendChild(el("div", "kd", kd));
+    const p = byRef[i];
+    if (p) {{ used.add(p.generated); row.appendChild(el("div", "sim", p.similarity.toFixed(3))); row.appendChild(el("div", "gen", s.key_points[p.generated])); }}
+    else {{ row.appendChild(el("div", "sim", "–")); row.appendChild(el("div", "miss", "not covered")); }}
+    view.appendChild(row);
+  }});
+  const extra = s.key_points.filter((_, j) => !used.has(j));
+  if (extra.length) {{ view.appendChild(el("h4", null, "Generated key points not aligned to any Key Development")); extra.forEach(t => view.appendChild(el("div", "gen", t))); }}
+  if (s.notes && s.notes.length) view.appendChild(el("p", "muted", "Notes: " + s.notes.join("; ")));
+  const t = el("table"); const tb = el("tbody"); t.appendChild(tb);
+  Object.entries(s.scores || {{}}).forEach(([k, v]) => {{ const tr = el("tr"); tr.appendChild(el("td", null, k)); tr.appendChild(el("td", null, v.toFixed(4))); tb.appendChild(tr); }});
+  view.appendChild(el("h4", null, "Scores")); view.appendChild(t);
+}}
+artSel.addEventListener("change", () => {{ fillSystems(); render(); }});
+sysSel.addEventListener("change", render);
+fillSystems(); render();
+document.body.dataset.rendered = "ok";
+</script>
+</body></html>
+"##,
+        title = esc(title),
+        sig = esc(&agg.signature),
+        records = agg.records,
+        errors = agg.errors,
+        conf = agg.stats.confidence * 100.0,
+        samples = agg.stats.bootstrap_samples,
+        seed = agg.stats.seed,
+    ))
+}
