@@ -331,3 +331,69 @@ fn meta_eval_and_compare_on_human_judgments() {
     assert!(t["p_ar"].as_f64().unwrap() > 0.0 && t["p_ar"].as_f64().unwrap() <= 1.0);
     assert!(c["scores"]["corpus_bleu"]["S0"]["mean"].as_f64().unwrap() >= 0.0);
 }
+
+/// A run killed with SIGKILL mid-way, then rerun with --resume, ends with every record exactly
+/// once, no corrupt line, and the same file as an uninterrupted run.
+#[test]
+fn resume_after_kill_9() {
+    use std::collections::HashSet;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.jsonl");
+    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    let mut big = String::new();
+    for rep in 0..400 {
+        for line in sample.lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let id = format!("{}-{rep}", v["id"].as_str().unwrap());
+            v["id"] = Value::String(id);
+            big.push_str(&serde_json::to_string(&v).unwrap());
+            big.push('\n');
+        }
+    }
+    std::fs::write(&input, big).unwrap();
+    let n_inputs = 400 * 8;
+    let args = |out: &Path| -> Vec<String> {
+        ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let full = dir.path().join("full.jsonl");
+    assert_eq!(kpeval().args(args(&full)).status().unwrap().code(), Some(0));
+    let expected = std::fs::read_to_string(&full).unwrap();
+    assert_eq!(expected.lines().count(), n_inputs);
+
+    let out = dir.path().join("killed.jsonl");
+    let mut child = kpeval().args(args(&out)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Wait until part of the output is there, then SIGKILL.
+    let t0 = std::time::Instant::now();
+    loop {
+        let len = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        if len > (expected.len() / 10) as u64 || t0.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partial = std::fs::read_to_string(&out).unwrap();
+    let done = partial.lines().count();
+    assert!(done > 0 && done < n_inputs, "the kill landed mid-run ({done} of {n_inputs} lines)");
+    // Simulate the worst case too: a torn last line.
+    let mut torn = partial.clone();
+    if torn.ends_with('\n') {
+        let last = expected.lines().nth(done).unwrap();
+        torn.push_str(&last[..last.len() / 3]);
+    }
+    std::fs::write(&out, torn).unwrap();
+    let o = kpeval().args(args(&out)).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resumed = std::fs::read_to_string(&out).unwrap();
+    let mut ids = HashSet::new();
+    for line in resumed.lines() {
+        let v: Value = serde_json::from_str(line).expect("no corrupt line");
+        assert!(ids.insert(v["id"].as_str().unwrap().to_string()), "duplicate record {}", v["id"]);
+    }
+    assert_eq!(ids.len(), n_inputs, "every record exactly once");
+    assert_eq!(resumed, expected, "resumed output equals an uninterrupted run");
+}
