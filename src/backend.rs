@@ -66,6 +66,8 @@ pub trait Embedder: Send + Sync {
 
 /// What a model runtime provides.
 pub trait Backend: Send + Sync {
+    /// Threads for the model runtime's own parallelism (`--threads`).
+    fn set_threads(&self, _n: usize) {}
     /// A sentence-embedding model by name (store name, local folder or hub id).
     fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
     fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;

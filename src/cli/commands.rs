@@ -414,13 +414,18 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     };
     let sig = signature(&[format!("embed:{}", embedder.name())]);
     let mut errors = 0usize;
+    let mut count = 0usize;
+    let mut busy = std::time::Duration::ZERO;
     let mut pending: Vec<(String, String)> = Vec::new();
-    let flush = |pending: &mut Vec<(String, String)>, out: &mut Box<dyn Write>| -> Result<()> {
+    let mut flush = |pending: &mut Vec<(String, String)>, out: &mut Box<dyn Write>| -> Result<()> {
         if pending.is_empty() {
             return Ok(());
         }
         let texts: Vec<String> = pending.iter().map(|(_, t)| t.clone()).collect();
+        let t0 = std::time::Instant::now();
         let vecs = embedder.embed(&texts)?;
+        busy += t0.elapsed();
+        count += texts.len();
         for ((id, text), v) in pending.drain(..).zip(vecs) {
             let line = serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
             writeln!(out, "{line}").map_err(|e| Error::io("<output>", e))?;
@@ -493,7 +498,11 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         }
     }
     flush(&mut pending, &mut out)?;
+    drop(flush);
     out.flush().map_err(|e| Error::io("<output>", e))?;
+    if !quiet {
+        eprintln!("kpeval: embedded {count} text(s) in {:.3} s of model time ({:.1} texts/s)", busy.as_secs_f64(), count as f64 / busy.as_secs_f64().max(1e-9));
+    }
     if !quiet && errors > 0 {
         eprintln!("kpeval: {errors} input line(s) failed");
     }

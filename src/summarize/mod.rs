@@ -2,8 +2,10 @@
 //!
 //! Extractive baselines live here (no libtorch); model-backed summarizers (seq2seq, embedding
 //! MMR) are provided by a [`crate::backend::Backend`].
+mod mmr;
 mod textrank;
 
+pub use mmr::{mmr_select, Mmr};
 pub use textrank::TextRank;
 
 use crate::error::RecordError;
