@@ -265,7 +265,47 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     drop(out);
     report_counts(&counts, quiet);
     let agg = finish(&a.output, rows, &sig, &stats, quiet)?;
+    if !quiet && agg.records <= 5 {
+        if let Some(p) = &a.output.output {
+            print!("{}", article_views(p)?);
+        }
+    }
     Ok(exit_code(&counts, Some(&agg)))
+}
+
+/// A readable view of a few records: sections found, each Key Development and the generated key
+/// point aligned to it (embedding alignment when computed, else ROUGE-1), and the notes.
+fn article_views(records: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(records).map_err(|e| Error::io(records, e))?;
+    let mut out = String::new();
+    for line in text.lines() {
+        let r: crate::record::Record = serde_json::from_str(line).map_err(|e| Error::Json { context: records.display().to_string(), source: e })?;
+        out.push_str(&format!("\n## {} ({})\n", r.title.as_deref().unwrap_or(&r.id), r.source));
+        if let Some(e) = &r.error {
+            out.push_str(&format!("error [{}]: {}\n", e.kind, e.message));
+            continue;
+        }
+        let names: Vec<&str> = r.sections.iter().map(|s| s.name()).collect();
+        out.push_str(&format!("sections: {}\n", names.join(", ")));
+        let (Some(sum), Some(scores)) = (&r.summary, &r.scores) else { continue };
+        let field = ["kp", "kp_rouge"].into_iter().find(|f| scores.contains_key(*f));
+        let align = field.and_then(|f| scores[f]["alignment"].as_array().cloned()).unwrap_or_default();
+        out.push_str(&format!("Key Developments ({}) and the aligned generated key points ({}):\n", r.key_points.len(), field.unwrap_or("-")));
+        for (i, kd) in r.key_points.iter().enumerate() {
+            out.push_str(&format!("  {}. {kd}\n", i + 1));
+            match align.iter().find(|p| p["reference"] == i) {
+                Some(p) => {
+                    let g = p["generated"].as_u64().unwrap_or(0) as usize;
+                    out.push_str(&format!("     ↳ {:.3}  {}\n", p["similarity"].as_f64().unwrap_or(0.0), sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
+                }
+                None => out.push_str("     ↳ not covered\n"),
+            }
+        }
+        for n in &sum.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
+    }
+    Ok(out)
 }
 
 fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {

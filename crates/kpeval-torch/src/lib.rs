@@ -1,5 +1,8 @@
 //! kpeval's model runtime on rust-bert 0.23 / tch 0.17 (libtorch 2.4.0).
+pub mod bertscore;
 pub mod embed;
+pub mod nli;
+pub mod seq2seq;
 
 use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};
 use kpeval::error::{Error, Result};
@@ -44,6 +47,9 @@ impl Embedder for TorchEmbedder {
 }
 
 impl Backend for TorchBackend {
+    fn set_threads(&self, n: usize) {
+        tch::set_num_threads(n as i32);
+    }
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
         match resolve(model)? {
             ModelSource::Local(dir) => {
@@ -56,8 +62,12 @@ impl Backend for TorchBackend {
             ))),
         }
     }
-    fn summarizer(&self, spec: &SummarizerSpec, _gen: &GenerationConfig) -> Result<Box<dyn Summarizer>> {
-        Err(Error::model(format!("summarizer {spec:?} is not available in this build")))
+    fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>> {
+        match spec {
+            SummarizerSpec::Model(name) => seq2seq::load_summarizer(name, gen, seq2seq::offline_from_env()),
+            SummarizerSpec::Mmr(k) => Ok(Box::new(kpeval::summarize::Mmr { k: *k, lambda: 0.7, embedder: self.embedder("all-MiniLM-L6-v2", &gen.device)? })),
+            other => Err(Error::model(format!("summarizer {other:?} is not available in this build"))),
+        }
     }
     fn metric(&self, kind: MetricKind, cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>> {
         match kind {
@@ -65,11 +75,17 @@ impl Backend for TorchBackend {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
                 Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity { embedder: emb }), threshold: cfg.kp_threshold })))
             }
-            MetricKind::Nli => Ok(Err(match &cfg.nli_model {
-                None => "no NLI model given (--nli-model)".to_string(),
-                Some(m) => format!("NLI model '{m}': NLI metrics are not available in this build"),
-            })),
-            other => Ok(Err(format!("{other} is not available in this build"))),
+            MetricKind::Nli => match &cfg.nli_model {
+                None => Ok(Err("no NLI model given (--nli-model)".to_string())),
+                Some(m) => {
+                    let model = std::sync::Arc::new(nli::NliModel::load(m, device(&cfg.device)?)?);
+                    Ok(Ok(Box::new(nli::NliMetrics::new(model))))
+                }
+            },
+            MetricKind::Bertscore => Ok(Ok(Box::new(bertscore::BertScoreMetric {
+                scorer: bertscore::BertScorer::load(bertscore::DEFAULT_MODEL, bertscore::DEFAULT_LAYER, false, None, device(&cfg.device)?)?,
+            }))),
+            other => Ok(Err(format!("{other} is not a model metric"))),
         }
     }
 }

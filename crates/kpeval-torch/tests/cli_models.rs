@@ -1,0 +1,64 @@
+//! The model commands end to end through the `kpeval-torch` binary (needs `make setup`):
+//! default run with embedding key-point alignment, the MMR summarizer, `embed`.
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn default_run_aligns_key_points_with_minilm() {
+    let article = root().join("tests/fixtures/venezuela-drug-talks.txt");
+    let o = bin().args(["run", article.to_str().unwrap(), "-q"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    let kp = &r["scores"]["kp"];
+    let align = kp["alignment"].as_array().unwrap();
+    assert_eq!(align.len(), 3, "3 generated points matched one-to-one to 3 of the 4 Key Developments");
+    // Key Development 0 (Maduro's readiness for talks) is the lead sentence's topic.
+    let first = align.iter().find(|p| p["reference"] == 0).expect("KD 0 aligned");
+    assert_eq!(first["generated"], 0);
+    assert!(first["similarity"].as_f64().unwrap() > 0.7, "{first}");
+    assert!(r["signature"].as_str().unwrap().contains("kp:sim=cosine(all-minilm-l6-v2"));
+    assert!(r["not_computed"].as_object().map_or(true, |m| !m.contains_key("kp")));
+}
+
+#[test]
+fn mmr_summarizer_picks_distinct_sentences() {
+    let article = root().join("tests/fixtures/venezuela-drug-talks.txt");
+    let o = bin().args(["summarize", article.to_str().unwrap(), "--summarizer", "mmr-3", "-q"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(r["system"], "mmr-3");
+    let kps: Vec<&str> = r["summary"]["key_points"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(kps.len(), 3);
+    assert!(kps.windows(2).all(|w| w[0] != w[1]));
+    for kd in r["key_points"].as_array().unwrap() {
+        assert!(!kps.contains(&kd.as_str().unwrap()), "a Key Development leaked into the summary");
+    }
+}
+
+#[test]
+fn embed_command_writes_unit_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("t.txt");
+    std::fs::write(&inp, "The CIA conducted a drone strike.\nMaduro is open to talks.\n").unwrap();
+    let out = dir.path().join("v.jsonl");
+    let o = bin().args(["embed", inp.to_str().unwrap(), "-o", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        let v: Vec<f64> = l["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(v.len(), 384);
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "normalized as the model's modules.json says: {norm}");
+    }
+    assert!(lines[0]["id"].as_str().unwrap().ends_with(":1"));
+}

@@ -1,0 +1,282 @@
+//! Seq2seq summarization through rust-bert equals transformers 4.46 `generate` on tiny
+//! random-weight BART, T5 (t5-small and Flan-T5 layouts), Pegasus and LongT5 models (fixtures from
+//! eval/reference/gen_seq2seq_fixtures.py: tests/fixtures/models/tiny-* and
+//! tests/fixtures/seq2seq_expected.json). Each folder is loaded as a user would load it
+//! (`save_pretrained` layout, safetensors renamed at load time), for greedy and beam search.
+use kpeval::backend::GenerationConfig;
+use kpeval::keypoints::split_sentences;
+use kpeval::summarize::{SourceText, Summarizer};
+use kpeval_torch::seq2seq::{load_summarizer, Seq2SeqSummarizer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn model_dir(name: &str) -> PathBuf {
+    root().join("tests/fixtures/models").join(name)
+}
+
+fn expected() -> Value {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/seq2seq_expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn gen_config(mode: &Value) -> GenerationConfig {
+    let u = |k: &str| mode[k].as_u64().map(|x| x as usize);
+    GenerationConfig {
+        num_beams: u("num_beams"),
+        min_length: u("min_length"),
+        max_length: u("max_length"),
+        no_repeat_ngram_size: u("no_repeat_ngram_size"),
+        length_penalty: mode["length_penalty"].as_f64(),
+        early_stopping: mode["early_stopping"].as_bool(),
+        ..GenerationConfig::default()
+    }
+}
+
+fn ids(v: &Value) -> Vec<i64> {
+    v.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect()
+}
+
+/// Per model × mode: token ids, text and (beam search) sequence score against transformers, for
+/// every input, generated as one padded batch; and the same through the `Summarizer` trait.
+#[test]
+fn generate_matches_transformers() {
+    let fx = expected();
+    let inputs: Vec<String> = fx["inputs"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    let mut known = Vec::new();
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-parity-{}", std::process::id()));
+    for (model, m) in fx["models"].as_object().unwrap() {
+        for (mode, settings) in fx["modes"].as_object().unwrap() {
+            let Some(rows) = m["results"][mode].as_array() else { continue };
+            let path = match settings["forced_eos_token_id"].as_i64() {
+                // The checkpoint's own forced EOS, as google/pegasus-cnn_dailymail has it.
+                Some(eos) => with_forced_eos(&model_dir(model), &tmp.join(format!("{model}-forced-eos")), eos),
+                None => model_dir(model),
+            };
+            let gen = gen_config(settings);
+            let s = Seq2SeqSummarizer::load(path.to_str().unwrap(), &gen, true).unwrap_or_else(|e| panic!("{model}: {e}"));
+            let encoded: Vec<Vec<i64>> = inputs.iter().map(|t| s.encode(t).unwrap()).collect();
+            for (i, row) in rows.iter().enumerate() {
+                assert_eq!(encoded[i], ids(&row["input_ids"]), "{model}: tokenization of input {i}");
+            }
+            let got = s.generate_ids(&encoded, true).unwrap();
+            let mut ok_ids = 0;
+            let mut ok_text = 0;
+            let mut max_score_diff = 0f64;
+            for (i, (g, row)) in got.iter().zip(rows).enumerate() {
+                let want = ids(&row["ids"]);
+                let text = s.decode(&g.ids).unwrap();
+                let want_text = row["text"].as_str().unwrap();
+                // Beam search: transformers run with rust-bert's length normalization of the
+                // hypotheses still open at max_length (see seq2seq.rs); the only departure allowed.
+                let rule = &row["rustbert_rule"];
+                if g.ids == want && text == want_text {
+                    ok_ids += 1;
+                    ok_text += 1;
+                } else if rule.is_object() && g.ids == ids(&rule["ids"]) && text == rule["text"].as_str().unwrap() {
+                    known.push(format!(
+                        "{model} {mode} input {i}: transformers picks {} ids (score {:.4}), rust-bert {} ids (score {:.4}; transformers scores that hypothesis {:.4})",
+                        want.len(),
+                        row["score"].as_f64().unwrap(),
+                        g.ids.len(),
+                        g.score.unwrap_or(f64::NAN),
+                        rule["score"].as_f64().unwrap()
+                    ));
+                } else {
+                    if g.ids == want {
+                        ok_ids += 1;
+                    } else {
+                        failures.push(format!("{model} {mode} input {i}: ids\n  rust-bert    {:?}\n  transformers {want:?}", g.ids));
+                    }
+                    if text == want_text {
+                        ok_text += 1;
+                    } else {
+                        failures.push(format!("{model} {mode} input {i}: text\n  rust-bert    {text:?}\n  transformers {want_text:?}"));
+                    }
+                }
+                // rust-bert's sequence score is transformers' under rust-bert's normalization.
+                if let (Some(a), Some(b)) = (g.score, rule["score"].as_f64()) {
+                    max_score_diff = max_score_diff.max((a - b).abs());
+                    if (a - b).abs() > 1e-4 {
+                        failures.push(format!("{model} {mode} input {i}: sequence score {a} vs transformers {b} (rust-bert's normalization)"));
+                    }
+                }
+            }
+            // The Summarizer trait (what `kpeval summarize --model DIR` runs) gives the same text.
+            let boxed = load_summarizer(path.to_str().unwrap(), &gen, true).unwrap();
+            let batch: Vec<SourceText> = inputs.iter().enumerate().map(|(i, t)| SourceText { id: format!("in{i}"), text: t.clone() }).collect();
+            let sums = boxed.summarize(&batch);
+            for (i, ((r, row), g)) in sums.iter().zip(rows).zip(&got).enumerate() {
+                let r = r.as_ref().unwrap_or_else(|e| panic!("{model} {mode} input {i}: {e}"));
+                assert!(r.notes.is_empty(), "{model}: {:?}", r.notes);
+                if r.text != s.decode(&g.ids).unwrap().trim() {
+                    failures.push(format!("{model} {mode} input {i}: Summarizer text {:?}", r.text));
+                }
+                let _ = row;
+            }
+            let sig = boxed.signature();
+            let folder = path.file_name().unwrap().to_str().unwrap();
+            assert!(sig.starts_with(&format!("{folder}@sha256:")), "{sig}");
+            assert!(sig.contains(&format!("num_beams={}", settings["num_beams"])), "{sig}");
+            report.push(format!(
+                "{model:13} {mode:26} ids {ok_ids}/{n} text {ok_text}/{n}{}",
+                if max_score_diff > 0.0 { format!("  max |score diff| {max_score_diff:.1e}") } else { String::new() },
+                n = rows.len()
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    eprintln!("seq2seq parity against transformers {} (model, mode, inputs equal):\n{}", fx["versions"]["transformers"], report.join("\n"));
+    if !known.is_empty() {
+        eprintln!(
+            "departures reproduced by transformers with rust-bert 0.23's rules (beam hypotheses open at max_length scored as \
+             sum of log-probs / (generated length + 1)^length_penalty instead of / generated length^length_penalty; \
+             Pegasus positions in fp16):\n{}",
+            known.join("\n")
+        );
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A copy of a model folder whose config forces EOS at max_length - 1.
+fn with_forced_eos(src: &Path, dst: &Path, eos: i64) -> PathBuf {
+    std::fs::create_dir_all(dst).unwrap();
+    for f in std::fs::read_dir(src).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
+    }
+    for name in ["config.json", "generation_config.json"] {
+        let p = dst.join(name);
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        v["forced_eos_token_id"] = eos.into();
+        std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    }
+    dst.to_path_buf()
+}
+
+/// A source over the context is split into sentence chunks that fit, with one sentence of
+/// overlap, each summarized; the notes say so; nothing is dropped.
+#[test]
+fn long_source_is_chunked_not_truncated() {
+    // Paragraphs of the parity inputs in rotating order: ~30 sentences, each of which fits.
+    let fx = expected();
+    let sentences: Vec<String> = fx["inputs"].as_array().unwrap().iter().flat_map(|t| split_sentences(t.as_str().unwrap())).collect();
+    let text: String = (0..sentences.len())
+        .map(|r| (0..sentences.len()).map(|k| sentences[(k + r) % sentences.len()].as_str()).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let gen = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
+    for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
+        let s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
+        assert_eq!(s.max_input_tokens, 128, "{model}");
+        let total = s.encode(&text).unwrap().len();
+        assert!(total > 3 * 128, "{model}: {total} tokens");
+        let (chunks, notes) = s.chunks(&text).unwrap();
+        assert!(chunks.len() >= 3, "{model}: {} chunks", chunks.len());
+        assert_eq!(notes, vec![format!("source is {total} tokens, over the 128-token context: {} chunks, summaries concatenated", chunks.len())], "{model}");
+        for (i, (c, ids)) in chunks.iter().enumerate() {
+            assert!(ids.len() <= 128, "{model}: chunk {i} has {} tokens", ids.len());
+            assert_eq!(&s.encode(c).unwrap(), ids, "{model}: chunk {i}");
+        }
+        // One sentence of overlap, and every sentence of the source in some chunk, in order.
+        let sents: Vec<Vec<String>> = chunks.iter().map(|(c, _)| split_sentences(c)).collect();
+        let mut covered: Vec<String> = sents[0].clone();
+        let mut overlaps = 0;
+        for w in sents.windows(2) {
+            if w[0].len() > 1 {
+                assert_eq!(w[0].last(), w[1].first(), "{model}: chunks overlap by one sentence");
+                covered.extend(w[1][1..].iter().cloned());
+                overlaps += 1;
+            } else {
+                // A chunk of one sentence (the next one does not fit beside it): no overlap.
+                covered.extend(w[1].iter().cloned());
+            }
+        }
+        assert!(overlaps >= 1, "{model}");
+        assert_eq!(covered, split_sentences(&s.normalize(&text)), "{model}: no sentence dropped");
+        // The summary is the chunk summaries, in order, one per line.
+        let sums = s.summarize(&[SourceText { id: "long".into(), text: text.clone() }]);
+        let sum = sums[0].as_ref().unwrap();
+        assert_eq!(sum.notes, notes, "{model}");
+        let inputs: Vec<Vec<i64>> = chunks.iter().map(|(_, ids)| ids.clone()).collect();
+        let parts: Vec<String> = s.generate_ids(&inputs, false).unwrap().iter().map(|g| s.decode(&g.ids).unwrap().trim().to_string()).collect();
+        assert_eq!(sum.text, parts.join("\n"), "{model}");
+    }
+    // A "sentence" longer than the context is split at words, and said so.
+    let s = Seq2SeqSummarizer::load(model_dir("tiny-bart").to_str().unwrap(), &gen, true).unwrap();
+    let run_on = vec!["word"; 400].join(" ");
+    let (chunks, notes) = s.chunks(&run_on).unwrap();
+    assert!(chunks.len() >= 3 && chunks.iter().all(|(_, ids)| ids.len() <= 128));
+    assert_eq!(chunks.iter().map(|(c, _)| c.split_whitespace().count()).sum::<usize>(), 400);
+    assert!(notes.iter().any(|n| n.contains("split at word boundaries")), "{notes:?}");
+}
+
+/// Errors name the folder and the missing file; offline hub loads name the file not cached.
+#[test]
+fn missing_files_are_named() {
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let dir = tmp.join("tiny-bart-no-merges");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in std::fs::read_dir(model_dir("tiny-bart")).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "merges.txt" {
+            std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
+        }
+    }
+    let gen = GenerationConfig::default();
+    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("loads without merges.txt").to_string();
+    assert!(err.contains("merges.txt") && err.contains("tiny-bart-no-merges"), "{err}");
+    std::fs::remove_file(dir.join("model.safetensors")).unwrap();
+    std::fs::copy(model_dir("tiny-bart").join("merges.txt"), dir.join("merges.txt")).unwrap();
+    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("loads without weights").to_string();
+    assert!(err.contains("no weights") && err.contains("model.safetensors") && err.contains("tiny-bart-no-merges"), "{err}");
+
+    // A hub id (a preset's, unless the store has it) offline with an empty cache: the error
+    // names the file.
+    std::env::set_var("RUSTBERT_CACHE", tmp.join("empty-cache"));
+    if !matches!(kpeval::models::resolve("distilbart-cnn-12-6"), Ok(kpeval::models::ModelSource::Local(_))) {
+        let err = Seq2SeqSummarizer::load("distilbart-cnn-12-6", &gen, true).err().expect("offline load from an empty cache").to_string();
+        assert!(err.contains("sshleifer/distilbart-cnn-12-6") && err.contains("config.json") && err.contains("offline"), "{err}");
+    }
+    let err = Seq2SeqSummarizer::load("someorg/some-summarizer", &gen, true).err().expect("offline hub id").to_string();
+    assert!(err.contains("someorg/some-summarizer") && err.contains("config.json"), "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The CLI (`kpeval-torch summarize`, what `kpeval summarize --model DIR` re-executes) writes the
+/// transformers greedy summary for a JSONL article.
+#[test]
+fn cli_summarize_with_local_model_folder() {
+    let fx = expected();
+    let mode = &fx["modes"]["greedy"];
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let input = tmp.join("in.jsonl");
+    let out = tmp.join("out.jsonl");
+    let inputs = fx["inputs"].as_array().unwrap();
+    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+            .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"])
+            .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
+            .args(["--max-length", &mode["max_length"].to_string(), "--no-repeat-ngram-size", &mode["no_repeat_ngram_size"].to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{model}: {status}");
+        let records: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(records.len(), inputs.len());
+        for (i, r) in records.iter().enumerate() {
+            let want = fx["models"][model]["results"]["greedy"][i]["text"].as_str().unwrap().trim();
+            assert_eq!(r["summary"]["text"].as_str().unwrap(), want, "{model} input {i}: {r}");
+            assert_eq!(r["summary"]["system"], model);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
