@@ -16,7 +16,8 @@
 //!
 //! Parity with transformers 4.46 `generate` is tested on tiny random models of every
 //! architecture (crates/kpeval-torch/tests/seq2seq_parity.rs). Known departures (rust-bert 0.23
-//! limitations; the test reproduces the first two in transformers to tell them from bugs):
+//! limitations; the test reproduces the beam normalization and Pegasus' fp16 positions in
+//! transformers, to tell them from bugs):
 //! - beam search, when `max_length` stops open beams: rust-bert normalizes their scores by the
 //!   length including the decoder start token, transformers by the generated length, so the
 //!   ranking between those and earlier-finished hypotheses can differ when length_penalty != 0;
