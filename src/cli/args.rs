@@ -215,6 +215,15 @@ pub struct GenArgs {
     pub no_repeat_ngram_size: Option<usize>,
     #[arg(long)]
     pub length_penalty: Option<f64>,
+    /// Beam search stops when num_beams finished candidates exist (transformers' early_stopping=True).
+    #[arg(long)]
+    pub early_stopping: Option<bool>,
+    /// Sample instead of greedy/beam search (seeded with --seed; deterministic).
+    #[arg(long)]
+    pub do_sample: bool,
+    /// Do not read or write the summary cache ($KPEVAL_CACHE/summaries) for model summarizers.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl GenArgs {
@@ -252,6 +261,12 @@ pub struct SummarizeArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub gen: GenArgs,
+    /// Device for the model: cpu, cuda, cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Seed of sampling (--do-sample).
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

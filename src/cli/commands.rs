@@ -206,26 +206,33 @@ fn report_counts(c: &RunCounts, quiet: bool) {
     eprintln!("kpeval: {}", parts.join(", "));
 }
 
-fn gen_config(g: &GenArgs, seed: u64) -> GenerationConfig {
+fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
     GenerationConfig {
         num_beams: g.num_beams,
         min_length: g.min_length,
         max_length: g.max_length,
         no_repeat_ngram_size: g.no_repeat_ngram_size,
         length_penalty: g.length_penalty,
+        early_stopping: g.early_stopping,
+        do_sample: g.do_sample,
         seed,
-        ..GenerationConfig::default()
+        device: device.to_string(),
     }
 }
 
-fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64) -> Result<Box<dyn Summarizer>> {
+fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, device: &str) -> Result<Box<dyn Summarizer>> {
     let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
     if let Some(s) = spec.build_plain() {
         return Ok(s);
     }
-    match backend {
-        Some(b) => b.summarizer(&spec, &gen_config(g, seed)),
-        None => Err(Error::config("this summarizer needs the model runtime (kpeval-torch)")),
+    let inner = match backend {
+        Some(b) => b.summarizer(&spec, &gen_config(g, seed, device))?,
+        None => return Err(Error::config("this summarizer needs the model runtime (kpeval-torch)")),
+    };
+    // Model summaries are cached on disk (keyed by signature and source text).
+    match (g.no_cache, crate::summarize::CachedSummarizer::default_dir()) {
+        (false, Some(dir)) => Ok(Box::new(crate::summarize::CachedSummarizer { inner, dir })),
+        _ => Ok(inner),
     }
 }
 
@@ -239,7 +246,7 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         return Err(Error::config("--batch-size must be positive"));
     }
     let inputs = open_inputs(&a.input, quiet)?;
-    let summarizer = build_summarizer(&a.gen, backend, a.score.seed)?;
+    let summarizer = build_summarizer(&a.gen, backend, a.score.seed, &a.score.device)?;
     let (scorer, not_computed) = build_scorer(&a.score, backend)?;
     let stats = stats_config(&a.score);
     let sig = signature(&[
@@ -313,7 +320,7 @@ fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -
         return Err(Error::config("--batch-size must be positive"));
     }
     let inputs = open_inputs(&a.input, quiet)?;
-    let summarizer = build_summarizer(&a.gen, backend, 12345)?;
+    let summarizer = build_summarizer(&a.gen, backend, a.seed, &a.device)?;
     let sig = signature(&[format!("summarizer:{}", summarizer.signature()), format!("sections:{}", inputs.selection.name())]);
     let job = Job {
         summaries: SummarySource::Generate(summarizer.as_ref()),

@@ -2,9 +2,11 @@
 //!
 //! Extractive baselines live here (no libtorch); model-backed summarizers (seq2seq, embedding
 //! MMR) are provided by a [`crate::backend::Backend`].
+mod cache;
 mod mmr;
 mod textrank;
 
+pub use cache::CachedSummarizer;
 pub use mmr::{mmr_select, Mmr};
 pub use textrank::TextRank;
 

@@ -263,7 +263,9 @@ fn cli_summarize_with_local_model_folder() {
     let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
+        // A private summary cache: the model must really run (a second run must then hit the cache).
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+            .env("KPEVAL_CACHE", tmp.join("cache"))
             .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"])
             .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
             .args(["--max-length", &mode["max_length"].to_string(), "--no-repeat-ngram-size", &mode["no_repeat_ngram_size"].to_string()])
@@ -278,5 +280,13 @@ fn cli_summarize_with_local_model_folder() {
             assert_eq!(r["summary"]["system"], model);
         }
     }
+    // Every model's summaries were cached, one file per (model settings, input).
+    let cached = walk_count(&tmp.join("cache").join("summaries"));
+    assert_eq!(cached, 5 * inputs.len(), "summary cache entries");
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+fn walk_count(dir: &std::path::Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "json")) }).sum()
 }
