@@ -26,8 +26,8 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     let mut systems: Vec<String> = Vec::new();
     for r in rows {
         if let Some(s) = &r.system {
-            if !systems.contains(s) {
-                systems.push(s.clone());
+            if !systems.iter().any(|x| x.as_str() == &**s) {
+                systems.push(s.to_string());
             }
         }
     }
@@ -44,7 +44,7 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     let mut by_id: BTreeMap<&str, HashMap<&str, &AggRow>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.scores.is_some()) {
         if let Some(s) = &r.system {
-            by_id.entry(r.id.as_str()).or_default().insert(s.as_str(), r);
+            by_id.entry(r.id.as_str()).or_default().insert(&**s, r);
         }
     }
     let ids: Vec<&str> = by_id.iter().filter(|(_, m)| systems.iter().all(|s| m.contains_key(s.as_str()))).map(|(id, _)| *id).collect();
@@ -56,7 +56,7 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     let mut tests = BTreeMap::new();
     for metric in metrics {
         let column = |sys: &str| -> Option<Vec<f64>> {
-            ids.iter().map(|id| by_id[id][sys].scores.as_ref().unwrap().iter().find(|(k, _)| k == metric).map(|(_, v)| *v)).collect()
+            ids.iter().map(|id| by_id[id][sys].scores.as_ref().unwrap().iter().find(|(k, _)| &**k == metric.as_str()).map(|(_, v)| *v)).collect()
         };
         let cols: Vec<(String, Vec<f64>)> = match systems.iter().map(|s| column(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() {
             Some(c) => c,
@@ -85,7 +85,7 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     }
     for cs in corpus {
         let stats_of = |sys: &str| -> Option<Vec<&[f64]>> {
-            ids.iter().map(|id| by_id[id][sys].stats.iter().find(|(k, _)| k == cs.field()).map(|(_, v)| v.as_slice())).collect()
+            ids.iter().map(|id| by_id[id][sys].stats.iter().find(|(k, _)| &**k == cs.field()).map(|(_, v)| v.as_slice())).collect()
         };
         let Some(cols) = systems.iter().map(|s| stats_of(s).map(|c| (s.clone(), c))).collect::<Option<Vec<_>>>() else { continue };
         let base_st = &cols.iter().find(|(s, _)| *s == base).unwrap().1;

@@ -66,17 +66,35 @@ pub fn flatten_scores(scores: &Map<String, Value>) -> Vec<(String, f64)> {
     out
 }
 
+/// An interned name (score leaf, system, reason): rows share one copy of each.
+pub type Name = std::sync::Arc<str>;
+
+/// Interns names so that memory per record is a few numbers, not a few hundred bytes of keys.
+pub fn intern(s: &str) -> Name {
+    use once_cell::sync::Lazy;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static NAMES: Lazy<Mutex<HashSet<Name>>> = Lazy::new(|| Mutex::new(HashSet::new()));
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(s) {
+        return n.clone();
+    }
+    let n: Name = Name::from(s);
+    names.insert(n.clone());
+    n
+}
+
 /// What the aggregate needs of one record (records themselves are not kept in memory).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggRow {
     pub id: String,
-    pub system: Option<String>,
-    pub error_kind: Option<String>,
+    pub system: Option<Name>,
+    pub error_kind: Option<Name>,
     /// Flattened numeric score leaves; None when the record was not scored.
-    pub scores: Option<Vec<(String, f64)>>,
+    pub scores: Option<Vec<(Name, f64)>>,
     /// Sufficient statistics by metric field (`bleu` → its flat `stats` array).
-    pub stats: Vec<(String, Vec<f64>)>,
-    pub not_computed: Vec<(String, String)>,
+    pub stats: Vec<(Name, Vec<f64>)>,
+    pub not_computed: Vec<(Name, Name)>,
 }
 
 impl AggRow {
@@ -88,18 +106,18 @@ impl AggRow {
                 s.iter()
                     .filter_map(|(k, v)| {
                         let arr = v.get("stats")?.as_array()?;
-                        Some((k.clone(), arr.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
+                        Some((intern(k), arr.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
                     })
                     .collect()
             })
             .unwrap_or_default();
         AggRow {
             id: r.id.clone(),
-            system: r.system.clone(),
-            error_kind: r.error.as_ref().map(|e| e.kind.clone()),
-            scores: r.scores.as_ref().map(flatten_scores),
+            system: r.system.as_deref().map(intern),
+            error_kind: r.error.as_ref().map(|e| intern(&e.kind)),
+            scores: r.scores.as_ref().map(|s| flatten_scores(s).into_iter().map(|(k, v)| (intern(&k), v)).collect()),
             stats,
-            not_computed: r.not_computed.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect(),
+            not_computed: r.not_computed.iter().map(|(k, v)| (intern(k), intern(v.as_str().unwrap_or("")))).collect(),
         }
     }
 }
@@ -144,9 +162,9 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
     for r in rows.iter() {
         if let Some(k) = &r.error_kind {
             errors += 1;
-            *error_kinds.entry(k.clone()).or_default() += 1;
+            *error_kinds.entry(k.to_string()).or_default() += 1;
         }
-        by_system.entry(r.system.clone().unwrap_or_else(|| "(none)".into())).or_default().push(r);
+        by_system.entry(r.system.as_deref().unwrap_or("(none)").to_string()).or_default().push(r);
     }
     let mut systems = BTreeMap::new();
     for (name, recs) in by_system {
@@ -155,7 +173,7 @@ pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corp
         let mut not_computed = BTreeMap::new();
         for r in &recs {
             for (k, v) in &r.not_computed {
-                not_computed.entry(k.clone()).or_insert_with(|| v.clone());
+                not_computed.entry(k.to_string()).or_insert_with(|| v.to_string());
             }
         }
         systems.insert(
@@ -182,7 +200,7 @@ fn system_estimates(rows: &[&&AggRow], stats: &StatsConfig, corpus_stats: &[&dyn
     let mut leaves: BTreeMap<&str, usize> = BTreeMap::new();
     for r in rows {
         for (k, _) in r.scores.as_ref().unwrap() {
-            *leaves.entry(k.as_str()).or_default() += 1;
+            *leaves.entry(&**k).or_default() += 1;
         }
     }
     let mut d = 0;
@@ -200,7 +218,7 @@ fn system_estimates(rows: &[&&AggRow], stats: &StatsConfig, corpus_stats: &[&dyn
     }
     let mut corpus_cols: Vec<(&dyn CorpusStat, usize, usize)> = Vec::new();
     for cs in corpus_stats {
-        let len = rows.iter().filter_map(|r| r.stats.iter().find(|(k, _)| k == cs.field())).map(|(_, v)| v.len()).max();
+        let len = rows.iter().filter_map(|r| r.stats.iter().find(|(k, _)| &**k == cs.field())).map(|(_, v)| v.len()).max();
         if let Some(len) = len {
             corpus_cols.push((*cs, d, len));
             d += len;
@@ -210,14 +228,14 @@ fn system_estimates(rows: &[&&AggRow], stats: &StatsConfig, corpus_stats: &[&dyn
     for (i, r) in rows.iter().enumerate() {
         let row = &mut data[i * d..(i + 1) * d];
         for (k, v) in r.scores.as_ref().unwrap() {
-            let (_, value, presence) = leaf_cols[leaf_cols.binary_search_by(|c| c.0.cmp(k.as_str())).unwrap()];
+            let (_, value, presence) = leaf_cols[leaf_cols.binary_search_by(|c| c.0.cmp(&**k)).unwrap()];
             row[value] = *v;
             if let Some(p) = presence {
                 row[p] = 1.0;
             }
         }
         for (cs, start, len) in &corpus_cols {
-            if let Some((_, v)) = r.stats.iter().find(|(k, _)| k == cs.field()) {
+            if let Some((_, v)) = r.stats.iter().find(|(k, _)| &**k == cs.field()) {
                 for (j, x) in v.iter().take(*len).enumerate() {
                     row[start + j] = *x;
                 }

@@ -580,8 +580,8 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
             let mut m: Vec<String> = Vec::new();
             for r in &rows {
                 for (k, _) in r.scores.iter().flatten() {
-                    if report::headline_metric(k) && !m.contains(k) {
-                        m.push(k.clone());
+                    if report::headline_metric(k) && !m.iter().any(|x| x.as_str() == &**k) {
+                        m.push(k.to_string());
                     }
                 }
             }
