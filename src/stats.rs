@@ -71,11 +71,18 @@ pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>>
         .map(|b| {
             let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
             rng.set_stream(b);
-            let mut sums = vec![0.0; d];
+            // How often each row is drawn, then one sequential pass: sum of count × row.
+            let mut counts = vec![0u32; n];
             for _ in 0..n {
-                let i = rng.gen_range(0..n);
-                for (acc, x) in sums.iter_mut().zip(&data[i * d..(i + 1) * d]) {
-                    *acc += x;
+                counts[rng.gen_range(0..n)] += 1;
+            }
+            let mut sums = vec![0.0; d];
+            for (row, &c) in data.chunks_exact(d).zip(&counts) {
+                if c != 0 {
+                    let c = c as f64;
+                    for (acc, x) in sums.iter_mut().zip(row) {
+                        *acc += c * x;
+                    }
                 }
             }
             sums
