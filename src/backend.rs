@@ -64,12 +64,32 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
 }
 
+/// Label probabilities of one premise/hypothesis pair (in the model's `id2label` names mapped to
+/// entailment / neutral / contradiction).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NliOutput {
+    pub entailment: f64,
+    pub neutral: f64,
+    pub contradiction: f64,
+    /// Tokens cut to fit the model's context (0 when the pair fit).
+    pub truncated: usize,
+}
+
+/// An NLI classifier.
+pub trait NliScorer: Send + Sync {
+    /// Model name and revision for the signature.
+    fn name(&self) -> String;
+    fn predict(&self, pairs: &[(String, String)]) -> Result<Vec<NliOutput>>;
+}
+
 /// What a model runtime provides.
 pub trait Backend: Send + Sync {
     /// Threads for the model runtime's own parallelism (`--threads`).
     fn set_threads(&self, _n: usize) {}
     /// A sentence-embedding model by name (store name, local folder or hub id).
     fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
+    /// An NLI classifier by name (local folder or hub id).
+    fn nli(&self, model: &str, device: &str) -> Result<Box<dyn NliScorer>>;
     fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;
     /// A model-backed metric; `Ok(None)` with a reason when it cannot run with this configuration
     /// (e.g. no NLI model given), which is reported as not computed.

@@ -195,7 +195,7 @@ fn usage_errors_exit_2_with_a_message() {
 fn every_help_ends_with_an_example() {
     let o = run(&["--help"]);
     assert!(String::from_utf8_lossy(&o.stdout).trim_end().lines().rev().take(4).any(|l| l.contains("kpeval ")));
-    for cmd in ["run", "summarize", "score", "embed", "compare", "meta-eval", "experiment", "merge"] {
+    for cmd in ["run", "summarize", "score", "embed", "nli", "compare", "meta-eval", "experiment", "merge"] {
         let o = run(&[cmd, "--help"]);
         let text = String::from_utf8_lossy(&o.stdout).to_string();
         let tail = &text[text.rfind("Example").unwrap_or_else(|| panic!("{cmd}: no example"))..];

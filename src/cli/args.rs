@@ -48,6 +48,11 @@ pub enum Command {
   kpeval embed texts.txt -o vectors.jsonl
   echo '{\"id\": \"a\", \"text\": \"The CIA conducted a drone strike.\"}' | kpeval embed -")]
     Embed(EmbedArgs),
+    /// Natural language inference: premise/hypothesis pairs in, label probabilities out (labels from the model's id2label).
+    #[command(after_help = "Example:
+  kpeval nli ../shared/data/nli/snli_1.0_dev.jsonl --model tests/fixtures/models/tiny-nli-roberta --premise-field sentence1 --hypothesis-field sentence2 -o snli.jsonl
+  echo '{\"id\": 1, \"premise\": \"A man sleeps.\", \"hypothesis\": \"A person rests.\"}' | kpeval nli - --model roberta-large-mnli")]
+    Nli(NliArgs),
     /// Compare systems in results files: per metric, each system against a baseline with a paired bootstrap and approximate randomization test.
     #[command(after_help = "Example:
   kpeval score ../shared/data/cnndm-frank-250.jsonl -o frank.jsonl
@@ -90,7 +95,7 @@ impl Cli {
             Command::Summarize(_) => Need::No,
             Command::Score(a) => metrics(&a.score),
             Command::Merge(_) | Command::Compare(_) | Command::MetaEval(_) => Need::No,
-            Command::Embed(_) => Need::Required,
+            Command::Embed(_) | Command::Nli(_) => Need::Required,
             Command::Experiment(a) => match crate::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models()) {
                 Ok((true, _)) => Need::Required,
                 Ok((false, true)) => Need::Optional,
@@ -380,4 +385,25 @@ pub struct ExperimentArgs {
     /// Keep records already in the results folder and compute only the missing ones.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NliArgs {
+    /// JSONL inputs (one pair per line); `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// NLI model: local folder (save_pretrained) or hub id.
+    #[arg(long, required = true)]
+    pub model: String,
+    #[arg(long, default_value = "premise")]
+    pub premise_field: String,
+    #[arg(long, default_value = "hypothesis")]
+    pub hypothesis_field: String,
+    /// Field with the gold label, if any: accuracy is reported on stderr.
+    #[arg(long)]
+    pub label_field: Option<String>,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }

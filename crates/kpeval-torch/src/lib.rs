@@ -46,7 +46,26 @@ impl Embedder for TorchEmbedder {
     }
 }
 
+struct TorchNli(std::sync::Arc<nli::NliModel>);
+
+impl kpeval::backend::NliScorer for TorchNli {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn predict(&self, pairs: &[(String, String)]) -> Result<Vec<kpeval::backend::NliOutput>> {
+        Ok(self
+            .0
+            .predict(pairs)?
+            .into_iter()
+            .map(|p| kpeval::backend::NliOutput { entailment: p.entailment, neutral: p.neutral, contradiction: p.contradiction, truncated: p.truncated })
+            .collect())
+    }
+}
+
 impl Backend for TorchBackend {
+    fn nli(&self, model: &str, dev: &str) -> Result<Box<dyn kpeval::backend::NliScorer>> {
+        Ok(Box::new(TorchNli(std::sync::Arc::new(nli::NliModel::load(model, device(dev)?)?))))
+    }
     fn set_threads(&self, n: usize) {
         tch::set_num_threads(n as i32);
     }

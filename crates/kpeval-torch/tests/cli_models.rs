@@ -62,3 +62,32 @@ fn embed_command_writes_unit_vectors() {
     }
     assert!(lines[0]["id"].as_str().unwrap().ends_with(":1"));
 }
+
+/// `kpeval nli` on the fixture pairs gives transformers' probabilities, with the labels named
+/// by the model's own (non-standard) id2label order.
+#[test]
+fn nli_command_matches_transformers() {
+    let fx: Value = serde_json::from_str(&std::fs::read_to_string(root().join("tests/fixtures/nli_expected.json")).unwrap()).unwrap();
+    let pairs = fx["pairs"].as_array().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("pairs.jsonl");
+    let lines: Vec<String> = pairs.iter().enumerate().map(|(i, p)| serde_json::json!({"id": i, "premise": p[0], "hypothesis": p[1]}).to_string()).collect();
+    std::fs::write(&inp, lines.join("\n") + "\n{broken\n").unwrap();
+    let out = dir.path().join("nli.jsonl");
+    let model = root().join("tests/fixtures/models/tiny-nli-bert");
+    let o = bin().args(["nli", inp.to_str().unwrap(), "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "the broken line is reported: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pairs.jsonl:") && String::from_utf8_lossy(&o.stderr).contains("broken JSON"));
+    let recs: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), pairs.len());
+    let expected = fx["models"]["tiny-nli-bert"]["results"].as_array().unwrap();
+    let mut max = 0f64;
+    for (r, e) in recs.iter().zip(expected) {
+        for label in ["entailment", "neutral", "contradiction"] {
+            max = max.max((r[label].as_f64().unwrap() - e["named"][label].as_f64().unwrap()).abs());
+        }
+        let sum: f64 = ["entailment", "neutral", "contradiction"].iter().map(|l| r[*l].as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-5);
+    }
+    assert!(max < 1e-5, "max abs diff {max}");
+}

@@ -724,6 +724,8 @@
 
 // These are used abundantly in this code
 #![allow(clippy::assign_op_pattern, clippy::upper_case_acronyms)]
+// kpeval: vendored as a path dependency, so its lints would show in every build; upstream code is left as is.
+#![allow(warnings)]
 
 extern crate core;
 
