@@ -453,7 +453,7 @@ fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) ->
 
 /// `kpeval embed`: texts in (lines of text files, or JSONL `id`/`text`), vectors out.
 fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let backend = backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
     let embedder = backend.embedder(&a.model, &a.device)?;
     let mut out: Box<dyn Write> = match &a.output {
@@ -480,71 +480,38 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         }
         Ok(())
     };
-    for item in expand_inputs(&a.inputs) {
-        let (name, reader): (String, Box<dyn BufRead>) = match item {
-            crate::article::InputItem::Stdin => ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin()))),
-            crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
-                Ok(f) => (p.display().to_string(), Box::new(std::io::BufReader::new(f))),
-                Err(e) => {
-                    eprintln!("kpeval: error: {}: {e}", p.display());
-                    errors += 1;
-                    continue;
-                }
-            },
-            crate::article::InputItem::Missing(p, why) => {
-                eprintln!("kpeval: error: {p}: {why}");
-                errors += 1;
-                continue;
-            }
+    errors += for_each_line(&a.inputs, |place, line| {
+        let Ok(text) = String::from_utf8(line) else {
+            eprintln!("kpeval: error: {place}: invalid UTF-8; line skipped");
+            return Ok(false);
         };
-        for (i, line) in reader.split(b'\n').enumerate() {
-            let place = format!("{name}:{}", i + 1);
-            let line = match line {
-                Ok(l) => l,
+        let text = text.trim_end_matches('\r');
+        if text.trim_start().starts_with('{') {
+            let v: Value = match serde_json::from_str(text) {
+                Ok(v) => v,
                 Err(e) => {
-                    eprintln!("kpeval: error: {place}: {e}");
-                    errors += 1;
-                    break;
+                    eprintln!("kpeval: error: {place}: broken JSON ({e}); line skipped");
+                    return Ok(false);
                 }
             };
-            let Ok(text) = String::from_utf8(line) else {
-                eprintln!("kpeval: error: {place}: invalid UTF-8; line skipped");
-                errors += 1;
-                continue;
+            let Some(t) = v.get(&a.text_field).and_then(|t| t.as_str()) else {
+                eprintln!("kpeval: error: {place}: no string field '{}'; line skipped", a.text_field);
+                return Ok(false);
             };
-            let text = text.trim_end_matches('\r');
-            if text.trim().is_empty() {
-                continue;
-            }
-            if text.trim_start().starts_with('{') {
-                match serde_json::from_str::<Value>(text) {
-                    Ok(v) => match v.get(&a.text_field).and_then(|t| t.as_str()) {
-                        Some(t) => {
-                            let id = match v.get("id") {
-                                Some(Value::String(s)) => s.clone(),
-                                Some(Value::Number(n)) => n.to_string(),
-                                _ => place.clone(),
-                            };
-                            pending.push((id, t.to_string()));
-                        }
-                        None => {
-                            eprintln!("kpeval: error: {place}: no string field '{}'; line skipped", a.text_field);
-                            errors += 1;
-                        }
-                    },
-                    Err(e) => {
-                        eprintln!("kpeval: error: {place}: broken JSON ({e}); line skipped");
-                        errors += 1;
-                    }
-                }
-            } else {
-                pending.push((place, text.to_string()));
-            }
-            if pending.len() >= a.batch_size.max(1) * 16 {
-                flush(&mut pending, &mut out)?;
-            }
+            let id = match v.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => place.to_string(),
+            };
+            pending.push((id, t.to_string()));
+        } else {
+            pending.push((place.to_string(), text.to_string()));
         }
-    }
+        if pending.len() >= a.batch_size.max(1) * 16 {
+            flush(&mut pending, &mut out)?;
+        }
+        Ok(true)
+    })?;
     flush(&mut pending, &mut out)?;
     drop(flush);
     out.flush().map_err(|e| Error::io("<output>", e))?;
@@ -734,7 +701,7 @@ fn cmd_experiment(a: ExperimentArgs, backend: Option<&dyn Backend>, quiet: bool)
 
 /// `kpeval nli`: premise/hypothesis pairs in, probabilities out; bad lines are reported and skipped.
 fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let backend = backend.ok_or_else(|| Error::config("nli needs the model runtime (kpeval-torch)"))?;
     let model = backend.nli(&a.model, &a.device)?;
     let sig = signature(&[format!("nli:{}", model.name())]);
@@ -766,11 +733,53 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         }
         Ok(())
     };
-    for item in expand_inputs(&a.inputs) {
+    errors += for_each_line(&a.inputs, |place, line| {
+        let v: Value = match serde_json::from_slice(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("kpeval: error: {place}: broken JSON ({e}); line skipped");
+                return Ok(false);
+            }
+        };
+        let field = |f: &str| v.get(f).and_then(|x| x.as_str()).map(str::to_string);
+        let (Some(p), Some(h)) = (field(&a.premise_field), field(&a.hypothesis_field)) else {
+            eprintln!("kpeval: error: {place}: needs string fields '{}' and '{}'; line skipped", a.premise_field, a.hypothesis_field);
+            return Ok(false);
+        };
+        let id = v.get("id").or_else(|| v.get("pairID")).cloned().unwrap_or(Value::String(place.to_string()));
+        let gold = a.label_field.as_deref().and_then(field).filter(|g| !g.is_empty() && g != "-");
+        pending.push((id, p, h, gold));
+        if pending.len() >= 256 {
+            flush(&mut pending, &mut out)?;
+        }
+        Ok(true)
+    })?;
+    flush(&mut pending, &mut out)?;
+    drop(flush);
+    out.flush().map_err(|e| Error::io("<output>", e))?;
+    if !quiet {
+        eprintln!("kpeval: {total} pair(s) classified by {}", model.name());
+        if labelled > 0 {
+            eprintln!("kpeval: accuracy against the gold labels: {:.4} ({correct}/{labelled})", correct as f64 / labelled as f64);
+        }
+        if errors > 0 {
+            eprintln!("kpeval: {errors} input line(s) failed");
+        }
+    }
+    Ok(i32::from(errors > 0))
+}
+
+/// Calls `f(place, line)` for every non-blank line of the inputs (files, globs, `-`), where
+/// place is `file:line`; `f` returns whether the line was usable. Unreadable inputs are reported
+/// on stderr. Returns the number of inputs and lines that failed.
+fn for_each_line(inputs: &[String], mut f: impl FnMut(&str, Vec<u8>) -> Result<bool>) -> Result<usize> {
+    use std::io::BufRead;
+    let mut errors = 0;
+    for item in expand_inputs(inputs) {
         let (name, reader): (String, Box<dyn BufRead>) = match item {
             crate::article::InputItem::Stdin => ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin()))),
             crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
-                Ok(f) => (p.display().to_string(), Box::new(std::io::BufReader::new(f))),
+                Ok(file) => (p.display().to_string(), Box::new(std::io::BufReader::new(file))),
                 Err(e) => {
                     eprintln!("kpeval: error: {}: {e}", p.display());
                     errors += 1;
@@ -785,47 +794,21 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         };
         for (i, line) in reader.split(b'\n').enumerate() {
             let place = format!("{name}:{}", i + 1);
-            let Ok(line) = line else {
-                eprintln!("kpeval: error: {place}: unreadable");
-                errors += 1;
-                break;
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("kpeval: error: {place}: {e}");
+                    errors += 1;
+                    break;
+                }
             };
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let v: Value = match serde_json::from_slice(&line) {
-                Ok(v) => v,
-                Err(e) => {
-                    eprintln!("kpeval: error: {place}: broken JSON ({e}); line skipped");
-                    errors += 1;
-                    continue;
-                }
-            };
-            let field = |f: &str| v.get(f).and_then(|x| x.as_str()).map(str::to_string);
-            let (Some(p), Some(h)) = (field(&a.premise_field), field(&a.hypothesis_field)) else {
-                eprintln!("kpeval: error: {place}: needs string fields '{}' and '{}'; line skipped", a.premise_field, a.hypothesis_field);
+            if !f(&place, line)? {
                 errors += 1;
-                continue;
-            };
-            let id = v.get("id").or_else(|| v.get("pairID")).cloned().unwrap_or(Value::String(place.clone()));
-            let gold = a.label_field.as_deref().and_then(field).filter(|g| !g.is_empty() && g != "-");
-            pending.push((id, p, h, gold));
-            if pending.len() >= 256 {
-                flush(&mut pending, &mut out)?;
             }
         }
     }
-    flush(&mut pending, &mut out)?;
-    drop(flush);
-    out.flush().map_err(|e| Error::io("<output>", e))?;
-    if !quiet {
-        eprintln!("kpeval: {total} pair(s) classified by {}", model.name());
-        if labelled > 0 {
-            eprintln!("kpeval: accuracy against the gold labels: {:.4} ({correct}/{labelled})", correct as f64 / labelled as f64);
-        }
-        if errors > 0 {
-            eprintln!("kpeval: {errors} input line(s) failed");
-        }
-    }
-    Ok(i32::from(errors > 0))
+    Ok(errors)
 }
