@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): seq2seq summarization throughput, `kpeval summarize` (rust-bert 0.23 on
+libtorch 2.4.0) vs transformers 4.46.3 `model.generate` (torch 2.4.0, the same libtorch build), in
+one run, 2 threads on both sides.
+
+Model: a RANDOM-weight BART with sshleifer/distilbart-cnn-12-6's configuration (12 encoder + 6
+decoder layers, d_model 1024, 16 heads, ffn 4096, vocab 50264; config.json written here by hand,
+the hub being unreachable), `torch.manual_seed(0)` + transformers' default init, LM head tied to
+the embeddings and final_logits_bias zero (as kpeval requires), saved with save_pretrained
+(safetensors). Its tokenizer is a byte-level BPE trained here with `tokenizers` on the articles of
+../shared/data/cnndm-frank-250.jsonl (vocab.json + merges.txt; padded with unreachable synthetic
+tokens `<bench_pad_NNNNN>` when training stops short of 50264 tokens). Built once, cached under
+~/.cache/kpeval/bench-models/distilbart-cnn-12-6-random/ and reused when present.
+
+Inputs: 8 real CNN/DM articles, each cut at a word boundary so that it tokenizes to at most 512
+tokens (special tokens included); the cut text is checked to re-tokenize to exactly the prefix of
+the whole article's token ids, and the same text is what kpeval reads (JSONL).
+
+Generation: greedy and beam 4, batch 1 and batch 8; no_repeat_ngram_size 0, length_penalty 1.0,
+early_stopping true (what the config's task_specific_params say; kpeval reads them too).
+The output length is forced: max_length = NEW + 1 (the decoder start token counts, as in
+transformers) and min_length = NEW, so EOS is banned until the last step, where BART's forced EOS
+puts it: every sequence has exactly NEW new tokens (forced BOS ... forced EOS) on both sides.
+(min_length == max_length would not do: rust-bert applies the min-length EOS ban after forcing
+EOS, so the last step would have no allowed token.)
+
+Timing:
+  transformers: `model.generate` per batch, timed in-process (perf_counter) after one warm-up call
+    per configuration (first article, 4 new tokens); tokenization and model load excluded.
+  kpeval: summarize has no in-process timer, so: whole-process wall time of
+    `kpeval summarize 8 articles` minus the wall time of the same command (same flags, same
+    batch size) on a 1-record, one-sentence input with --max-length 2 (process start + model load
+    + a trivial generate), measured right before it. kpeval's figure also includes its
+    tokenization, decoding and record writing (milliseconds).
+Tokens/s = generated tokens (sequences x NEW) / seconds. Ratio = kpeval tokens/s / transformers
+tokens/s. Identity: kpeval's summary text (records JSONL) vs transformers'
+`decode(skip_special_tokens=True).strip()` of its ids (kpeval writes text, not ids).
+
+The table's last column is the CPU time other processes used during each measurement (from
+/proc/stat): on this 2-core machine anything well above 0 means the numbers are contaminated.
+
+Run: ~/.cache/kpeval/torch-2.4.0/bin/python eval/bench/generate.py [--articles 8] [--new-tokens 64]
+     [--kpeval target/release/kpeval]
+(needs a kpeval with `summarize --no-cache --early-stopping`; about 6-8 minutes on 2 cores, model
+build included the first time. The "Token indices sequence length is longer than ..." warning comes
+from tokenizing whole articles before they are cut and is harmless.)
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "cnndm-frank-250.jsonl"
+MODEL_DIR = Path.home() / ".cache" / "kpeval" / "bench-models" / "distilbart-cnn-12-6-random"
+THREADS = 2
+VOCAB_SIZE = 50264
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+MAX_INPUT = 512  # tokens, special tokens included
+
+# sshleifer/distilbart-cnn-12-6's config.json, written from memory of the hub file. The hub file
+# has `force_bos_token_to_be_generated: true` (transformers turns it into forced_bos_token_id 0)
+# and relies on BartConfig's default forced_eos_token_id 2; both ids are written out here.
+CONFIG = {
+    "_num_labels": 3,
+    "activation_dropout": 0.0,
+    "activation_function": "gelu",
+    "add_bias_logits": False,
+    "add_final_layer_norm": False,
+    "architectures": ["BartForConditionalGeneration"],
+    "attention_dropout": 0.0,
+    "bos_token_id": 0,
+    "classif_dropout": 0.0,
+    "d_model": 1024,
+    "decoder_attention_heads": 16,
+    "decoder_ffn_dim": 4096,
+    "decoder_layerdrop": 0.0,
+    "decoder_layers": 6,
+    "decoder_start_token_id": 2,
+    "dropout": 0.1,
+    "early_stopping": True,
+    "encoder_attention_heads": 16,
+    "encoder_ffn_dim": 4096,
+    "encoder_layerdrop": 0.0,
+    "encoder_layers": 12,
+    "eos_token_id": 2,
+    "extra_pos_embeddings": 2,
+    "force_bos_token_to_be_generated": True,
+    "forced_bos_token_id": 0,
+    "forced_eos_token_id": 2,
+    "id2label": {"0": "LABEL_0", "1": "LABEL_1", "2": "LABEL_2"},
+    "init_std": 0.02,
+    "is_encoder_decoder": True,
+    "label2id": {"LABEL_0": 0, "LABEL_1": 1, "LABEL_2": 2},
+    "length_penalty": 2.0,
+    "max_length": 142,
+    "max_position_embeddings": 1024,
+    "min_length": 56,
+    "model_type": "bart",
+    "no_repeat_ngram_size": 3,
+    "normalize_before": False,
+    "normalize_embedding": True,
+    "num_beams": 4,
+    "num_hidden_layers": 12,
+    "output_past": True,
+    "pad_token_id": 1,
+    "prefix": " ",
+    "replacing_rate": 0,
+    "scale_embedding": False,
+    "static_position_embeddings": False,
+    "student_decoder_layers": None,
+    "student_encoder_layers": None,
+    "task_specific_params": {
+        "summarization": {
+            "early_stopping": True,
+            "length_penalty": 2.0,
+            "max_length": 142,
+            "min_length": 56,
+            "no_repeat_ngram_size": 3,
+            "num_beams": 4,
+        }
+    },
+    "use_cache": True,
+    "vocab_size": VOCAB_SIZE,
+}
+
+
+def articles():
+    with DATA.open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            yield r["id"], r["article"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Model and tokenizer (built once)
+
+def build_model(dst: Path) -> dict:
+    marker = dst / "bench-build.json"
+    if marker.is_file():
+        info = json.loads(marker.read_text())
+        info["reused"] = True
+        return info
+    import tokenizers
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration, BartTokenizerFast
+
+    t0 = time.perf_counter()
+    tmp = dst.with_name(f"{dst.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    # Tokenizer: byte-level BPE on the corpus' articles.
+    texts = [a for _, a in articles()]
+    bpe = tokenizers.ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=VOCAB_SIZE, min_frequency=2, show_progress=False, special_tokens=SPECIALS)
+    bpe.save_model(str(tmp))
+    vocab = json.loads((tmp / "vocab.json").read_text(encoding="utf-8"))
+    trained = len(vocab)
+    assert sorted(vocab.values()) == list(range(trained)), "trained vocab ids are not contiguous"
+    assert [vocab[s] for s in SPECIALS] == [0, 1, 2, 3, 4], "special token ids"
+    for i in range(VOCAB_SIZE - trained):
+        vocab[f"<bench_pad_{i:05d}>"] = trained + i
+    (tmp / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tok = BartTokenizerFast(vocab_file=str(tmp / "vocab.json"), merges_file=str(tmp / "merges.txt"), model_max_length=1024)
+    assert len(tok) == VOCAB_SIZE, (len(tok), VOCAB_SIZE)
+    assert (tok.bos_token_id, tok.pad_token_id, tok.eos_token_id) == (0, 1, 2)
+    tok.save_pretrained(str(tmp))
+
+    # Model: random weights, transformers' default init after manual_seed(0).
+    torch.manual_seed(0)
+    model = BartForConditionalGeneration(BartConfig(**CONFIG)).eval()
+    assert model.lm_head.weight.data_ptr() == model.model.shared.weight.data_ptr(), "LM head not tied"
+    assert float(model.final_logits_bias.abs().max()) == 0.0, "final_logits_bias not zero"
+    n_params = sum(p.numel() for p in model.parameters())
+    model.save_pretrained(str(tmp), safe_serialization=True)
+    # The hand-written config as is (save_pretrained moves generation fields out of it); no
+    # generation_config.json, like the hub repository: both sides read config.json.
+    (tmp / "config.json").write_text(json.dumps(CONFIG, indent=2, sort_keys=True) + "\n")
+    (tmp / "generation_config.json").unlink(missing_ok=True)
+    info = {
+        "trained_vocab": trained,
+        "synthetic_tokens": VOCAB_SIZE - trained,
+        "parameters": n_params,
+        "build_s": round(time.perf_counter() - t0, 1),
+        "torch": torch.__version__,
+        "tokenizers": tokenizers.__version__,
+    }
+    (tmp / "bench-build.json").write_text(json.dumps(info, indent=2) + "\n")
+    del model
+    shutil.rmtree(dst, ignore_errors=True)
+    tmp.rename(dst)
+    info["reused"] = False
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+def cut_inputs(tok, n):
+    """n articles of at least MAX_INPUT tokens, cut at a word boundary to <= MAX_INPUT tokens."""
+    out = []
+    budget = MAX_INPUT - 2  # <s> ... </s>
+    for aid, art in articles():
+        art = art.replace("\r\n", "\n").replace("\r", "\n").strip()
+        enc = tok(art, add_special_tokens=False, return_offsets_mapping=True)
+        ids, offs = enc["input_ids"], enc["offset_mapping"]
+        if len(ids) <= budget + 20:
+            continue
+        pieces = tok.convert_ids_to_tokens(ids)
+        for k in range(budget, budget - 40, -1):
+            # token k starts a new pre-token (a space-prefixed word): cut before it.
+            if not pieces[k].startswith("\u0120"):
+                continue
+            text = art[: offs[k - 1][1]].rstrip()
+            again = tok(text)["input_ids"]
+            if again == [tok.bos_token_id] + ids[:k] + [tok.eos_token_id]:
+                out.append((aid, text, again))
+                break
+        if len(out) == n:
+            break
+    if len(out) < n:
+        sys.exit(f"only {len(out)} articles of more than {MAX_INPUT} tokens could be cut cleanly")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The two sides
+
+class CpuMeter:
+    """CPU seconds this process (or its finished children) used and CPU seconds the rest of the
+    machine used (all CPUs busy time from /proc/stat minus ours) over an interval: the second
+    shows whether something else competed for the 2 cores during a measurement."""
+
+    def __init__(self, children=False):
+        self.children = children
+        self.own0, self.all0 = self._own(), self._all()
+
+    def _own(self):
+        t = os.times()
+        return t.children_user + t.children_system if self.children else t.user + t.system
+
+    @staticmethod
+    def _all():
+        try:
+            v = [int(x) for x in open("/proc/stat").readline().split()[1:9]]
+        except OSError:
+            return 0.0
+        user, nice, system, _idle, _iowait, irq, softirq, _steal = v
+        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        own = self._own() - self.own0
+        return own, max(0.0, self._all() - self.all0 - own)
+
+
+def hf_generate(model, tok, texts, beams, batch, new_tokens):
+    import torch
+    seqs, secs = [], 0.0
+    for i in range(0, len(texts), batch):
+        enc = tok(texts[i : i + batch], return_tensors="pt", padding=True)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(
+                **enc, num_beams=beams, do_sample=False, min_length=new_tokens, max_length=new_tokens + 1,
+                no_repeat_ngram_size=0, length_penalty=1.0, early_stopping=True, num_return_sequences=1,
+                use_cache=True,
+            )
+        secs += time.perf_counter() - t0
+        seqs.extend(out.tolist())
+    return seqs, secs
+
+
+def kpeval_cmd(kpeval, inp, out, beams, batch, min_len, max_len):
+    return [
+        kpeval, "summarize", str(inp), "--model", str(MODEL_DIR), "--num-beams", str(beams),
+        "--min-length", str(min_len), "--max-length", str(max_len), "--no-repeat-ngram-size", "0",
+        "--length-penalty", "1.0", "--early-stopping", "true", "--batch-size", str(batch),
+        "--threads", str(THREADS), "--no-cache", "-q", "-o", str(out),
+    ]
+
+
+def run_timed(cmd, env):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"kpeval failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
+    return wall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=8)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--kpeval", default=str(ROOT / "target" / "release" / "kpeval"))
+    args = ap.parse_args()
+    n_new = args.new_tokens
+    t_start = time.perf_counter()
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+    os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
+    import torch
+    import transformers
+    from transformers import BartForConditionalGeneration, BartTokenizerFast
+
+    torch.set_num_threads(THREADS)
+    info = build_model(MODEL_DIR)
+    tok = BartTokenizerFast.from_pretrained(str(MODEL_DIR))
+    inputs = cut_inputs(tok, args.articles)
+    lens = [len(ids) for _, _, ids in inputs]
+
+    tmp = Path(tempfile.mkdtemp(prefix="kpeval-generate-bench-"))
+    inp = tmp / "articles.jsonl"
+    inp.write_text("".join(json.dumps({"id": aid, "article": text}) + "\n" for aid, text, _ in inputs), encoding="utf-8")
+    tiny = tmp / "tiny.jsonl"
+    tiny.write_text(json.dumps({"id": "tiny", "article": "The talks ended without an agreement on Tuesday."}) + "\n")
+    texts = [text for _, text, _ in inputs]
+    configs = [(1, 1), (1, 8), (4, 1), (4, 8)]  # (num_beams, batch)
+
+    # transformers
+    t0 = time.perf_counter()
+    model = BartForConditionalGeneration.from_pretrained(str(MODEL_DIR)).eval()
+    hf_load = time.perf_counter() - t0
+    assert float(model.final_logits_bias.abs().max()) == 0.0
+    hf = {}
+    for beams, batch in configs:
+        hf_generate(model, tok, texts[:1], beams, 1, 4)  # warm-up
+        meter = CpuMeter()
+        seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
+        hf[(beams, batch)] = (seqs, secs, meter.stop())
+    del model
+    import gc
+
+    gc.collect()
+
+    # kpeval
+    env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), KPEVAL_OFFLINE="1",
+               KPEVAL_CACHE=str(tmp / "kpeval-cache"))
+    run_timed(kpeval_cmd(args.kpeval, tiny, tmp / "first.jsonl", 1, 1, 1, 2), env)  # page cache, tmp config
+    kp = {}
+    for beams, batch in configs:
+        meter = CpuMeter(children=True)
+        base = run_timed(kpeval_cmd(args.kpeval, tiny, tmp / f"base-{beams}-{batch}.jsonl", beams, batch, 1, 2), env)
+        out = tmp / f"kpeval-{beams}-{batch}.jsonl"
+        wall = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
+        recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+        kp[(beams, batch)] = (recs, wall, base, meter.stop())
+
+    # Report
+    print(f"kpeval summarize vs transformers {transformers.__version__} generate (torch {torch.__version__}), {THREADS} threads")
+    print(f"model: {MODEL_DIR} ({'reused' if info['reused'] else 'built now'}: random BART, distilbart-cnn-12-6 config, "
+          f"{info['parameters'] / 1e6:.1f}M parameters; BPE vocab {info['trained_vocab']} trained + {info['synthetic_tokens']} synthetic = {VOCAB_SIZE})")
+    print(f"inputs: {len(inputs)} CNN/DM articles (cnndm-frank-250), {min(lens)}-{max(lens)} tokens each (mean {statistics.mean(lens):.1f}), "
+          f"cut at word boundaries; re-tokenization checked against the whole article's ids")
+    print(f"output: forced {n_new} new tokens per sequence (min_length {n_new}, max_length {n_new + 1}), "
+          f"no_repeat_ngram_size 0, length_penalty 1.0, early_stopping true")
+    print("timing: transformers = model.generate in-process after a warm-up call (load/tokenization excluded); "
+          "kpeval = wall time of `kpeval summarize` minus wall time of the same command on a 1-sentence input "
+          "with --max-length 2 (process start + model load), measured just before")
+    print(f"transformers model load: {hf_load:.1f} s; 'others cpu-s' = CPU seconds used by other processes on this "
+          f"{os.cpu_count()}-CPU machine during the measurement (kpeval: its base + timed runs); near 0 = no contention")
+    print()
+    hdr = (f"{'config':<16} {'tokens':>6} {'hf s':>8} {'hf tok/s':>9} {'kp wall':>8} {'kp base':>8} {'kp s':>8} {'kp tok/s':>9} "
+           f"{'kp/hf':>6}  {'identical':>9}  {'others cpu-s hf/kp':>18}")
+    print(hdr)
+    print("-" * len(hdr))
+    details = []
+    for beams, batch in configs:
+        seqs, hf_s, (_, hf_other) = hf[(beams, batch)]
+        recs, wall, base, (_, kp_other) = kp[(beams, batch)]
+        new_lens = {len(s) - 1 for s in seqs}
+        tokens = sum(len(s) - 1 for s in seqs)
+        kp_s = wall - base
+        hf_tps, kp_tps = tokens / hf_s, tokens / kp_s
+        same, diffs = 0, []
+        for (aid, _, _), s in zip(inputs, seqs):
+            h = tok.decode(s, skip_special_tokens=True).strip()
+            r = recs.get(aid, {})
+            k = (r.get("summary") or {}).get("text")
+            if r.get("error"):
+                k = f"<error: {r['error']}>"
+            if h == k:
+                same += 1
+            else:
+                diffs.append((aid, h, k))
+        name = f"{'greedy' if beams == 1 else f'beam {beams}'}, batch {batch}"
+        print(f"{name:<16} {tokens:>6} {hf_s:>8.2f} {hf_tps:>9.1f} {wall:>8.2f} {base:>8.2f} {kp_s:>8.2f} {kp_tps:>9.1f} {kp_tps / hf_tps:>5.2f}x  {f'{same}/{len(seqs)}':>9}  {f'{hf_other:.1f} / {kp_other:.1f}':>18}")
+        special = set(tok.all_special_ids)
+        content = [t for s in seqs for t in s if t not in special]
+        details.append(f"{name}: transformers output has {len(set(content))} distinct non-special token ids "
+                       f"({len(content)} of {tokens} tokens non-special); {len(set(map(tuple, seqs)))} distinct sequences")
+        if new_lens != {n_new}:
+            details.append(f"{name}: transformers generated {sorted(new_lens)} new tokens per sequence (expected {n_new})")
+        for aid, h, k in diffs[:2]:
+            p = next((i for i, (a, b) in enumerate(zip(h, k or "")) if a != b), min(len(h), len(k or "")))
+            details.append(f"{name}: {aid} differs at char {p}:\n    transformers: {h[max(0, p - 40):p + 60]!r}\n    kpeval:       {(k or '')[max(0, p - 40):p + 60]!r}")
+    if details:
+        print()
+        print("notes (text identity only sees non-special tokens):")
+        for d in details:
+            print("  " + d)
+    print()
+    print(f"total bench time {time.perf_counter() - t_start:.0f} s (outputs in {tmp})")
+
+
+if __name__ == "__main__":
+    main()
