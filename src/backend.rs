@@ -84,8 +84,6 @@ pub trait NliScorer: Send + Sync {
 
 /// What a model runtime provides.
 pub trait Backend: Send + Sync {
-    /// Threads for the model runtime's own parallelism (`--threads`).
-    fn set_threads(&self, _n: usize) {}
     /// A sentence-embedding model by name (store name, local folder or hub id).
     fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
     /// An NLI classifier by name (local folder or hub id).

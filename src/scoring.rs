@@ -366,10 +366,31 @@ impl Metric for KpMetric {
     }
 }
 
-/// Cosine similarity of sentence embeddings. Similarities are rounded to 1e-6 so that records
-/// are byte-identical whatever the thread count (float reductions may differ in the last bits).
+/// Cosine similarity of sentence embeddings. Each distinct text is embedded on its own (no
+/// padding, so its vector does not depend on which other texts share the batch: resumed runs and
+/// shards give the same numbers) and memoized; similarities are rounded to 1e-6.
 pub struct EmbeddingSimilarity {
     pub embedder: Box<dyn crate::backend::Embedder>,
+    pub memo: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<f32>>>>,
+}
+
+impl EmbeddingSimilarity {
+    pub fn new(embedder: Box<dyn crate::backend::Embedder>) -> Self {
+        EmbeddingSimilarity { embedder, memo: Default::default() }
+    }
+
+    fn vector(&self, text: &str) -> Result<std::sync::Arc<Vec<f32>>, String> {
+        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
+            return Ok(v.clone());
+        }
+        let v = std::sync::Arc::new(self.embedder.embed(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
+        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
+        if memo.len() > 200_000 {
+            memo.clear();
+        }
+        memo.insert(text.to_string(), v.clone());
+        Ok(v)
+    }
 }
 
 impl Similarity for EmbeddingSimilarity {
@@ -377,18 +398,17 @@ impl Similarity for EmbeddingSimilarity {
         format!("cosine({})", self.embedder.name())
     }
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
-        // Embed every distinct text of the batch once.
+        // Embed every distinct text of the batch once, each on its own.
         let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let mut texts: Vec<String> = Vec::new();
+        let mut vecs: Vec<std::sync::Arc<Vec<f32>>> = Vec::new();
         for (k, g) in records {
             for t in k.iter().chain(g.iter()) {
                 if !index.contains_key(t.as_str()) {
-                    index.insert(t.as_str(), texts.len());
-                    texts.push(t.clone());
+                    index.insert(t.as_str(), vecs.len());
+                    vecs.push(self.vector(t)?);
                 }
             }
         }
-        let vecs = self.embedder.embed(&texts).map_err(|e| e.to_string())?;
         let cos = |a: &[f32], b: &[f32]| -> f64 {
             let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
             for (x, y) in a.iter().zip(b) {

@@ -44,7 +44,8 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS))
 
     t0 = time.perf_counter()
-    p = subprocess.run([kpeval, "embed", str(inp), "-o", str(tmp / "out.jsonl"), "--threads", str(THREADS)], capture_output=True, text=True, env=env)
+    # libtorch's intra-op threads follow OMP_NUM_THREADS (kpeval's --threads only sizes its own pool).
+    p = subprocess.run([kpeval, "embed", str(inp), "-o", str(tmp / "out.jsonl")], capture_output=True, text=True, env=env)
     kp_wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(p.stderr)

@@ -33,10 +33,9 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
         }
     }
     if let Some(n) = cli.threads {
+        // Only kpeval's own workers: libtorch keeps its default intra-op threads, because its
+        // reductions split differently with other counts and results must not depend on --threads.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
-        if let Some(b) = backend {
-            b.set_threads(n.max(1));
-        }
     }
     match commands::dispatch(cli, backend) {
         Ok(code) => code,

@@ -66,9 +66,6 @@ impl Backend for TorchBackend {
     fn nli(&self, model: &str, dev: &str) -> Result<Box<dyn kpeval::backend::NliScorer>> {
         Ok(Box::new(TorchNli(std::sync::Arc::new(nli::NliModel::load(model, device(dev)?)?))))
     }
-    fn set_threads(&self, n: usize) {
-        tch::set_num_threads(n as i32);
-    }
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
         match resolve(model)? {
             ModelSource::Local(dir) => {
@@ -92,7 +89,7 @@ impl Backend for TorchBackend {
         match kind {
             MetricKind::Kp => {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
-                Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity { embedder: emb }), threshold: cfg.kp_threshold })))
+                Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity::new(emb)), threshold: cfg.kp_threshold })))
             }
             MetricKind::Nli => match &cfg.nli_model {
                 None => Ok(Err("no NLI model given (--nli-model)".to_string())),
