@@ -397,3 +397,17 @@ fn resume_after_kill_9() {
     assert_eq!(ids.len(), n_inputs, "every record exactly once");
     assert_eq!(resumed, expected, "resumed output equals an uninterrupted run");
 }
+
+/// Regression: per-summary judgments on a SummEval-style line belong to that line's summary,
+/// never to a summary kpeval generates from the same article.
+#[test]
+fn generated_summaries_do_not_inherit_human_judgments() {
+    let o = run(&["run", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id", "--system-field", "summary_id", "--metrics", "rouge"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 3, "one lead-3 record per article (repeated lines summarized once)");
+    for r in &recs {
+        assert_eq!(r["system"], "lead-3");
+        assert!(r["meta"].get("relevance").is_none(), "{}", r["meta"]);
+    }
+}

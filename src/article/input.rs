@@ -470,6 +470,7 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     consumed.push(article_key);
     consumed.push("title".into());
     let mut kp_key = None;
+    let mut given_key: Option<String> = None;
     if let Some((k, v)) = first_field(&obj, &fields.key_points) {
         let list = string_list(v).ok_or_else(|| err("field", format!("field '{k}' must be a list of strings or a newline-separated string, found {}", json_kind(v))))?;
         article.key_points = list;
@@ -486,6 +487,7 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
                 Some((_, Some(Value::Number(n)))) => n.to_string(),
                 Some((f, _)) => return Err(err("field", format!("no system name: field '{f}' (--system-field) is missing or not a string"))),
             };
+            given_key = Some(name.clone());
             article.summaries.insert(name, GivenSummary { text: text.to_string(), sentences: None, extra: Map::new() });
             consumed.push(k);
             if let Some(f) = &fields.system {
@@ -529,7 +531,13 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
         obj.remove(&k);
     }
     // Keep the remaining scalar fields (human scores, metadata) for meta-evaluation.
-    article.extra = obj.into_iter().filter(|(_, v)| matches!(v, Value::Number(_) | Value::Bool(_)) || v.as_str().is_some_and(|s| s.len() <= 256)).collect();
+    let extra: Map<String, Value> = obj.into_iter().filter(|(_, v)| matches!(v, Value::Number(_) | Value::Bool(_)) || v.as_str().is_some_and(|s| s.len() <= 256)).collect();
+    // A line that carries one summary (SummEval layout) carries that summary's judgments: they
+    // belong to it, not to summaries generated from the article.
+    match given_key.and_then(|k| article.summaries.get_mut(&k)) {
+        Some(g) => g.extra.extend(extra),
+        None => article.extra = extra,
+    }
     Ok(article)
 }
 
