@@ -258,7 +258,7 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
         std::fs::write(dir.join("aggregate.csv"), report::csv(&agg)).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(dir.join("report.md"), &md).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(dir.join("signature.txt"), format!("{sig}\n")).map_err(|e| Error::io(&dir, e))?;
-        let html = crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name))?;
+        let html = crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name), &rows)?;
         std::fs::write(dir.join("report.html"), html).map_err(|e| Error::io(&dir, e))?;
         outcome.datasets.push((d.name.clone(), dir, agg, md));
     }

@@ -3,7 +3,7 @@
 //! the generated key point aligned to it, with scores.
 use crate::error::{Error, Result};
 use crate::record::Record;
-use crate::report::{flatten_scores, headline_metric, table_columns, Aggregate};
+use crate::report::{flatten_scores, headline_metric, table_columns, AggRow, Aggregate};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -60,9 +60,26 @@ fn histogram_svg(metric: &str, per_system: &BTreeMap<String, Vec<f64>>) -> Strin
 }
 
 /// Renders the report from a records file and its aggregate.
-pub fn render_file(records: &Path, agg: &Aggregate, title: &str) -> Result<String> {
-    let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
+pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]) -> Result<String> {
+    // Distributions from the aggregate's rows (every record); the file is read only for the
+    // article views, and a line is parsed whole only when its article is shown.
     let mut dist: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+    for r in rows {
+        if let Some(s) = &r.scores {
+            let system = r.system.as_deref().unwrap_or("(none)");
+            for (k, v) in s {
+                if headline_metric(k) {
+                    dist.entry(k.to_string()).or_default().entry(system.to_string()).or_default().push(*v);
+                }
+            }
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
     let mut articles: BTreeMap<String, Value> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
@@ -70,19 +87,14 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str) -> Result<Strin
         if line.trim().is_empty() {
             continue;
         }
-        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", records.display(), i + 1), source: e })?;
-        let system = r.system.clone().unwrap_or_else(|| "(none)".into());
-        if let Some(s) = &r.scores {
-            for (k, v) in flatten_scores(s) {
-                if headline_metric(&k) {
-                    dist.entry(k).or_default().entry(system.clone()).or_default().push(v);
-                }
-            }
+        let context = || format!("{}:{}", records.display(), i + 1);
+        let head: Head = serde_json::from_str(&line).map_err(|e| Error::Json { context: context(), source: e })?;
+        if !articles.contains_key(&*head.id) && articles.len() >= MAX_ARTICLES {
+            continue;
         }
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: context(), source: e })?;
+        let system = r.system.clone().unwrap_or_else(|| "(none)".into());
         if !articles.contains_key(&r.id) {
-            if articles.len() >= MAX_ARTICLES {
-                continue;
-            }
             order.push(r.id.clone());
             articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
         }

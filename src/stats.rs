@@ -66,28 +66,79 @@ pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>>
     if n == 0 {
         return Vec::new();
     }
-    (0..cfg.bootstrap_samples as u64)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-            rng.set_stream(b);
-            // How often each row is drawn, then one sequential pass: sum of count × row.
-            let mut counts = vec![0u32; n];
+    // Column-major copy, so each column sum is one contiguous dot product with the counts.
+    let mut cols = vec![0.0; n * d];
+    for (i, row) in data.chunks_exact(d).enumerate() {
+        for (j, &x) in row.iter().enumerate() {
+            cols[j * n + i] = x;
+        }
+    }
+    // Row weights of resample b (how often each row is drawn), written into `w`.
+    let weights_of = |b: u64, counts: &mut Vec<u32>, w: &mut [f64]| {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        rng.set_stream(b);
+        counts.clear();
+        counts.resize(n, 0);
+        if let Ok(n32) = u32::try_from(n) {
+            // One 32-bit draw per row (half the ChaCha output of a 64-bit draw).
+            for _ in 0..n {
+                counts[rng.gen_range(0..n32) as usize] += 1;
+            }
+        } else {
             for _ in 0..n {
                 counts[rng.gen_range(0..n)] += 1;
             }
-            let mut sums = vec![0.0; d];
-            for (row, &c) in data.chunks_exact(d).zip(&counts) {
-                if c != 0 {
-                    let c = c as f64;
-                    for (acc, x) in sums.iter_mut().zip(row) {
-                        *acc += c * x;
+        }
+        for (x, &c) in w.iter_mut().zip(counts.iter()) {
+            *x = c as f64;
+        }
+    };
+    // Resamples are processed in groups that share each column while it is in cache (the
+    // weights of a group take at most ~8 MB, reused across groups); every sum is the same dot
+    // product whatever the grouping or thread count, so results are identical.
+    let b_total = cfg.bootstrap_samples as u64;
+    let group = ((1usize << 20) / n).clamp(1, 16) as u64;
+    let starts: Vec<u64> = (0..b_total).step_by(group as usize).collect();
+    let per_group: Vec<Vec<Vec<f64>>> = starts
+        .into_par_iter()
+        .map_init(
+            || (Vec::<u32>::with_capacity(n), vec![0.0f64; n * group as usize]),
+            |(counts, weights), start| {
+                let end = (start + group).min(b_total);
+                let g = (end - start) as usize;
+                for (k, b) in (start..end).enumerate() {
+                    weights_of(b, counts, &mut weights[k * n..(k + 1) * n]);
+                }
+                let mut out = vec![vec![0.0; d]; g];
+                for (j, col) in cols.chunks_exact(n).enumerate() {
+                    for (o, w) in out.iter_mut().zip(weights.chunks_exact(n)) {
+                        o[j] = dot(w, col);
                     }
                 }
-            }
-            sums
-        })
-        .collect()
+                out
+            },
+        )
+        .collect();
+    per_group.into_iter().flatten().collect()
+}
+
+/// Dot product in a fixed order (eight interleaved partial sums, then a fixed combination), so
+/// it vectorizes and gives the same bits on every machine and thread count.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ra.iter().zip(rb) {
+        tail += x * y;
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 /// An estimate from its point value and the statistic's values on the resamples.

@@ -171,7 +171,7 @@ fn finish(o: &OutputArgs, rows: Option<Vec<report::AggRow>>, sig: &str, stats: &
     }
     if let Some(out) = &o.output {
         let html_path = sidecar(out, "report.html");
-        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()))?;
+        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()), &rows)?;
         std::fs::write(&html_path, html).map_err(|e| Error::io(&html_path, e))?;
     }
     if !quiet {

@@ -185,12 +185,10 @@ pub enum MultiRef {
 /// Tokenizes exactly as `rouge_score.tokenize.tokenize(text, PorterStemmer() if use_stemmer
 /// else None)`.
 pub fn tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
-    let mut ctx = Ctx::new(use_stemmer, text.len() / 4 + 8);
-    let seq = ctx.tokenize(text, &SentMode::None);
-    seq.ids
-        .iter()
-        .map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned())
-        .collect()
+    with_ctx(use_stemmer, |ctx| {
+        let seq = ctx.tokenize(text, &SentMode::None);
+        seq.ids.iter().map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned()).collect()
+    })
 }
 
 /// rouge-score's `RougeScorer` with its `DefaultTokenizer`.
@@ -222,15 +220,14 @@ impl RougeScorer {
 
     /// rouge-score's `score(target, prediction)`, in the order of `cfg.types`.
     pub fn score(&self, target: &str, prediction: &str) -> Vec<(RougeType, Prf)> {
-        let mut ctx = Ctx::new(
-            self.cfg.use_stemmer,
-            (target.len() + prediction.len()) / 4 + 8,
-        );
         let mode_t = self.sent_mode(target);
         let mode_p = self.sent_mode(prediction);
-        let t = ctx.tokenize(target, &mode_t);
-        let p = ctx.tokenize(prediction, &mode_p);
-        let mut prep = PredPrep::new(&self.cfg.types, &p, ctx.vocab());
+        let (t, p, vocab) = with_ctx(self.cfg.use_stemmer, |ctx| {
+            let t = ctx.tokenize(target, &mode_t);
+            let p = ctx.tokenize(prediction, &mode_p);
+            (t, p, ctx.vocab())
+        });
+        let mut prep = PredPrep::new(&self.cfg.types, &p, vocab);
         let scores = prep.score_target(&self.cfg.types, &t, &p);
         self.cfg.types.iter().copied().zip(scores).collect()
     }
@@ -247,14 +244,12 @@ impl RougeScorer {
         if targets.is_empty() {
             return types.iter().map(|&t| (t, Prf::ZERO)).collect();
         }
-        let total: usize = targets.iter().map(|t| t.len()).sum::<usize>() + prediction.len();
-        let mut ctx = Ctx::new(self.cfg.use_stemmer, total / 4 + 8);
-        let p = ctx.tokenize(prediction, &self.sent_mode(prediction));
-        let ts: Vec<TokSeq> = targets
-            .iter()
-            .map(|t| ctx.tokenize(t, &self.sent_mode(t)))
-            .collect();
-        let mut prep = PredPrep::new(types, &p, ctx.vocab());
+        let (p, ts, vocab) = with_ctx(self.cfg.use_stemmer, |ctx| {
+            let p = ctx.tokenize(prediction, &self.sent_mode(prediction));
+            let ts: Vec<TokSeq> = targets.iter().map(|t| ctx.tokenize(t, &self.sent_mode(t))).collect();
+            (p, ts, ctx.vocab())
+        });
+        let mut prep = PredPrep::new(types, &p, vocab);
         let mut acc: Vec<Prf> = vec![Prf::ZERO; types.len()];
         let mut best_f: Vec<f64> = vec![f64::NEG_INFINITY; types.len()];
         for t in &ts {
@@ -434,100 +429,101 @@ impl Interner {
 
 const NO_TOKEN: u32 = u32::MAX;
 
-/// Per-thread memo of Porter stems (a pure function), shared across calls: corpus vocabularies
-/// repeat, so each word is stemmed about once per thread. Bounded: cleared past 1M words.
-struct StemCache {
-    raw: Interner,
-    stems: Interner,
-    map: Vec<u32>,
-}
-
-thread_local! {
-    static STEM_CACHE: std::cell::RefCell<StemCache> =
-        std::cell::RefCell::new(StemCache { raw: Interner::new(1 << 12), stems: Interner::new(1 << 12), map: Vec::new() });
-}
-
-/// Appends the stem of `word` (lowercase ASCII) to `out`.
-fn stem_cached(word: &[u8], out: &mut Vec<u8>) {
-    STEM_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.raw.len() > 1 << 20 {
-            *c = StemCache { raw: Interner::new(1 << 12), stems: Interner::new(1 << 12), map: Vec::new() };
-        }
-        let (rid, new) = c.raw.intern(word);
-        if new {
-            let mut buf = word.to_vec();
-            porter::stem_lower_ascii_in_place(&mut buf);
-            let sid = c.stems.intern(&buf).0;
-            c.map.push(sid);
-        }
-        let sid = c.map[rid as usize];
-        out.extend_from_slice(c.stems.get(sid));
-    })
-}
-
-/// Per-call tokenization state: raw tokens are interned once, stemmed once, and mapped to
-/// dense ids of final (stemmed) tokens.
+/// Per-thread tokenization state shared across calls (corpus vocabularies repeat, so each
+/// word is interned and stemmed about once per thread): raw token → final (stemmed) token,
+/// plus a per-call renumbering of final tokens to dense ids 0.. (what the scorer indexes by).
+/// Bounded: everything is cleared past 1M distinct raw tokens.
 struct Ctx {
     use_stemmer: bool,
     raw: Interner,
+    /// Stemming mode: raw id → final id (NO_TOKEN when rouge-score drops the token).
     raw2fin: Vec<u32>,
     fin: Interner,
+    /// Per-call dense ids: `stamp[g] == epoch` when global final id g has local id `lid[g]`.
+    epoch: u32,
+    stamp: Vec<u32>,
+    lid: Vec<u32>,
+    /// Local id → global final id.
+    locals: Vec<u32>,
     cur: Vec<u8>,
     sbuf: Vec<u8>,
 }
 
+thread_local! {
+    static CTX_STEM: std::cell::RefCell<Ctx> = std::cell::RefCell::new(Ctx::new(true));
+    static CTX_PLAIN: std::cell::RefCell<Ctx> = std::cell::RefCell::new(Ctx::new(false));
+}
+
+/// Runs `f` with this thread's tokenization state, started for a new call.
+fn with_ctx<R>(use_stemmer: bool, f: impl FnOnce(&mut Ctx) -> R) -> R {
+    let key = if use_stemmer { &CTX_STEM } else { &CTX_PLAIN };
+    key.with(|c| {
+        let mut c = c.borrow_mut();
+        c.begin();
+        f(&mut c)
+    })
+}
+
 impl Ctx {
-    fn new(use_stemmer: bool, expected: usize) -> Self {
-        let expected = expected.min(1 << 16);
+    fn new(use_stemmer: bool) -> Self {
         Ctx {
             use_stemmer,
-            raw: Interner::new(expected),
-            raw2fin: Vec::with_capacity(if use_stemmer { expected } else { 0 }),
-            fin: Interner::new(if use_stemmer { expected } else { 0 }),
+            raw: Interner::new(1 << 12),
+            raw2fin: Vec::new(),
+            fin: Interner::new(if use_stemmer { 1 << 12 } else { 0 }),
+            epoch: 0,
+            stamp: Vec::new(),
+            lid: Vec::new(),
+            locals: Vec::new(),
             cur: Vec::with_capacity(32),
             sbuf: Vec::with_capacity(32),
         }
     }
 
-    /// Number of distinct final token ids so far.
-    fn vocab(&self) -> usize {
-        if self.use_stemmer {
-            self.fin.len()
-        } else {
-            self.raw.len()
+    /// Starts a call: fresh local ids (and a fresh vocabulary when it has grown too large).
+    fn begin(&mut self) {
+        if self.raw.len() > 1 << 20 {
+            *self = Ctx::new(self.use_stemmer);
         }
+        self.locals.clear();
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Number of distinct final token ids in this call.
+    fn vocab(&self) -> usize {
+        self.locals.len()
     }
 
     fn final_bytes(&self, id: u32) -> &[u8] {
+        let g = self.locals[id as usize];
         if self.use_stemmer {
-            self.fin.get(id)
+            self.fin.get(g)
         } else {
-            self.raw.get(id)
+            self.raw.get(g)
         }
     }
 
-    /// Interns the token in `self.cur` (then clears it) and appends its id to `ids`.
+    /// Interns the token in `self.cur` (then clears it) and appends its local id to `ids`.
     #[inline]
     fn flush(&mut self, ids: &mut Vec<u32>) {
         if self.cur.is_empty() {
             return;
         }
         let (rid, new) = self.raw.intern(&self.cur);
-        let id = if !self.use_stemmer {
+        let g = if !self.use_stemmer {
             rid
         } else {
             if new {
                 let fid = if self.cur.len() > 3 {
                     self.sbuf.clear();
-                    stem_cached(&self.cur, &mut self.sbuf);
+                    self.sbuf.extend_from_slice(&self.cur);
+                    porter::stem_lower_ascii_in_place(&mut self.sbuf);
                     // rouge-score drops tokens that are not ^[a-z0-9]+$ after stemming.
-                    if self.sbuf.is_empty()
-                        || !self
-                            .sbuf
-                            .iter()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                    {
+                    if self.sbuf.is_empty() || !self.sbuf.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
                         NO_TOKEN
                     } else {
                         self.fin.intern(&self.sbuf).0
@@ -539,10 +535,22 @@ impl Ctx {
             }
             self.raw2fin[rid as usize]
         };
-        if id != NO_TOKEN {
-            ids.push(id);
-        }
         self.cur.clear();
+        if g == NO_TOKEN {
+            return;
+        }
+        let gi = g as usize;
+        if gi >= self.stamp.len() {
+            let n = (gi + 1).next_power_of_two().max(1 << 12);
+            self.stamp.resize(n, 0);
+            self.lid.resize(n, 0);
+        }
+        if self.stamp[gi] != self.epoch {
+            self.stamp[gi] = self.epoch;
+            self.lid[gi] = self.locals.len() as u32;
+            self.locals.push(g);
+        }
+        ids.push(self.lid[gi]);
     }
 
     fn tokenize(&mut self, text: &str, mode: &SentMode) -> TokSeq {
