@@ -46,5 +46,8 @@ browser:
 test: build browser
 	$(CARGO) test --release --workspace --locked
 
+# Benchmarks (not tests): each prints kpeval/reference ratios measured in the same run.
 bench: build
-	$(PYTHON) eval/bench/run_all.py
+	$(PYTHON) eval/bench/overlap.py
+	$(TORCH_ENV)/bin/python eval/bench/embed.py
+	$(TORCH_ENV)/bin/python eval/bench/generate.py

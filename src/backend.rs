@@ -57,11 +57,24 @@ impl Default for ModelMetricConfig {
 }
 
 /// A sentence-embedding model.
+/// Contextual token vectors of one text (unit length), with which tokens are special
+/// ([CLS], [SEP], ...): those can be matched but are not averaged over, as in BERTScore.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenVectors {
+    pub vectors: Vec<Vec<f32>>,
+    pub special: Vec<bool>,
+}
+
 pub trait Embedder: Send + Sync {
     /// Name and settings for the signature (`all-MiniLM-L6-v2(mean,normalize,max_len=256)`).
     fn name(&self) -> String;
     /// One vector per text, in order.
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+    /// Per text, the unit-length contextual vectors of all its tokens (last layer, special
+    /// tokens flagged), each text encoded on its own.
+    fn token_vectors(&self, _texts: &[String]) -> Result<Vec<TokenVectors>> {
+        Err(crate::error::Error::model(format!("{}: token vectors are not available", self.name())))
+    }
 }
 
 /// Label probabilities of one premise/hypothesis pair (in the model's `id2label` names mapped to

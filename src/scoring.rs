@@ -49,14 +49,27 @@ pub enum MetricKind {
     KpRouge,
     /// Key-point alignment/coverage on embedding similarity (needs the embedding model).
     Kp,
+    /// Key-point alignment/coverage on token alignment with the embedding model's contextual
+    /// token vectors (BERTScore-style greedy matching between a key point and a generated point).
+    KpTok,
     Bertscore,
     /// Key-point alignment on NLI entailment and SummaC-style faithfulness (needs an NLI model).
     Nli,
 }
 
 impl MetricKind {
-    pub const ALL: [MetricKind; 9] =
-        [MetricKind::Rouge, MetricKind::Bleu, MetricKind::Chrf, MetricKind::ChrfPp, MetricKind::TokenF1, MetricKind::KpRouge, MetricKind::Kp, MetricKind::Bertscore, MetricKind::Nli];
+    pub const ALL: [MetricKind; 10] = [
+        MetricKind::Rouge,
+        MetricKind::Bleu,
+        MetricKind::Chrf,
+        MetricKind::ChrfPp,
+        MetricKind::TokenF1,
+        MetricKind::KpRouge,
+        MetricKind::Kp,
+        MetricKind::KpTok,
+        MetricKind::Bertscore,
+        MetricKind::Nli,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             MetricKind::Rouge => "rouge",
@@ -66,13 +79,14 @@ impl MetricKind {
             MetricKind::TokenF1 => "token-f1",
             MetricKind::KpRouge => "kp-rouge",
             MetricKind::Kp => "kp",
+            MetricKind::KpTok => "kp-tok",
             MetricKind::Bertscore => "bertscore",
             MetricKind::Nli => "nli",
         }
     }
     /// Whether the metric runs a model (and so needs the libtorch binary).
     pub fn needs_models(self) -> bool {
-        matches!(self, MetricKind::Kp | MetricKind::Bertscore | MetricKind::Nli)
+        matches!(self, MetricKind::Kp | MetricKind::KpTok | MetricKind::Bertscore | MetricKind::Nli)
     }
 }
 
@@ -90,6 +104,7 @@ impl FromStr for MetricKind {
             "chrfpp" | "chrf-pp" | "chrf++" => "chrf++",
             "tokenf1" | "token_f1" | "f1" => "token-f1",
             "embedding" | "semantic" => "kp",
+            "kp_tok" | "kptok" | "kp-token" => "kp-tok",
             other => other,
         };
         MetricKind::ALL.iter().copied().find(|m| m.name() == alias).ok_or_else(|| {
@@ -106,7 +121,7 @@ pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
         let kinds: Vec<MetricKind> = match part {
             "all" => MetricKind::ALL.to_vec(),
             "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
-            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || *m == MetricKind::Kp).collect(),
+            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || matches!(m, MetricKind::Kp | MetricKind::KpTok)).collect(),
             other => vec![other.parse()?],
         };
         for k in kinds {
@@ -305,6 +320,11 @@ pub trait Similarity: Send + Sync {
     fn name(&self) -> String;
     /// For each record: `sim[k][g]` between reference point k and generated point g.
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String>;
+    /// For each record: (`rec[k][g]`, `prec[k][g]`) for a directed similarity (how much of k
+    /// g states, how much of g k supports); `None` for a symmetric one (then `matrices`).
+    fn directed_matrices(&self, _records: &[(&[String], &[String])]) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
+        None
+    }
 }
 
 /// ROUGE-1 F1 (rouge-score tokenization with stemming) between two key points.
@@ -353,6 +373,18 @@ impl Metric for KpMetric {
     }
     fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
         let pairs: Vec<(&[String], &[String])> = inputs.iter().map(|i| (i.references, i.generated)).collect();
+        if let Some(res) = self.similarity.directed_matrices(&pairs) {
+            return match res {
+                Ok(mats) => mats
+                    .iter()
+                    .map(|(rec, prec)| {
+                        let s = crate::metrics::alignment::kp_scores_directed(rec, Some(prec), self.threshold);
+                        serde_json::to_value(&s).map(|v| vec![(self.field.to_string(), v)]).map_err(|e| e.to_string())
+                    })
+                    .collect(),
+                Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
+            };
+        }
         match self.similarity.matrices(&pairs) {
             Ok(mats) => mats
                 .iter()
@@ -423,6 +455,102 @@ impl Similarity for EmbeddingSimilarity {
             .iter()
             .map(|(k, g)| k.iter().map(|a| g.iter().map(|b| cos(&vecs[index[a.as_str()]], &vecs[index[b.as_str()]])).collect()).collect())
             .collect())
+    }
+}
+
+/// Token alignment with contextual token vectors, BERTScore without idf (bert-score 0.3.13's
+/// greedy matching): `rec[k][g]` = BERTScore recall of reference k against candidate g (mean
+/// over k's non-special tokens of the best cosine to any token of g), `prec[k][g]` = its
+/// precision. Each text is encoded on its own and memoized (results do not depend on batch
+/// composition); values are rounded to 1e-6.
+pub struct TokenAlignSimilarity {
+    pub embedder: Box<dyn crate::backend::Embedder>,
+    pub memo: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<crate::backend::TokenVectors>>>,
+}
+
+impl TokenAlignSimilarity {
+    pub fn new(embedder: Box<dyn crate::backend::Embedder>) -> Self {
+        TokenAlignSimilarity { embedder, memo: Default::default() }
+    }
+
+    fn tokens(&self, text: &str) -> Result<std::sync::Arc<crate::backend::TokenVectors>, String> {
+        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
+            return Ok(v.clone());
+        }
+        let v = std::sync::Arc::new(self.embedder.token_vectors(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
+        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
+        if memo.len() > 100_000 {
+            memo.clear();
+        }
+        memo.insert(text.to_string(), v.clone());
+        Ok(v)
+    }
+}
+
+/// (recall of a in b, recall of b in a) by greedy best match of unit token vectors, BERTScore
+/// style: every token can be a best match (best cosine floored at 0), only non-special tokens are
+/// averaged. Rounded to 1e-6.
+pub fn token_alignment(a: &crate::backend::TokenVectors, b: &crate::backend::TokenVectors) -> (f64, f64) {
+    // Floored at 0 as in kpeval's BERTScore (what bert-score gets from its zero padding).
+    let mut best_a = vec![0.0f64; a.vectors.len()];
+    let mut best_b = vec![0.0f64; b.vectors.len()];
+    for (i, x) in a.vectors.iter().enumerate() {
+        for (j, y) in b.vectors.iter().enumerate() {
+            let c: f64 = x.iter().zip(y).map(|(p, q)| *p as f64 * *q as f64).sum();
+            best_a[i] = best_a[i].max(c);
+            best_b[j] = best_b[j].max(c);
+        }
+    }
+    let mean = |best: &[f64], special: &[bool]| -> f64 {
+        let (mut s, mut n) = (0.0, 0usize);
+        for (v, sp) in best.iter().zip(special) {
+            if !sp {
+                s += v;
+                n += 1;
+            }
+        }
+        if n == 0 || !s.is_finite() {
+            0.0
+        } else {
+            ((s / n as f64) * 1e6).round() / 1e6
+        }
+    };
+    (mean(&best_a, &a.special), mean(&best_b, &b.special))
+}
+
+impl Similarity for TokenAlignSimilarity {
+    fn name(&self) -> String {
+        format!("token-align({})", self.embedder.name())
+    }
+    fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
+        // Symmetric view: the pairwise F1 of the two directions.
+        Ok(self
+            .directed_matrices(records)
+            .unwrap()?
+            .into_iter()
+            .map(|(r, p)| r.iter().zip(&p).map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| if x + y > 0.0 { 2.0 * x * y / (x + y) } else { 0.0 }).collect()).collect())
+            .collect())
+    }
+    fn directed_matrices(&self, records: &[(&[String], &[String])]) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
+        let run = || -> Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String> {
+            let mut out = Vec::with_capacity(records.len());
+            for (k, g) in records {
+                let kt: Vec<_> = k.iter().map(|t| self.tokens(t)).collect::<Result<_, _>>()?;
+                let gt: Vec<_> = g.iter().map(|t| self.tokens(t)).collect::<Result<_, _>>()?;
+                let mut rec = vec![vec![0.0; gt.len()]; kt.len()];
+                let mut prec = vec![vec![0.0; gt.len()]; kt.len()];
+                for (i, a) in kt.iter().enumerate() {
+                    for (j, b) in gt.iter().enumerate() {
+                        let (r, p) = token_alignment(a, b);
+                        rec[i][j] = r;
+                        prec[i][j] = p;
+                    }
+                }
+                out.push((rec, prec));
+            }
+            Ok(out)
+        };
+        Some(run())
     }
 }
 

@@ -38,14 +38,28 @@ fn f1(p: f64, r: f64) -> f64 {
 
 /// Scores from a similarity matrix `sim[k][g]` (|K| rows, |G| columns).
 pub fn kp_scores(sim: &[Vec<f64>], threshold: f64) -> KpScores {
-    let nk = sim.len();
-    let ng = sim.first().map_or(0, |r| r.len());
+    kp_scores_directed(sim, None, threshold)
+}
+
+/// Scores from a directed similarity: `rec[k][g]` = how much of reference point k is stated in
+/// generated point g (coverage side) and `prec[k][g]` = how much of g is supported by k
+/// (precision side; `None` = symmetric, the same matrix). The one-to-one alignment and the
+/// thresholded scores use the pairwise F1 of the two (the similarity itself when symmetric).
+pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold: f64) -> KpScores {
+    let nk = rec.len();
+    let ng = rec.first().map_or(0, |r| r.len());
     if nk == 0 || ng == 0 {
         return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new() };
     }
-    let coverage = sim.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / nk as f64;
-    let precision = (0..ng).map(|g| sim.iter().map(|r| r[g]).fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / ng as f64;
-    let alignment: Vec<Pair> = max_weight_matching(sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: sim[k][g] }).collect();
+    let pm = prec.unwrap_or(rec);
+    let coverage = rec.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / nk as f64;
+    let precision = (0..ng).map(|g| pm.iter().map(|r| r[g]).fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / ng as f64;
+    let pair_sim: Vec<Vec<f64>> = match prec {
+        None => rec.to_vec(),
+        Some(p) => rec.iter().zip(p).map(|(r, q)| r.iter().zip(q).map(|(&a, &b)| f1(b, a)).collect()).collect(),
+    };
+    let alignment: Vec<Pair> =
+        max_weight_matching(&pair_sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] }).collect();
     let hits = alignment.iter().filter(|p| p.similarity >= threshold).count() as f64;
     let (ct, pt) = (hits / nk as f64, hits / ng as f64);
     KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment }

@@ -83,6 +83,36 @@ impl SentenceEmbedder {
     }
 
     /// Embeds texts; one vector per text, in order.
+    /// Per text, the L2-normalized last-layer vectors of all its tokens with the special ones
+    /// flagged (what BERTScore matches), each text run on its own (no padding).
+    pub fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
+        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let _guard = tch::no_grad_guard();
+        let mut out = Vec::with_capacity(texts.len());
+        for e in &enc {
+            let n = e.token_ids.len() as i64;
+            if n == 0 {
+                out.push(kpeval::backend::TokenVectors::default());
+                continue;
+            }
+            let ids = Tensor::from_slice(&e.token_ids).view([1, n]).to(self.device);
+            let mask = ids.ones_like();
+            let types = ids.zeros_like();
+            let o = self.model.forward_t(Some(&ids), Some(&mask), Some(&types), None, None, None, None, false).map_err(|e| Error::model(e.to_string()))?;
+            let h = o.hidden_state.select(0, 0);
+            let h = &h / h.norm_scalaropt_dim(2, [1i64].as_slice(), true);
+            let h = h.to_kind(Kind::Float).to(Device::Cpu).contiguous();
+            let dim = h.size()[1] as usize;
+            let mut flat = vec![0f32; n as usize * dim];
+            h.copy_data(&mut flat, n as usize * dim);
+            out.push(kpeval::backend::TokenVectors {
+                vectors: flat.chunks_exact(dim).map(|c| c.to_vec()).collect(),
+                special: e.special_tokens_mask.iter().map(|&m| m != 0).collect(),
+            });
+        }
+        Ok(out)
+    }
+
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         // Length-sorted batches (deterministic: stable sort on token count).

@@ -7,7 +7,10 @@ pub mod seq2seq;
 use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};
 use kpeval::error::{Error, Result};
 use kpeval::models::{resolve, ModelSource};
-use kpeval::scoring::{EmbeddingSimilarity, KpMetric, Metric, MetricKind};
+use kpeval::scoring::{EmbeddingSimilarity, KpMetric, Metric, MetricKind, TokenAlignSimilarity};
+
+/// Thresholded `kp_tok`: a key point counts as covered when its aligned pair's token F1 reaches this.
+const KP_TOK_THRESHOLD: f64 = 0.7;
 use kpeval::summarize::{Summarizer, SummarizerSpec};
 use tch::Device;
 
@@ -43,6 +46,9 @@ impl Embedder for TorchEmbedder {
     }
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.embed(texts)
+    }
+    fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
+        self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.token_vectors(texts)
     }
 }
 
@@ -90,6 +96,10 @@ impl Backend for TorchBackend {
             MetricKind::Kp => {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
                 Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity::new(emb)), threshold: cfg.kp_threshold })))
+            }
+            MetricKind::KpTok => {
+                let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
+                Ok(Ok(Box::new(KpMetric { field: "kp_tok", similarity: Box::new(TokenAlignSimilarity::new(emb)), threshold: KP_TOK_THRESHOLD })))
             }
             MetricKind::Nli => match &cfg.nli_model {
                 None => Ok(Err("no NLI model given (--nli-model)".to_string())),

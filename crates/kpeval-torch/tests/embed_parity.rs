@@ -28,3 +28,30 @@ fn minilm_matches_sentence_transformers() {
         assert!(max_diff <= 1e-5, "batch {batch}: max abs diff {max_diff}");
     }
 }
+
+/// `kp_tok`'s similarity equals bert-score 0.3.13 (MiniLM, layer 6, no idf) on every pair of
+/// tests/fixtures/kp_tok_expected.json (eval/reference/gen_kp_tok_fixtures.py): rec = recall of
+/// the reference key point, prec = precision of the generated point.
+#[test]
+fn kp_tok_matches_bert_score() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let store = root.join("models/store/all-MiniLM-L6-v2");
+    assert!(store.join("model.safetensors").is_file(), "model store missing: run `make setup` ({})", store.display());
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/kp_tok_expected.json")).unwrap()).unwrap();
+    let pairs = fx["pairs"].as_array().unwrap();
+    assert!(pairs.len() >= 200);
+    let emb = SentenceEmbedder::load(&store, tch::Device::Cpu).unwrap();
+    let (mut max_r, mut max_p) = (0f64, 0f64);
+    for (i, p) in pairs.iter().enumerate() {
+        let k = p["reference"].as_str().unwrap().to_string();
+        let g = p["generated"].as_str().unwrap().to_string();
+        let v = emb.token_vectors(&[k, g]).unwrap();
+        assert!(v[0].special[0] && *v[0].special.last().unwrap() && !v[0].special[1], "pair {i}: [CLS]/[SEP] flagged");
+        let (rec, prec) = kpeval::scoring::token_alignment(&v[0], &v[1]);
+        max_r = max_r.max((rec - p["rec"].as_f64().unwrap()).abs());
+        max_p = max_p.max((prec - p["prec"].as_f64().unwrap()).abs());
+    }
+    eprintln!("kp_tok vs bert-score: {} pairs, max |diff| recall {max_r:.2e}, precision {max_p:.2e}", pairs.len());
+    assert!(max_r <= 2e-6 && max_p <= 2e-6, "recall diff {max_r}, precision diff {max_p}");
+}
+
