@@ -111,7 +111,7 @@ impl BartAttention {
     ) -> (Tensor, Option<Tensor>, Option<LayerState>) {
         let (bs, target_length, embed_dim) = hidden_states.size3().unwrap();
 
-        let query_states = hidden_states.apply(&self.q_proj) * self.scaling;
+        let query_proj = hidden_states.apply(&self.q_proj);
 
         let (key_states, value_states) = if self.encoder_decoder_attention {
             if let Some(layer_state_value) = layer_state {
@@ -136,15 +136,39 @@ impl BartAttention {
             )
         };
 
+        // kpeval patch: the cache shares the key/value tensors (nothing writes to them in place)
+        // instead of copying the whole cache — encoder keys/values included — at every step.
         let new_layer_state = if self.store_cache {
             Some(LayerState {
-                prev_key: key_states.copy(),
-                prev_value: value_states.copy(),
+                prev_key: key_states.shallow_clone(),
+                prev_value: value_states.shallow_clone(),
             })
         } else {
             None
         };
 
+        // kpeval patch: at inference without attention outputs, one fused
+        // scaled-dot-product-attention kernel on the unscaled query (what transformers' default
+        // "sdpa" BART attention runs) instead of scale + bmm + mask + softmax + bmm.
+        // (tch 0.17 passes a missing mask as an undefined tensor, which libtorch 2.4 rejects:
+        // without a mask — one-token decoder self-attention steps — the original path runs.)
+        if !train && !self.output_attentions && attention_mask.is_some() {
+            let query_states = self._shape(query_proj, target_length, bs);
+            let attention_output = Tensor::scaled_dot_product_attention(
+                &query_states,
+                &key_states,
+                &value_states,
+                attention_mask,
+                0.0,
+                false,
+                Some(self.scaling),
+            )
+            .transpose(1, 2)
+            .reshape([bs, target_length, embed_dim])
+            .apply(&self.out_proj);
+            return (attention_output, None, new_layer_state);
+        }
+        let query_states = query_proj * self.scaling;
         let proj_shape = [bs * self.num_heads, -1, self.head_dim];
         let query_states = self
             ._shape(query_states, target_length, bs)
