@@ -75,6 +75,9 @@ pub trait Embedder: Send + Sync {
     fn token_vectors(&self, _texts: &[String]) -> Result<Vec<TokenVectors>> {
         Err(crate::error::Error::model(format!("{}: token vectors are not available", self.name())))
     }
+    /// Texts per forward pass in [`Embedder::embed`] (results do not depend on it beyond float
+    /// rounding of padded batches).
+    fn set_batch_size(&self, _n: usize) {}
 }
 
 /// Label probabilities of one premise/hypothesis pair (in the model's `id2label` names mapped to

@@ -79,10 +79,23 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]
         #[serde(borrow)]
         id: std::borrow::Cow<'a, str>,
     }
+    // The rows hold every record of the file: how many records each article has is known before
+    // reading, so reading stops once the shown articles have all of theirs (for a large run, the
+    // first few hundred lines instead of the whole file).
+    let mut per_id: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for r in rows {
+        *per_id.entry(r.id.as_str()).or_default() += 1;
+    }
+    let want_articles = per_id.len().min(MAX_ARTICLES);
+    let mut pending = 0usize; // records of shown articles not read yet
+    let mut early_stop = !rows.is_empty();
     let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
     let mut articles: BTreeMap<String, Value> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        if early_stop && pending == 0 && articles.len() >= want_articles {
+            break;
+        }
         let line = line.map_err(|e| Error::io(records, e))?;
         if line.trim().is_empty() {
             continue;
@@ -95,6 +108,10 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]
         let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: context(), source: e })?;
         let system = r.system.clone().unwrap_or_else(|| "(none)".into());
         if !articles.contains_key(&r.id) {
+            match per_id.get(r.id.as_str()) {
+                Some(&n) => pending += n,
+                None => early_stop = false, // rows and file disagree: read it all
+            }
             order.push(r.id.clone());
             articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
         }
@@ -108,6 +125,7 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]
             "error": r.error.as_ref().map(|e| e.message.clone()),
         });
         articles.get_mut(&r.id).unwrap()["systems"][system] = sys_view;
+        pending = pending.saturating_sub(1);
     }
     let data: Vec<&Value> = order.iter().map(|id| &articles[id]).collect();
     let data_json = serde_json::to_string(&data).map_err(|e| Error::Json { context: "report data".into(), source: e })?.replace("</", "<\\/");

@@ -81,7 +81,7 @@ pub struct RunCounts {
 
 /// Output of records: a JSONL file (with resume) or stdout.
 pub struct Sink {
-    out: Box<dyn Write>,
+    out: Box<dyn Write + Send>,
     pub path: Option<PathBuf>,
     pub done: HashSet<(String, String)>,
     /// What the aggregate needs of every record in the output (resumed ones included), kept
@@ -163,54 +163,89 @@ impl Sink {
     }
 }
 
-/// Runs a job over the input stream.
+/// Runs a job over the input stream, in three stages that overlap: this thread reads and
+/// parses the input into chunks, a second one runs each chunk (summaries and scores, in
+/// parallel on the rayon pool), a third serializes and writes the records. Chunks pass through
+/// bounded queues in input order, so the output is the same as a sequential run and memory
+/// stays flat (at most a few chunks in flight).
 pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>>, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
+    use std::sync::mpsc::sync_channel;
+    type Chunk = Vec<std::result::Result<Article, Failed>>;
     let mut counts = RunCounts::default();
-    let mut chunk: Vec<std::result::Result<Article, Failed>> = Vec::with_capacity(job.batch_size);
-    let mut queued: HashSet<(String, String)> = HashSet::new();
-    let process = |chunk: &mut Vec<std::result::Result<Article, Failed>>, counts: &mut RunCounts, sink: &mut Sink| -> Result<()> {
-        if chunk.is_empty() {
-            return Ok(());
+    // Resume keys are fixed for the run; the reader and the workers read them while the writer
+    // owns the sink.
+    let done = std::mem::take(&mut sink.done);
+    let (to_score, scoring) = sync_channel::<Chunk>(2);
+    let (to_write, writing) = sync_channel::<(usize, Vec<Record>)>(2);
+    let result = std::thread::scope(|scope| -> Result<()> {
+        let done = &done;
+        let scorer = scope.spawn(move || {
+            for chunk in scoring {
+                let n_inputs = chunk.len();
+                let records = process_chunk(job, chunk, done);
+                if to_write.send((n_inputs, records)).is_err() {
+                    break; // the writer stopped on an error; it reports it
+                }
+            }
+        });
+        let sink = &mut *sink;
+        let writer = scope.spawn(move || -> Result<(usize, usize)> {
+            let (mut errors, mut written) = (0, 0);
+            for (n_inputs, records) in writing {
+                errors += records.iter().filter(|r| r.error.is_some()).count();
+                written += records.len();
+                sink.write_batch(&records)?;
+                progress.inc(n_inputs as u64);
+            }
+            Ok((errors, written))
+        });
+        let mut queued: HashSet<(String, String)> = HashSet::new();
+        let mut chunk: Chunk = Vec::with_capacity(job.batch_size);
+        let mut stopped = false;
+        for item in input {
+            let id = match &item {
+                Ok(a) => a.id.as_str(),
+                Err((id, _, _)) => id.as_str(),
+            };
+            if let Some(sh) = &job.shard {
+                if !sh.owns(id) {
+                    counts.skipped_shard += 1;
+                    progress.inc(1);
+                    continue;
+                }
+            }
+            if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
+                if !queued.insert((a.id.clone(), s.name())) {
+                    counts.skipped_duplicate += 1;
+                    progress.inc(1);
+                    continue;
+                }
+            }
+            if fully_done(job, &item, done) {
+                counts.skipped_resume += 1;
+                progress.inc(1);
+                continue;
+            }
+            chunk.push(item);
+            if chunk.len() >= job.batch_size.max(1) && to_score.send(std::mem::replace(&mut chunk, Vec::with_capacity(job.batch_size))).is_err() {
+                stopped = true;
+                break;
+            }
         }
-        let n_inputs = chunk.len();
-        let records = process_chunk(job, std::mem::take(chunk), &sink.done);
-        counts.errors += records.iter().filter(|r| r.error.is_some()).count();
-        counts.written += records.len();
-        sink.write_batch(&records)?;
-        progress.inc(n_inputs as u64);
+        if !stopped && !chunk.is_empty() {
+            let _ = to_score.send(chunk);
+        }
+        drop(to_score);
+        if scorer.join().is_err() {
+            return Err(Error::config("internal error: the scoring stage panicked"));
+        }
+        let (errors, written) = writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"))??;
+        counts.errors += errors;
+        counts.written += written;
         Ok(())
-    };
-    for item in input {
-        let id = match &item {
-            Ok(a) => a.id.as_str(),
-            Err((id, _, _)) => id.as_str(),
-        };
-        if let Some(sh) = &job.shard {
-            if !sh.owns(id) {
-                counts.skipped_shard += 1;
-                progress.inc(1);
-                continue;
-            }
-        }
-        if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
-            if !queued.insert((a.id.clone(), s.name())) {
-                counts.skipped_duplicate += 1;
-                progress.inc(1);
-                continue;
-            }
-        }
-        if fully_done(job, &item, &sink.done) {
-            counts.skipped_resume += 1;
-            progress.inc(1);
-            continue;
-        }
-        chunk.push(item);
-        if chunk.len() >= job.batch_size {
-            process(&mut chunk, &mut counts, sink)?;
-        }
-    }
-    process(&mut chunk, &mut counts, sink)?;
-    Ok(counts)
+    });
+    sink.done = done;
+    result.map(|()| counts)
 }
 
 fn system_names(job: &Job, article: &Article) -> Vec<String> {

@@ -40,11 +40,19 @@ pub struct Aggregate {
 /// Flattens the numeric leaves of a scores object into dotted names. Arrays (alignments) and
 /// `stats` objects (sufficient statistics) are not means and are skipped.
 pub fn flatten_scores(scores: &Map<String, Value>) -> Vec<(String, f64)> {
-    fn walk(prefix: &str, v: &Value, out: &mut Vec<(String, f64)>) {
+    let mut out = Vec::new();
+    visit_score_leaves(scores, |k, x| out.push((k.to_string(), x)));
+    out
+}
+
+/// Calls `f` with each numeric leaf's dotted name and value, in document order (`stats` arrays
+/// skipped), building names in one reused buffer.
+pub fn visit_score_leaves(scores: &Map<String, Value>, mut f: impl FnMut(&str, f64)) {
+    fn walk(name: &mut String, v: &Value, f: &mut dyn FnMut(&str, f64)) {
         match v {
             Value::Number(n) => {
                 if let Some(x) = n.as_f64() {
-                    out.push((prefix.to_string(), x));
+                    f(name, x);
                 }
             }
             Value::Object(m) => {
@@ -52,18 +60,24 @@ pub fn flatten_scores(scores: &Map<String, Value>) -> Vec<(String, f64)> {
                     if k == "stats" {
                         continue;
                     }
-                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                    walk(&name, v, out);
+                    let len = name.len();
+                    if len > 0 {
+                        name.push('.');
+                    }
+                    name.push_str(k);
+                    walk(name, v, f);
+                    name.truncate(len);
                 }
             }
             _ => {}
         }
     }
-    let mut out = Vec::new();
+    let mut name = String::with_capacity(64);
     for (k, v) in scores {
-        walk(k, v, &mut out);
+        name.clear();
+        name.push_str(k);
+        walk(&mut name, v, &mut f);
     }
-    out
 }
 
 /// An interned name (score leaf, system, reason): rows share one copy of each.
@@ -115,7 +129,34 @@ impl AggRow {
             id: r.id.clone(),
             system: r.system.as_deref().map(intern),
             error_kind: r.error.as_ref().map(|e| intern(&e.kind)),
-            scores: r.scores.as_ref().map(|s| flatten_scores(s).into_iter().map(|(k, v)| (intern(&k), v)).collect()),
+            scores: r.scores.as_ref().map(|s| {
+                // Records of a run have the same leaves in the same order: the previous
+                // record's names are reused without a lookup when they match.
+                thread_local! {
+                    static LAST: std::cell::RefCell<Vec<Name>> = const { std::cell::RefCell::new(Vec::new()) };
+                }
+                LAST.with(|last| {
+                    let mut last = last.borrow_mut();
+                    let mut out = Vec::with_capacity(last.len());
+                    visit_score_leaves(s, |k, x| {
+                        let i = out.len();
+                        let name = match last.get(i) {
+                            Some(n) if &**n == k => n.clone(),
+                            _ => {
+                                let n = intern(k);
+                                if i < last.len() {
+                                    last[i] = n.clone();
+                                } else {
+                                    last.push(n.clone());
+                                }
+                                n
+                            }
+                        };
+                        out.push((name, x));
+                    });
+                    out
+                })
+            }),
             stats,
             not_computed: r.not_computed.iter().map(|(k, v)| (intern(k), intern(v.as_str().unwrap_or("")))).collect(),
         }

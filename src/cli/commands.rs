@@ -456,6 +456,7 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     use std::io::Write;
     let backend = backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
     let embedder = backend.embedder(&a.model, &a.device)?;
+    embedder.set_batch_size(a.batch_size);
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),

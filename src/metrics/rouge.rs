@@ -357,12 +357,36 @@ fn hash_bytes(s: &[u8]) -> u64 {
     h.wrapping_mul(HASH_K)
 }
 
-/// Byte-string interner: open addressing over an arena, dense ids from 0.
+/// Byte-string interner: open addressing over an arena, dense ids from 0. Each slot keeps the
+/// string's first 8 bytes and a tag (hash bits and length), so a lookup of a token of up to 8
+/// bytes (most words) touches one slot and nothing else; longer ones compare the arena copy.
 struct Interner {
     arena: Vec<u8>,
     spans: Vec<(u32, u32)>,
-    table: Vec<u32>, // 0 = empty, else id + 1
+    table: Vec<Slot>,
     shift: u32,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    head: u64,
+    tag: u32,
+    /// 0 = empty, else id + 1.
+    id1: u32,
+}
+
+/// First 8 bytes, zero-padded, little-endian.
+#[inline]
+fn head_of(s: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let k = s.len().min(8);
+    b[..k].copy_from_slice(&s[..k]);
+    u64::from_le_bytes(b)
+}
+
+#[inline]
+fn tag_of(h: u64, len: usize) -> u32 {
+    ((h as u32) & !0xFF) | len.min(0xFF) as u32
 }
 
 impl Interner {
@@ -371,7 +395,7 @@ impl Interner {
         Interner {
             arena: Vec::with_capacity(expected * 6),
             spans: Vec::with_capacity(expected),
-            table: vec![0; cap],
+            table: vec![Slot::default(); cap],
             shift: 64 - cap.trailing_zeros(),
         }
     }
@@ -390,22 +414,30 @@ impl Interner {
     /// Returns `(id, newly_inserted)`.
     #[inline]
     fn intern(&mut self, s: &[u8]) -> (u32, bool) {
+        self.intern_hashed(s, hash_bytes(s))
+    }
+
+    /// [`Interner::intern`] with `h == hash_bytes(s)` already computed.
+    #[inline]
+    fn intern_hashed(&mut self, s: &[u8], h: u64) -> (u32, bool) {
         let mask = self.table.len() - 1;
-        let mut slot = (hash_bytes(s) >> self.shift) as usize;
+        let head = head_of(s);
+        let tag = tag_of(h, s.len());
+        let mut slot = (h >> self.shift) as usize;
         loop {
             let e = self.table[slot];
-            if e == 0 {
+            if e.id1 == 0 {
                 break;
             }
-            if self.get(e - 1) == s {
-                return (e - 1, false);
+            if e.tag == tag && e.head == head && (s.len() <= 8 || self.get(e.id1 - 1) == s) {
+                return (e.id1 - 1, false);
             }
             slot = (slot + 1) & mask;
         }
         let id = self.spans.len() as u32;
         self.spans.push((self.arena.len() as u32, s.len() as u32));
         self.arena.extend_from_slice(s);
-        self.table[slot] = id + 1;
+        self.table[slot] = Slot { head, tag, id1: id + 1 };
         if self.spans.len() * 2 > self.table.len() {
             self.grow();
         }
@@ -414,15 +446,18 @@ impl Interner {
 
     fn grow(&mut self) {
         let cap = self.table.len() * 2;
-        self.table = vec![0; cap];
+        self.table = vec![Slot::default(); cap];
         self.shift = 64 - cap.trailing_zeros();
         let mask = cap - 1;
         for id in 0..self.spans.len() as u32 {
-            let mut slot = (hash_bytes(self.get(id)) >> self.shift) as usize;
-            while self.table[slot] != 0 {
+            let s = self.get(id);
+            let h = hash_bytes(s);
+            let new = Slot { head: head_of(s), tag: tag_of(h, s.len()), id1: id + 1 };
+            let mut slot = (h >> self.shift) as usize;
+            while self.table[slot].id1 != 0 {
                 slot = (slot + 1) & mask;
             }
-            self.table[slot] = id + 1;
+            self.table[slot] = new;
         }
     }
 }
@@ -447,7 +482,22 @@ struct Ctx {
     locals: Vec<u32>,
     cur: Vec<u8>,
     sbuf: Vec<u8>,
+    /// Direct-mapped cache in front of `raw` + `raw2fin` for tokens of up to 16 bytes (all
+    /// but a few): raw token → final id without touching the large tables.
+    front: Vec<FrontSlot>,
 }
+
+#[derive(Clone, Copy, Default)]
+struct FrontSlot {
+    head: u64,
+    /// Bytes 8..16, zero-padded.
+    head2: u64,
+    /// `tag_of` of the token; 0 = empty (a tag's low byte is the length, at least 1).
+    tag: u32,
+    fin: u32,
+}
+
+const FRONT_BITS: u32 = 12;
 
 thread_local! {
     static CTX_STEM: std::cell::RefCell<Ctx> = std::cell::RefCell::new(Ctx::new(true));
@@ -477,6 +527,7 @@ impl Ctx {
             locals: Vec::new(),
             cur: Vec::with_capacity(32),
             sbuf: Vec::with_capacity(32),
+            front: vec![FrontSlot::default(); 1 << FRONT_BITS],
         }
     }
 
@@ -513,8 +564,47 @@ impl Ctx {
         if self.cur.is_empty() {
             return;
         }
-        let (rid, new) = self.raw.intern(&self.cur);
-        let g = if !self.use_stemmer {
+        let h = hash_bytes(&self.cur);
+        let g = if self.cur.len() <= 16 {
+            let head = head_of(&self.cur);
+            let head2 = if self.cur.len() > 8 { head_of(&self.cur[8..]) } else { 0 };
+            let tag = tag_of(h, self.cur.len());
+            let slot = (h >> (64 - FRONT_BITS)) as usize;
+            let e = self.front[slot];
+            if e.tag == tag && e.head == head && e.head2 == head2 {
+                e.fin
+            } else {
+                let g = self.final_id(h);
+                self.front[slot] = FrontSlot { head, head2, tag, fin: g };
+                g
+            }
+        } else {
+            self.final_id(h)
+        };
+        self.cur.clear();
+        if g == NO_TOKEN {
+            return;
+        }
+        let gi = g as usize;
+        if gi >= self.stamp.len() {
+            let n = (gi + 1).next_power_of_two().max(1 << 12);
+            self.stamp.resize(n, 0);
+            self.lid.resize(n, 0);
+        }
+        if self.stamp[gi] != self.epoch {
+            self.stamp[gi] = self.epoch;
+            self.lid[gi] = self.locals.len() as u32;
+            self.locals.push(g);
+        }
+        ids.push(self.lid[gi]);
+    }
+
+    /// Global final id of the token in `self.cur` (hash `h`): interned, stemmed when new;
+    /// NO_TOKEN when rouge-score drops it.
+    #[inline]
+    fn final_id(&mut self, h: u64) -> u32 {
+        let (rid, new) = self.raw.intern_hashed(&self.cur, h);
+        if !self.use_stemmer {
             rid
         } else {
             if new {
@@ -534,23 +624,7 @@ impl Ctx {
                 self.raw2fin.push(fid);
             }
             self.raw2fin[rid as usize]
-        };
-        self.cur.clear();
-        if g == NO_TOKEN {
-            return;
         }
-        let gi = g as usize;
-        if gi >= self.stamp.len() {
-            let n = (gi + 1).next_power_of_two().max(1 << 12);
-            self.stamp.resize(n, 0);
-            self.lid.resize(n, 0);
-        }
-        if self.stamp[gi] != self.epoch {
-            self.stamp[gi] = self.epoch;
-            self.lid[gi] = self.locals.len() as u32;
-            self.locals.push(g);
-        }
-        ids.push(self.lid[gi]);
     }
 
     fn tokenize(&mut self, text: &str, mode: &SentMode) -> TokSeq {

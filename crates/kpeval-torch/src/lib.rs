@@ -50,6 +50,11 @@ impl Embedder for TorchEmbedder {
     fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
         self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.token_vectors(texts)
     }
+    fn set_batch_size(&self, n: usize) {
+        if let Ok(mut e) = self.inner.lock() {
+            e.batch_size = n.max(1);
+        }
+    }
 }
 
 struct TorchNli(std::sync::Arc<nli::NliModel>);
