@@ -220,3 +220,46 @@ document.body.dataset.rendered = "ok";
         seed = agg.stats.seed,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records of a file where each article's systems are far apart (system A for every article,
+    /// then system B): the report must still show both systems of every article although it
+    /// stops reading early, and equal the page built by reading the whole file.
+    #[test]
+    fn early_stop_keeps_every_record_of_shown_articles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let mut lines = String::new();
+        let n_articles = MAX_ARTICLES + 20;
+        for system in ["A", "B"] {
+            for i in 0..n_articles {
+                let rec = json!({
+                    "id": format!("doc{i:04}"), "system": system,
+                    "source": {"file": "in.jsonl", "line": i + 1},
+                    "key_points": ["k"], "scores": {"rouge1": {"f1": (i % 10) as f64 / 10.0}},
+                    "error": null, "signature": "sig",
+                });
+                lines.push_str(&rec.to_string());
+                lines.push('\n');
+            }
+        }
+        std::fs::write(&path, lines).unwrap();
+        let (mut rows, _) = crate::report::read_rows(&path).unwrap();
+        let agg = crate::report::aggregate(&mut rows, "sig", &crate::stats::StatsConfig { bootstrap_samples: 10, ..Default::default() }, &[]);
+        let early = render_file(&path, &agg, "t", &rows).unwrap();
+        let whole = render_file(&path, &agg, "t", &[]).unwrap();
+        // Distributions come from the rows, so compare the article data only.
+        let data = |html: &str| {
+            html.split(r#"<script id="data" type="application/json">"#).nth(1).map(|s| s.split("</script>").next().unwrap_or("").to_string())
+        };
+        let (e, w) = (data(&early), data(&whole));
+        assert!(e.is_some(), "no data block found in the page");
+        assert_eq!(e, w);
+        let shown: Vec<Value> = serde_json::from_str(&e.unwrap().replace("<\\/", "</")).unwrap();
+        assert_eq!(shown.len(), MAX_ARTICLES);
+        assert!(shown.iter().all(|a| a["systems"].as_object().unwrap().len() == 2), "an article lost a system");
+    }
+}

@@ -163,30 +163,58 @@ impl Sink {
     }
 }
 
-/// Runs a job over the input stream, in three stages that overlap: this thread reads and
-/// parses the input into chunks, a second one runs each chunk (summaries and scores, in
-/// parallel on the rayon pool), a third serializes and writes the records. Chunks pass through
-/// bounded queues in input order, so the output is the same as a sequential run and memory
-/// stays flat (at most a few chunks in flight).
-pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>>, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
+/// Runs a job over the input stream, in three stages that overlap: a reader thread parses the
+/// input into chunks, this thread runs each chunk (summaries and scores, in parallel on the
+/// rayon pool; models stay on the thread that loaded them), a writer thread serializes and
+/// writes the records. Chunks pass through bounded queues in input order, so the output is the
+/// same as a sequential run and memory stays flat (at most a few chunks in flight).
+pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>> + Send, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
     use std::sync::mpsc::sync_channel;
     type Chunk = Vec<std::result::Result<Article, Failed>>;
-    let mut counts = RunCounts::default();
     // Resume keys are fixed for the run; the reader and the workers read them while the writer
     // owns the sink.
     let done = std::mem::take(&mut sink.done);
     let (to_score, scoring) = sync_channel::<Chunk>(2);
     let (to_write, writing) = sync_channel::<(usize, Vec<Record>)>(2);
-    let result = std::thread::scope(|scope| -> Result<()> {
+    let result = std::thread::scope(|scope| -> Result<RunCounts> {
         let done = &done;
-        let scorer = scope.spawn(move || {
-            for chunk in scoring {
-                let n_inputs = chunk.len();
-                let records = process_chunk(job, chunk, done);
-                if to_write.send((n_inputs, records)).is_err() {
-                    break; // the writer stopped on an error; it reports it
+        let reader = scope.spawn(move || {
+            let mut counts = RunCounts::default();
+            let mut queued: HashSet<(String, String)> = HashSet::new();
+            let mut chunk: Chunk = Vec::with_capacity(job.batch_size);
+            for item in input {
+                let id = match &item {
+                    Ok(a) => a.id.as_str(),
+                    Err((id, _, _)) => id.as_str(),
+                };
+                if let Some(sh) = &job.shard {
+                    if !sh.owns(id) {
+                        counts.skipped_shard += 1;
+                        progress.inc(1);
+                        continue;
+                    }
+                }
+                if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
+                    if !queued.insert((a.id.clone(), s.name())) {
+                        counts.skipped_duplicate += 1;
+                        progress.inc(1);
+                        continue;
+                    }
+                }
+                if fully_done(job, &item, done) {
+                    counts.skipped_resume += 1;
+                    progress.inc(1);
+                    continue;
+                }
+                chunk.push(item);
+                if chunk.len() >= job.batch_size.max(1) && to_score.send(std::mem::replace(&mut chunk, Vec::with_capacity(job.batch_size))).is_err() {
+                    return counts; // the run stopped on an error; it is reported there
                 }
             }
+            if !chunk.is_empty() {
+                let _ = to_score.send(chunk);
+            }
+            counts
         });
         let sink = &mut *sink;
         let writer = scope.spawn(move || -> Result<(usize, usize)> {
@@ -199,53 +227,23 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
             }
             Ok((errors, written))
         });
-        let mut queued: HashSet<(String, String)> = HashSet::new();
-        let mut chunk: Chunk = Vec::with_capacity(job.batch_size);
-        let mut stopped = false;
-        for item in input {
-            let id = match &item {
-                Ok(a) => a.id.as_str(),
-                Err((id, _, _)) => id.as_str(),
-            };
-            if let Some(sh) = &job.shard {
-                if !sh.owns(id) {
-                    counts.skipped_shard += 1;
-                    progress.inc(1);
-                    continue;
-                }
-            }
-            if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
-                if !queued.insert((a.id.clone(), s.name())) {
-                    counts.skipped_duplicate += 1;
-                    progress.inc(1);
-                    continue;
-                }
-            }
-            if fully_done(job, &item, done) {
-                counts.skipped_resume += 1;
-                progress.inc(1);
-                continue;
-            }
-            chunk.push(item);
-            if chunk.len() >= job.batch_size.max(1) && to_score.send(std::mem::replace(&mut chunk, Vec::with_capacity(job.batch_size))).is_err() {
-                stopped = true;
-                break;
+        for chunk in scoring {
+            let n_inputs = chunk.len();
+            let records = process_chunk(job, chunk, done);
+            if to_write.send((n_inputs, records)).is_err() {
+                break; // the writer stopped on an error; it reports it below
             }
         }
-        if !stopped && !chunk.is_empty() {
-            let _ = to_score.send(chunk);
-        }
-        drop(to_score);
-        if scorer.join().is_err() {
-            return Err(Error::config("internal error: the scoring stage panicked"));
-        }
-        let (errors, written) = writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"))??;
+        drop(to_write);
+        let written = writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"));
+        let mut counts = reader.join().map_err(|_| Error::config("internal error: the reading stage panicked"))?;
+        let (errors, written) = written??;
         counts.errors += errors;
         counts.written += written;
-        Ok(())
+        Ok(counts)
     });
     sink.done = done;
-    result.map(|()| counts)
+    result
 }
 
 fn system_names(job: &Job, article: &Article) -> Vec<String> {

@@ -125,7 +125,7 @@ pub type Failed = (String, Provenance, RecordError);
 
 enum Current {
     None,
-    Lines { reader: Box<dyn BufRead>, file: String, line: usize },
+    Lines { reader: Box<dyn BufRead + Send>, file: String, line: usize },
 }
 
 /// Streams articles from expanded inputs, one at a time; bad records come out as `Err` and the
@@ -155,7 +155,7 @@ impl InputReader {
                         continue;
                     }
                     self.stdin_used = true;
-                    let mut reader: Box<dyn BufRead> = Box::new(BufReader::new(std::io::stdin()));
+                    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::new(std::io::stdin()));
                     // Sniff: JSONL when the first non-blank byte is '{'.
                     let first = match peek_first_nonblank(&mut reader) {
                         Ok(b) => b,
@@ -284,7 +284,7 @@ fn too_large(place: &str, size: usize, lim: usize) -> RecordError {
     )
 }
 
-fn open_maybe_gz(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+fn open_maybe_gz(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
     let f = File::open(path)?;
     if path.extension().and_then(|e| e.to_str()) == Some("gz") {
         Ok(Box::new(BufReader::new(MultiGzDecoder::new(f))))
@@ -293,7 +293,7 @@ fn open_maybe_gz(path: &Path) -> std::io::Result<Box<dyn BufRead>> {
     }
 }
 
-fn peek_first_nonblank(r: &mut Box<dyn BufRead>) -> std::io::Result<Option<u8>> {
+fn peek_first_nonblank(r: &mut Box<dyn BufRead + Send>) -> std::io::Result<Option<u8>> {
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {

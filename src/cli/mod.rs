@@ -49,7 +49,14 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
 pub use args::Need;
 const NOT_FOUND: i32 = -1;
 
-/// Replaces this process by `kpeval-torch` (next to this binary) with the same arguments.
+/// glibc malloc settings for the model runtime (see `kpeval-torch`'s main): one arena, no
+/// mmapped chunks, no trimming. Set through the environment so that they hold from the first
+/// allocation of the process (mallopt from `main` comes after libtorch's static initialization
+/// and measured 2-3x the system time of these at batch 8).
+pub const TORCH_MALLOC_TUNABLES: &str = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=18446744073709551615";
+
+/// Replaces this process by `kpeval-torch` (next to this binary) with the same arguments
+/// (and [`TORCH_MALLOC_TUNABLES`] unless `GLIBC_TUNABLES` is set).
 /// Returns NOT_FOUND when it is absent and not `required`.
 fn reexec_with_models(required: bool) -> i32 {
     use std::os::unix::process::CommandExt;
@@ -57,7 +64,12 @@ fn reexec_with_models(required: bool) -> i32 {
     let sibling = exe.as_ref().and_then(|p| p.parent()).map(|d| d.join("kpeval-torch"));
     match sibling {
         Some(path) if path.exists() => {
-            let err = std::process::Command::new(&path).args(std::env::args_os().skip(1)).exec();
+            let mut cmd = std::process::Command::new(&path);
+            cmd.args(std::env::args_os().skip(1));
+            if std::env::var_os("GLIBC_TUNABLES").is_none() {
+                cmd.env("GLIBC_TUNABLES", TORCH_MALLOC_TUNABLES);
+            }
+            let err = cmd.exec();
             eprintln!("kpeval: error: could not start {}: {err}", path.display());
             2
         }
