@@ -55,6 +55,22 @@ const NOT_FOUND: i32 = -1;
 /// and measured 2-3x the system time of these at batch 8).
 pub const TORCH_MALLOC_TUNABLES: &str = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=18446744073709551615";
 
+/// The lean binary may have turned transparent huge pages off for itself (its `main`); the flag
+/// survives exec, and the model runtime should get the system's default.
+fn restore_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        const PR_SET_THP_DISABLE: std::ffi::c_int = 41;
+        extern "C" {
+            fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
+        }
+        // SAFETY: only clears a flag on this process's memory map.
+        unsafe {
+            prctl(PR_SET_THP_DISABLE, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong);
+        }
+    }
+}
+
 /// Replaces this process by `kpeval-torch` (next to this binary) with the same arguments
 /// (and [`TORCH_MALLOC_TUNABLES`] unless `GLIBC_TUNABLES` is set).
 /// Returns NOT_FOUND when it is absent and not `required`.
@@ -69,6 +85,7 @@ fn reexec_with_models(required: bool) -> i32 {
             if std::env::var_os("GLIBC_TUNABLES").is_none() {
                 cmd.env("GLIBC_TUNABLES", TORCH_MALLOC_TUNABLES);
             }
+            restore_transparent_huge_pages();
             let err = cmd.exec();
             eprintln!("kpeval: error: could not start {}: {err}", path.display());
             2
