@@ -67,79 +67,133 @@ pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>>
     if n == 0 {
         return Vec::new();
     }
-    // Rows padded to a multiple of 8 columns (zeros), so every column block is a full one.
-    let stride = d.div_ceil(LANES) * LANES;
-    let mut padded = vec![0.0; n * stride];
-    for (dst, src) in padded.chunks_exact_mut(stride).zip(data.chunks_exact(d)) {
-        dst[..d].copy_from_slice(src);
-    }
+    let m = SplitMatrix::new(data, d, n);
     (0..cfg.bootstrap_samples as u64)
         .into_par_iter()
-        .map_init(|| Vec::with_capacity(n), |idx, b| {
+        .map_init(|| Vec::with_capacity(n), |idx: &mut Vec<u32>, b| {
             let mut rng = ResampleRng::new(cfg.seed, b);
             idx.clear();
             if let Ok(n32) = u32::try_from(n) {
-                idx.extend((0..n).map(|_| rng.below(n32) as usize));
+                idx.extend((0..n).map(|_| rng.below(n32)));
+                m.drawn_sums(idx)
             } else {
-                idx.extend((0..n).map(|_| rng.below_u64(n as u64) as usize));
+                let wide: Vec<u64> = (0..n).map(|_| rng.below_u64(n as u64)).collect();
+                m.drawn_sums(&wide)
             }
-            drawn_row_sums(&padded, stride, d, idx)
         })
         .collect()
 }
 
-const LANES: usize = 8;
+/// The matrix of [`resample_sums`] split by column kind: columns whose values are all small
+/// integers (corpus statistics such as n-gram counts) go into an `i32` matrix whose sums are
+/// exact, so they equal the `f64` sums bit for bit at half the memory traffic and twice the
+/// lanes; the other columns stay `f64`. Rows of each part are padded to whole blocks.
+struct SplitMatrix {
+    d: usize,
+    int_cols: Vec<usize>,
+    ints: Vec<i32>,
+    int_stride: usize,
+    real_cols: Vec<usize>,
+    reals: Vec<f64>,
+    real_stride: usize,
+}
 
-/// Column sums of the drawn rows `idx` of a row-major matrix with `stride` columns (a multiple
-/// of 8, of which the first `d` are wanted). Per block of 8 columns, draws go round-robin into
-/// four accumulators (independent addition chains) combined at the end in a fixed order, so the
-/// result depends only on the draws: the same bits on every machine and thread count.
-fn drawn_row_sums(rows: &[f64], stride: usize, d: usize, idx: &[usize]) -> Vec<f64> {
+const LANES: usize = 8;
+const REAL_LANES: usize = 4;
+
+impl SplitMatrix {
+    fn new(data: &[f64], d: usize, n: usize) -> Self {
+        // A column is summed as i32 when every value is an integer and no partial sum of n of
+        // them can leave the i32 range.
+        let bound = (i32::MAX as usize / n.max(1)) as f64;
+        let (mut int_cols, mut real_cols) = (Vec::new(), Vec::new());
+        for c in 0..d {
+            let integral = data[c..].iter().step_by(d).all(|&v| v.trunc() == v && v.abs() <= bound);
+            if integral { int_cols.push(c) } else { real_cols.push(c) }
+        }
+        let int_stride = int_cols.len().div_ceil(LANES) * LANES;
+        let real_stride = real_cols.len().div_ceil(REAL_LANES) * REAL_LANES;
+        let mut ints = vec![0i32; n * int_stride];
+        let mut reals = vec![0.0; n * real_stride];
+        for (i, row) in data.chunks_exact(d).enumerate() {
+            for (j, &c) in int_cols.iter().enumerate() {
+                ints[i * int_stride + j] = row[c] as i32;
+            }
+            for (j, &c) in real_cols.iter().enumerate() {
+                reals[i * real_stride + j] = row[c];
+            }
+        }
+        SplitMatrix { d, int_cols, ints, int_stride, real_cols, reals, real_stride }
+    }
+
+    /// Column sums of the drawn rows `idx`.
+    fn drawn_sums<I: Copy + Into<u64> + Sync>(&self, idx: &[I]) -> Vec<f64> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked above).
+                return unsafe { self.drawn_sums_avx2(idx) };
+            }
+        }
+        self.drawn_sums_portable(idx)
+    }
+
+    /// The same loops on 256-bit registers: element-wise additions in the same order (Rust
+    /// never contracts to FMA), so bit-identical to the portable build.
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX (checked above).
-            return unsafe { drawn_row_sums_avx(rows, stride, d, idx) };
+    #[target_feature(enable = "avx2")]
+    unsafe fn drawn_sums_avx2<I: Copy + Into<u64> + Sync>(&self, idx: &[I]) -> Vec<f64> {
+        self.drawn_sums_portable(idx)
+    }
+
+    #[inline(always)]
+    fn drawn_sums_portable<I: Copy + Into<u64> + Sync>(&self, idx: &[I]) -> Vec<f64> {
+        let mut out = vec![0.0; self.d];
+        let at = |i: I| i.into() as usize;
+        for blk in 0..self.int_stride / LANES {
+            let row = |i: I| -> &[i32; LANES] { self.ints[at(i) * self.int_stride + blk * LANES..][..LANES].try_into().expect("full block") };
+            let acc = four_way(idx, row, 0i32, |a, b| a.wrapping_add(b));
+            for (l, c) in self.int_cols.iter().skip(blk * LANES).take(LANES).enumerate() {
+                out[*c] = acc[l] as f64;
+            }
+        }
+        for blk in 0..self.real_stride / REAL_LANES {
+            let row = |i: I| -> &[f64; REAL_LANES] { self.reals[at(i) * self.real_stride + blk * REAL_LANES..][..REAL_LANES].try_into().expect("full block") };
+            let acc = four_way(idx, row, 0.0f64, |a, b| a + b);
+            for (l, c) in self.real_cols.iter().skip(blk * REAL_LANES).take(REAL_LANES).enumerate() {
+                out[*c] = acc[l];
+            }
+        }
+        out
+    }
+}
+
+/// Lane-wise sum of the rows `row(i)` for the draws `idx`: draws go round-robin into four
+/// accumulators (independent addition chains) combined as (a0 + a1) + (a2 + a3), so each
+/// column's result depends only on the draws: the same bits on every machine, thread count
+/// and block width.
+#[inline(always)]
+fn four_way<'a, I: Copy, T: Copy + 'a, const L: usize>(idx: &[I], row: impl Fn(I) -> &'a [T; L], zero: T, add: impl Fn(T, T) -> T) -> [T; L] {
+    let mut acc = [[zero; L]; 4];
+    let quads = idx.chunks_exact(4);
+    let rest = quads.remainder();
+    for q in quads {
+        for k in 0..4 {
+            let r = row(q[k]);
+            for l in 0..L {
+                acc[k][l] = add(acc[k][l], r[l]);
+            }
         }
     }
-    drawn_row_sums_portable(rows, stride, d, idx)
-}
-
-/// The same loop on 256-bit registers: element-wise additions in the same order (Rust never
-/// contracts to FMA), so bit-identical to the portable build.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn drawn_row_sums_avx(rows: &[f64], stride: usize, d: usize, idx: &[usize]) -> Vec<f64> {
-    drawn_row_sums_portable(rows, stride, d, idx)
-}
-
-#[inline(always)]
-fn drawn_row_sums_portable(rows: &[f64], stride: usize, d: usize, idx: &[usize]) -> Vec<f64> {
-    let mut out = vec![0.0; d];
-    for blk in 0..stride / LANES {
-        let at = |i: usize| -> &[f64; LANES] { rows[i * stride + blk * LANES..][..LANES].try_into().expect("full block") };
-        let mut acc = [[0.0f64; LANES]; 4];
-        let quads = idx.chunks_exact(4);
-        let rest = quads.remainder();
-        for q in quads {
-            for k in 0..4 {
-                let r = at(q[k]);
-                for l in 0..LANES {
-                    acc[k][l] += r[l];
-                }
-            }
+    for (k, &i) in rest.iter().enumerate() {
+        let r = row(i);
+        for l in 0..L {
+            acc[k][l] = add(acc[k][l], r[l]);
         }
-        for (k, &i) in rest.iter().enumerate() {
-            let r = at(i);
-            for l in 0..LANES {
-                acc[k][l] += r[l];
-            }
-        }
-        for l in 0..LANES {
-            if let Some(o) = out.get_mut(blk * LANES + l) {
-                *o = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
-            }
-        }
+    }
+    let mut out = [zero; L];
+    for l in 0..L {
+        out[l] = add(add(acc[0][l], acc[1][l]), add(acc[2][l], acc[3][l]));
     }
     out
 }
@@ -341,6 +395,46 @@ mod tests {
             }
             for j in 0..3 {
                 assert!((s[j] - expect[j]).abs() < 1e-12, "resample {b} column {j}: {} vs {}", s[j], expect[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn integer_columns_sum_exactly_and_match_the_float_path() {
+        // 11 columns: small integers (i32 path), reals, integers too large for i32 partial sums
+        // (f64 path), and a column mixing both; the result must equal a sequential f64 sum of
+        // the drawn rows exactly for the integer columns (all sums are exact in f64) and to
+        // rounding for the real ones, with the columns in their original order.
+        let (n, d) = (41, 11);
+        let data: Vec<f64> = (0..n * d)
+            .map(|k| {
+                let (i, c) = (k / d, k % d);
+                match c % 4 {
+                    0 => ((i * 7 + c) % 23) as f64,
+                    1 => (k as f64 * 0.37).sin(),
+                    2 => 1e12 + (i * c) as f64,
+                    _ => if i % 5 == 0 { 0.5 } else { -(i as f64) },
+                }
+            })
+            .collect();
+        let m = SplitMatrix::new(&data, d, n);
+        assert_eq!(m.int_cols, vec![0, 4, 8]);
+        let cfg = StatsConfig { bootstrap_samples: 7, ..StatsConfig::default() };
+        for (b, s) in resample_sums(&data, d, &cfg).iter().enumerate() {
+            let mut rng = ResampleRng::new(cfg.seed, b as u64);
+            let mut expect = vec![0.0f64; d];
+            for _ in 0..n {
+                let i = rng.below(n as u32) as usize;
+                for j in 0..d {
+                    expect[j] += data[i * d + j];
+                }
+            }
+            for j in 0..d {
+                if j % 4 == 0 || j % 4 == 2 {
+                    assert_eq!(s[j], expect[j], "resample {b} column {j}");
+                } else {
+                    assert!((s[j] - expect[j]).abs() <= 1e-12 * expect[j].abs().max(1.0), "resample {b} column {j}: {} vs {}", s[j], expect[j]);
+                }
             }
         }
     }

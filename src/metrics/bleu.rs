@@ -470,7 +470,10 @@ pub fn tokenize_13a(line: &str) -> String {
         }
     }
 
-    // rule 4: ([0-9])(-) -> '\1 \2 '
+    // rule 4: ([0-9])(-) -> '\1 \2 ' (nothing to do without a '-')
+    if !v1.contains(&b'-') {
+        std::mem::swap(&mut v1, &mut v2);
+    } else {
     v2.clear();
     let n = v1.len();
     let mut i = 0;
@@ -484,10 +487,31 @@ pub fn tokenize_13a(line: &str) -> String {
             i += 1;
         }
     }
+    }
 
     // ' '.join(line.split())
-    let t = String::from_utf8(v2).expect("13a tokenizer keeps UTF-8 valid");
+    // SAFETY: `v2` is the valid UTF-8 input with ASCII bytes inserted only next to ASCII
+    // bytes (every rule matches and inserts ASCII only), so it is still valid UTF-8.
+    let t = unsafe { String::from_utf8_unchecked(v2) };
     let mut out = String::with_capacity(t.len());
+    if t.is_ascii() {
+        // Byte-level version of the loop below for the common all-ASCII line.
+        let mut o: Vec<u8> = out.into_bytes();
+        let mut pending = false;
+        for &c in t.as_bytes() {
+            if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f) {
+                pending = !o.is_empty();
+            } else {
+                if pending {
+                    o.push(b' ');
+                    pending = false;
+                }
+                o.push(c);
+            }
+        }
+        // SAFETY: only ASCII bytes were written.
+        return unsafe { String::from_utf8_unchecked(o) };
+    }
     for tok in py_split(&t) {
         if !out.is_empty() {
             out.push(' ');
