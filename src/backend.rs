@@ -102,6 +102,8 @@ pub trait NliScorer: Send + Sync {
 pub trait Backend: Send + Sync {
     /// A sentence-embedding model by name (store name, local folder or hub id).
     fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
+    /// `--model-threads`: threads of each forward pass (before any model is loaded).
+    fn set_threads(&self, _n: usize) {}
     /// An NLI classifier by name (local folder or hub id).
     fn nli(&self, model: &str, device: &str) -> Result<Box<dyn NliScorer>>;
     fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;

@@ -20,6 +20,12 @@ pub struct Cli {
     /// Worker threads for scoring (default: all cores). Results do not depend on it.
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Threads of each model's forward pass (libtorch intra-op threads; default: libtorch's own,
+    /// one per physical core). Recorded in the signature, since other counts can change results
+    /// in the last digits. Several model jobs on one machine: give each a share of the cores
+    /// (libtorch's waiting threads spin, so oversubscribed jobs waste most of the CPU).
+    #[arg(long, global = true, value_name = "N")]
+    pub model_threads: Option<usize>,
     /// No progress bar or report on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,

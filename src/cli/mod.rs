@@ -37,6 +37,9 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
         // reductions split differently with other counts and results must not depend on --threads.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
+    if let (Some(n), Some(b)) = (cli.model_threads, backend) {
+        b.set_threads(n.max(1));
+    }
     match commands::dispatch(cli, backend) {
         Ok(code) => code,
         Err(e) => {

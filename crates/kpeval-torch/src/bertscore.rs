@@ -307,11 +307,12 @@ impl BertScorer {
     /// Settings for the results signature.
     pub fn signature(&self) -> String {
         format!(
-            "bertscore:model={},layer={},idf={},rescale={},impl=bert-score-0.3.13",
+            "bertscore:model={},layer={},idf={},rescale={},impl=bert-score-0.3.13,runtime={}",
             self.model_name,
             self.layer,
             if self.idf { "batch-references" } else { "no" },
-            self.baseline.as_ref().map_or("no".to_string(), |(_, f)| f.clone())
+            self.baseline.as_ref().map_or("no".to_string(), |(_, f)| f.clone()),
+            crate::runtime_tag(self.device)
         )
     }
 }

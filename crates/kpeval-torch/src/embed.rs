@@ -23,6 +23,8 @@ pub struct SentenceEmbedder {
     pub normalize: bool,
     pub batch_size: usize,
     pub name: String,
+    /// First 12 hex digits of the weights file's sha256.
+    pub revision: String,
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
@@ -79,7 +81,12 @@ impl SentenceEmbedder {
             .map(|mods| mods.iter().any(|m| m.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Normalize"))))
             .unwrap_or(false);
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        Ok(SentenceEmbedder { model, tokenizer, _vs: vs, device, max_len, pooling, normalize, batch_size: 64, name })
+        let revision = crate::nli::short_sha256(&weights)?;
+        Ok(SentenceEmbedder { model, tokenizer, _vs: vs, device, max_len, pooling, normalize, batch_size: 64, name, revision })
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
     }
 
     /// Embeds texts; one vector per text, in order.

@@ -17,6 +17,19 @@ use tch::Device;
 #[derive(Debug, Default)]
 pub struct TorchBackend;
 
+/// libtorch version this crate links (tch 0.17 checks it at build time).
+pub const TORCH_VERSION: &str = "2.4.0";
+
+/// How a model runs, for signatures: libtorch version, device, and intra-op threads on CPU
+/// (other thread counts can change results in the last digits).
+pub fn runtime_tag(device: Device) -> String {
+    match device {
+        Device::Cpu => format!("torch-{TORCH_VERSION}/cpu/threads={}", tch::get_num_threads()),
+        Device::Cuda(i) => format!("torch-{TORCH_VERSION}/cuda:{i}"),
+        other => format!("torch-{TORCH_VERSION}/{other:?}").to_lowercase(),
+    }
+}
+
 /// Parses `--device`.
 pub fn device(name: &str) -> Result<Device> {
     match name {
@@ -74,6 +87,9 @@ impl kpeval::backend::NliScorer for TorchNli {
 }
 
 impl Backend for TorchBackend {
+    fn set_threads(&self, n: usize) {
+        tch::set_num_threads(n.min(i32::MAX as usize) as i32);
+    }
     fn nli(&self, model: &str, dev: &str) -> Result<Box<dyn kpeval::backend::NliScorer>> {
         Ok(Box::new(TorchNli(std::sync::Arc::new(nli::NliModel::load(model, device(dev)?)?))))
     }
@@ -81,7 +97,8 @@ impl Backend for TorchBackend {
         match resolve(model)? {
             ModelSource::Local(dir) => {
                 let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
-                let name = format!("{}({:?},normalize={},max_len={})", e.name, e.pooling, e.normalize, e.max_len).to_lowercase();
+                let pooling = format!("{:?}", e.pooling).to_lowercase();
+                let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, runtime_tag(e.device()));
                 Ok(Box::new(TorchEmbedder { inner: std::sync::Mutex::new(e), name }))
             }
             ModelSource::Hub(id) => Err(Error::model(format!(

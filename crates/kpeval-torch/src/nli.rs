@@ -556,7 +556,7 @@ impl NliModel {
 
     /// Name and revision for signatures: `name@sha256[..12]` of the weights file.
     pub fn name(&self) -> String {
-        format!("{}@{}", self.short_name, self.revision)
+        format!("{}@{}({})", self.short_name, self.revision, crate::runtime_tag(self.device))
     }
 
     /// Tokens of a text without special tokens.

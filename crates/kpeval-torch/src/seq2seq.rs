@@ -335,7 +335,6 @@ pub struct Seq2SeqSummarizer {
     /// Prepended to every source (T5: `summarize: `).
     pub prefix: String,
     device: Device,
-    device_name: String,
     ids: TokenIds,
     vocab_size: i64,
     clean_up_spaces: bool,
@@ -767,7 +766,6 @@ impl Seq2SeqSummarizer {
             max_input_tokens,
             prefix,
             device,
-            device_name: gen.device.clone(),
             ids,
             vocab_size,
             clean_up_spaces,
@@ -983,7 +981,7 @@ impl Seq2SeqSummarizer {
             parts.push(format!("prefix={:?}", self.prefix));
         }
         parts.push("long=sentence-chunks+overlap1".into());
-        parts.push(format!("device={}", self.device_name));
+        parts.push(format!("runtime={}", crate::runtime_tag(self.device)));
         parts.join(",")
     }
 }

@@ -30,6 +30,25 @@ fn default_run_aligns_key_points_with_minilm() {
 }
 
 #[test]
+fn model_threads_are_applied_and_recorded_with_the_model_revision() {
+    // `--model-threads 1` sets libtorch's intra-op threads, and the signature says so next to
+    // the embedding model's weights revision (first 12 hex digits of model.safetensors' sha256).
+    let article = root().join("tests/fixtures/venezuela-drug-talks.txt");
+    let sig = |extra: &[&str]| -> String {
+        let o = bin().args(["run", article.to_str().unwrap(), "-q"]).args(extra).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+        r["signature"].as_str().unwrap().to_string()
+    };
+    let one = sig(&["--model-threads", "1"]);
+    assert!(one.contains("kp:sim=cosine(all-minilm-l6-v2@53aa51172d14(mean,normalize=true,max_len=256,torch-2.4.0/cpu/threads=1))"), "{one}");
+    let two = sig(&["--model-threads", "2"]);
+    assert!(two.contains("/cpu/threads=2)"), "{two}");
+    let o = bin().args(["run", article.to_str().unwrap(), "-q", "--model-threads", "x"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "a bad count is a usage error");
+}
+
+#[test]
 fn mmr_summarizer_picks_distinct_sentences() {
     let article = root().join("tests/fixtures/venezuela-drug-talks.txt");
     let o = bin().args(["summarize", article.to_str().unwrap(), "--summarizer", "mmr-3", "-q"]).output().unwrap();
