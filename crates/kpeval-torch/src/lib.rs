@@ -2,6 +2,7 @@
 pub mod bertscore;
 pub mod embed;
 pub mod nli;
+pub mod revision;
 pub mod seq2seq;
 
 use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};

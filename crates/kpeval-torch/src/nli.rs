@@ -41,7 +41,6 @@ use rust_bert::roberta::RobertaForSequenceClassification;
 use rust_tokenizers::tokenizer::{BertTokenizer, DeBERTaTokenizer, DeBERTaV2Tokenizer, RobertaTokenizer, Tokenizer, TruncationStrategy};
 use rust_tokenizers::TokenizedInput;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -160,10 +159,7 @@ pub(crate) fn parse_config<T: serde::de::DeserializeOwned>(path: &Path) -> Resul
 
 /// First 12 hex digits of the file's sha256 (the model revision in signatures).
 pub(crate) fn short_sha256(path: &Path) -> Result<String> {
-    let mut h = Sha256::new();
-    let mut r = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    std::io::copy(&mut r, &mut h).map_err(|e| Error::io(path, e))?;
-    Ok(h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect())
+    crate::revision::weights_revision(&[path.to_path_buf()])
 }
 
 /// `model_max_length` of tokenizer_config.json when it is a real limit (transformers writes

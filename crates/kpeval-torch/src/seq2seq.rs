@@ -37,7 +37,7 @@ use rust_bert::longt5::{LongT5Config, LongT5Generator};
 use rust_bert::pegasus::{PegasusConditionalGenerator, PegasusConfig};
 use rust_bert::pipelines::common::{ModelResource, ModelType, TokenizerOption};
 use rust_bert::pipelines::generation_utils::{GenerateConfig, GenerateOptions, GeneratedIndicesOutput, LanguageGenerator};
-use rust_bert::resources::{BufferResource, LocalResource, RemoteResource, ResourceProvider};
+use rust_bert::resources::{LocalResource, RemoteResource, ResourceProvider};
 use rust_bert::t5::{T5Config, T5Generator};
 use rust_bert::RustBertError;
 use rust_tokenizers::tokenizer::{Tokenizer, TruncationStrategy};
@@ -45,9 +45,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use tch::{Device, Kind, Tensor};
 
 /// The preset registry, compiled in.
@@ -217,15 +216,6 @@ fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// First 12 hex digits of the sha256 of files, in order.
-fn short_sha256(files: &[PathBuf]) -> Result<String> {
-    let mut h = Sha256::new();
-    for f in files {
-        let mut r = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
-        std::io::copy(&mut r, &mut h).map_err(|e| Error::io(f, e))?;
-    }
-    Ok(h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect())
-}
 
 fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -375,35 +365,108 @@ fn opt_id(v: &Value, k: &str) -> Option<i64> {
 }
 
 /// A writer into a shared buffer (tch's stream writer must own a 'static writer).
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
+/// A read-only memory map of a whole file (unmapped on drop).
+struct MappedFile {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and lives until drop; sharing it across threads is sound.
+unsafe impl Send for MappedFile {}
+unsafe impl Sync for MappedFile {}
+
+impl MappedFile {
+    fn open(path: &Path) -> Result<MappedFile> {
+        use std::os::unix::io::AsRawFd;
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+        if len == 0 {
+            return Err(Error::model(format!("{}: empty weights file", path.display())));
+        }
+        // SAFETY: a private read-only mapping of a file we opened; checked for failure below.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), 0) };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::io(path, std::io::Error::last_os_error()));
+        }
+        Ok(MappedFile { ptr, len })
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes for the lifetime of `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
     }
 }
 
-/// Reads safetensors files and renames their tensors to rust-bert's variable names, returning
-/// them serialized in libtorch's format (what `VarStore::load_from_stream` reads).
-fn convert_safetensors(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -> Result<Vec<u8>> {
-    let mut map: BTreeMap<String, Tensor> = BTreeMap::new();
-    for f in files {
-        let tensors = Tensor::read_safetensors(f).map_err(|e| Error::model(format!("{}: {e}", f.display())))?;
-        for (k, t) in tensors {
-            let mut k = k;
-            if let Some(s) = k.strip_suffix(".gamma") {
-                k = format!("{s}.weight");
-            } else if let Some(s) = k.strip_suffix(".beta") {
-                k = format!("{s}.bias");
-            }
-            map.insert(k, t);
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `open`, once.
+        unsafe {
+            libc::munmap(self.ptr, self.len);
         }
     }
+}
+
+/// A checkpoint's tensors under rust-bert's variable names: views into the memory-mapped
+/// safetensors files (no copy until they are copied into the model's variables).
+struct MappedWeights {
+    /// Declared before `_files`: the views must be dropped before the mappings.
+    tensors: BTreeMap<String, Tensor>,
+    _files: Vec<MappedFile>,
+}
+
+// SAFETY: the tensors are read-only views of the mappings owned alongside them; they are only
+// read (copied from), one thread at a time behind the resource's mutex.
+unsafe impl Send for MappedWeights {}
+
+fn st_kind(d: safetensors::Dtype) -> Option<Kind> {
+    use safetensors::Dtype as D;
+    Some(match d {
+        D::F32 => Kind::Float,
+        D::F16 => Kind::Half,
+        D::BF16 => Kind::BFloat16,
+        D::F64 => Kind::Double,
+        D::I64 => Kind::Int64,
+        D::I32 => Kind::Int,
+        D::I16 => Kind::Int16,
+        D::I8 => Kind::Int8,
+        D::U8 => Kind::Uint8,
+        D::BOOL => Kind::Bool,
+        _ => return None,
+    })
+}
+
+/// Maps safetensors files and renames their tensors to rust-bert's variable names (the weights
+/// are then copied once, straight from the page cache into the model: see [`FillResource`]).
+fn map_safetensors(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -> Result<MappedWeights> {
+    let mut map: BTreeMap<String, Tensor> = BTreeMap::new();
+    let mut mapped = Vec::with_capacity(files.len());
+    for f in files {
+        let file = MappedFile::open(f)?;
+        {
+            let st = safetensors::SafeTensors::deserialize(file.bytes()).map_err(|e| Error::model(format!("{}: not a safetensors file: {e:?}", f.display())))?;
+            for (k, view) in st.tensors() {
+                let kind = st_kind(view.dtype()).ok_or_else(|| Error::model(format!("{}: tensor {k} has unsupported dtype {:?}", f.display(), view.dtype())))?;
+                let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+                let mut strides = vec![1i64; shape.len()];
+                for i in (0..shape.len().saturating_sub(1)).rev() {
+                    strides[i] = strides[i + 1] * shape[i + 1];
+                }
+                // SAFETY: the view's bytes lie inside the mapping, which outlives the tensor
+                // (MappedWeights drops its tensors first); libtorch only reads them.
+                let t = unsafe { Tensor::f_from_blob(view.data().as_ptr(), &shape, &strides, kind, Device::Cpu) }.map_err(|e| Error::model(format!("{}: tensor {k}: {e}", f.display())))?;
+                let mut k = k;
+                if let Some(s) = k.strip_suffix(".gamma") {
+                    k = format!("{s}.weight");
+                } else if let Some(s) = k.strip_suffix(".beta") {
+                    k = format!("{s}.bias");
+                }
+                map.insert(k, t);
+            }
+        }
+        mapped.push(file);
+    }
     let first = |map: &BTreeMap<String, Tensor>, names: &[&str]| names.iter().find_map(|n| map.get(*n).map(|t| t.shallow_clone()));
-    let same = |a: &Tensor, b: &Tensor| a.size() == b.size() && a.to_kind(Kind::Float).equal(&b.to_kind(Kind::Float));
+    let same = |a: &Tensor, b: &Tensor| a.size() == b.size() && if a.kind() == b.kind() { a.equal(b) } else { a.to_kind(Kind::Float).equal(&b.to_kind(Kind::Float)) };
     let vocab = config.get("vocab_size").and_then(|v| v.as_i64()).unwrap_or(0);
     match arch {
         Arch::Bart | Arch::Pegasus => {
@@ -461,12 +524,54 @@ fn convert_safetensors(files: &[PathBuf], arch: Arch, config: &Value, folder: &s
             }
         }
     }
-    let named: Vec<(String, Tensor)> = map.into_iter().collect();
-    let buf = Arc::new(Mutex::new(Vec::new()));
-    Tensor::save_multi_to_stream(&named, SharedBuf(buf.clone())).map_err(|e| Error::model(format!("{folder}: converting the weights: {e}")))?;
-    drop(named);
-    let out = std::mem::take(&mut *buf.lock().map_err(|_| Error::model("weights buffer lock poisoned"))?);
-    Ok(out)
+    Ok(MappedWeights { tensors: map, _files: mapped })
+}
+
+type FillFn = dyn Fn(&mut tch::nn::VarStore) -> std::result::Result<(), RustBertError> + Send + Sync;
+
+/// A model resource that copies mapped weights into rust-bert's variables (vendored rust-bert
+/// patch: `Resource::Fill`), with what `VarStore::load` does per variable: the variable takes
+/// the checkpoint's dtype, then its values. A variable the checkpoint lacks is an error.
+struct FillResource {
+    fill: Box<FillFn>,
+}
+
+impl std::fmt::Debug for FillResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FillResource")
+    }
+}
+
+impl FillResource {
+    fn new(weights: MappedWeights, folder: String) -> FillResource {
+        let weights = Mutex::new(Some(weights));
+        let fill = move |vs: &mut tch::nn::VarStore| -> std::result::Result<(), RustBertError> {
+            let mut guard = weights.lock().map_err(|_| RustBertError::ValueError("weights lock poisoned".into()))?;
+            let w = guard.take().ok_or_else(|| RustBertError::ValueError("the mapped weights were already used".into()))?;
+            let _no_grad = tch::no_grad_guard();
+            for (name, mut var) in vs.variables() {
+                let src = w.tensors.get(&name).ok_or_else(|| RustBertError::ValueError(format!("{folder}: the weights have no tensor '{name}'")))?;
+                if var.size() != src.size() {
+                    return Err(RustBertError::ValueError(format!("{folder}: tensor '{name}' has shape {:?}, the model expects {:?}", src.size(), var.size())));
+                }
+                if var.kind() != src.kind() {
+                    var.set_data(&var.to_kind(src.kind()));
+                }
+                var.f_copy_(src).map_err(|e| RustBertError::ValueError(format!("{folder}: tensor '{name}': {e}")))?;
+            }
+            Ok(())
+        };
+        FillResource { fill: Box::new(fill) }
+    }
+}
+
+impl ResourceProvider for FillResource {
+    fn get_local_path(&self) -> std::result::Result<PathBuf, RustBertError> {
+        Err(RustBertError::ValueError("mapped weights have no single local path".into()))
+    }
+    fn get_resource(&self) -> std::result::Result<rust_bert::resources::Resource<'_>, RustBertError> {
+        Ok(rust_bert::resources::Resource::Fill(&*self.fill))
+    }
 }
 
 /// Checks that rust-bert's config struct reads `cfg` (its `from_file` panics otherwise) and
@@ -700,16 +805,12 @@ impl Seq2SeqSummarizer {
         })?;
         let revision = match &files {
             Files::Hub { revision, .. } => revision.clone(),
-            Files::Local(_) => format!("sha256:{}", short_sha256(&weight_files)?),
+            Files::Local(_) => format!("sha256:{}", crate::revision::weights_revision(&weight_files)?),
         };
-        let buffer = if weights_kind.starts_with("model.safetensors") {
-            Some(Arc::new(RwLock::new(convert_safetensors(&weight_files, arch, &config, &folder)?)))
+        let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind.starts_with("model.safetensors") {
+            Box::new(FillResource::new(map_safetensors(&weight_files, arch, &config, &folder)?, folder.clone()))
         } else {
-            None
-        };
-        let model_resource: Box<dyn ResourceProvider + Send> = match &buffer {
-            Some(b) => Box::new(BufferResource { data: b.clone() }),
-            None => Box::new(LocalResource::from(weight_files[0].clone())),
+            Box::new(LocalResource::from(weight_files[0].clone()))
         };
 
         let generate_config = GenerateConfig {
@@ -751,12 +852,6 @@ impl Seq2SeqSummarizer {
         }))
         .map_err(|_| Error::model(format!("{folder}: rust-bert could not build the {} model", arch.as_str())))?
         .map_err(load_err)?;
-        // The converted weights are in the var store now; free the serialized copy.
-        if let Some(b) = buffer {
-            if let Ok(mut g) = b.write() {
-                *g = Vec::new();
-            }
-        }
         Ok(Seq2SeqSummarizer {
             inner: Mutex::new(built),
             name,

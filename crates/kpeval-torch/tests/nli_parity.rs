@@ -32,7 +32,11 @@ fn parity(name: &str) -> f64 {
     let pairs = pairs(&fx);
     let mut model = NliModel::load(model_dir(name).to_str().unwrap(), tch::Device::Cpu).unwrap();
     assert_eq!(model.max_len, fx["max_len"].as_u64().unwrap() as usize, "{name}: max length");
-    assert!(model.name().starts_with(&format!("{name}@")) && model.name().len() == name.len() + 13, "{name}: {}", model.name());
+    // name@<first 12 hex digits of the weights' sha256>(<runtime>)
+    let full = model.name();
+    let rev = full.strip_prefix(&format!("{name}@")).map(|r| &r[..12.min(r.len())]).unwrap_or("");
+    assert!(rev.len() == 12 && rev.bytes().all(|b| b.is_ascii_hexdigit()), "{name}: {full}");
+    assert!(full.ends_with(&format!("@{rev}(torch-2.4.0/cpu/threads={})", tch::get_num_threads())), "{name}: {full}");
 
     // Tokenization first, so that a mismatch is reported as such.
     let enc = model.encode(&pairs);

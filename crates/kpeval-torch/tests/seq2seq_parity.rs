@@ -249,6 +249,42 @@ fn missing_files_are_named() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// Weights are read in place from the mapped safetensors file; a checkpoint that lacks one of
+/// the model's tensors, or has one of another shape, is refused with an error naming the
+/// folder and the tensor (never a panic, never a silently random weight).
+#[test]
+fn incomplete_or_misshapen_checkpoints_are_refused() {
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-weights-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let src = model_dir("tiny-bart");
+    let tensors = tch::Tensor::read_safetensors(src.join("model.safetensors")).unwrap();
+    let victim = "model.encoder.layers.0.fc1.weight";
+    assert!(tensors.iter().any(|(k, _)| k == victim), "fixture has {victim}");
+    let gen = GenerationConfig::default();
+    for (case, edit) in [("missing", 0), ("misshapen", 1)] {
+        let dir = tmp.join(format!("tiny-bart-{case}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in std::fs::read_dir(&src).unwrap() {
+            let f = f.unwrap();
+            if f.file_name() != "model.safetensors" {
+                std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
+            }
+        }
+        let kept: Vec<(String, tch::Tensor)> = tensors
+            .iter()
+            .filter(|(k, _)| edit == 1 || k != victim)
+            .map(|(k, t)| (k.clone(), if k == victim { t.narrow(0, 0, 1).contiguous() } else { t.shallow_clone() }))
+            .collect();
+        tch::Tensor::write_safetensors(&kept, dir.join("model.safetensors")).unwrap();
+        let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("refused").to_string();
+        assert!(err.contains(victim) && err.contains(&format!("tiny-bart-{case}")), "{case}: {err}");
+        if edit == 1 {
+            assert!(err.contains("shape"), "{err}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// The CLI (`kpeval-torch summarize`, what `kpeval summarize --model DIR` re-executes) writes the
 /// transformers greedy summary for a JSONL article.
 #[test]

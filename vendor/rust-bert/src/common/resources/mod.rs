@@ -35,6 +35,9 @@ use tch::{Device, Kind};
 pub enum Resource<'a> {
     PathBuf(PathBuf),
     Buffer(RwLockWriteGuard<'a, Vec<u8>>),
+    /// kpeval patch: the provider copies the weights into the var store itself (e.g. straight
+    /// from memory-mapped safetensors files, without an intermediate serialized copy).
+    Fill(&'a (dyn Fn(&mut VarStore) -> Result<(), RustBertError> + Send + Sync)),
 }
 
 /// # Resource Trait that can provide the location or data for the model, and location of
@@ -89,9 +92,10 @@ pub fn load_weights(
     device: Device,
 ) -> Result<(), RustBertError> {
     match rp.get_resource()? {
-        Resource::Buffer(mut data) => vs.load_from_stream(std::io::Cursor::new(data.deref_mut())),
-        Resource::PathBuf(path) => vs.load(path),
-    }?;
+        Resource::Buffer(mut data) => vs.load_from_stream(std::io::Cursor::new(data.deref_mut()))?,
+        Resource::PathBuf(path) => vs.load(path)?,
+        Resource::Fill(fill) => fill(vs)?,
+    };
     cast_var_store(vs, kind, device);
     Ok(())
 }
