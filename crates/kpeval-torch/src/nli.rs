@@ -187,8 +187,12 @@ pub(crate) type ScaleFn<'a> = &'a dyn Fn(&str) -> f64;
 /// `model.shared` embeddings); shapes must agree. `scale` multiplies values by name.
 pub(crate) fn load_weights(vs: &nn::VarStore, path: &Path, prefixes: &[&str], scale: Option<ScaleFn>) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    // Declared first so that it outlives every view of it below.
+    let mut _mapping = None;
     let named: Vec<(String, Tensor)> = if ext == "safetensors" {
-        Tensor::read_safetensors(path).map_err(|e| Error::model(format!("{}: {e}", path.display())))?
+        let (m, tensors) = crate::weights::map_safetensors_file(path)?;
+        _mapping = Some(m);
+        tensors
     } else {
         Tensor::load_multi(path).map_err(|e| Error::model(format!("{}: {e}", path.display())))?
     };

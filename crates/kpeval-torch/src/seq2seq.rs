@@ -365,75 +365,17 @@ fn opt_id(v: &Value, k: &str) -> Option<i64> {
 }
 
 /// A writer into a shared buffer (tch's stream writer must own a 'static writer).
-/// A read-only memory map of a whole file (unmapped on drop).
-struct MappedFile {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and lives until drop; sharing it across threads is sound.
-unsafe impl Send for MappedFile {}
-unsafe impl Sync for MappedFile {}
-
-impl MappedFile {
-    fn open(path: &Path) -> Result<MappedFile> {
-        use std::os::unix::io::AsRawFd;
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = f.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
-        if len == 0 {
-            return Err(Error::model(format!("{}: empty weights file", path.display())));
-        }
-        // SAFETY: a private read-only mapping of a file we opened; checked for failure below.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), 0) };
-        if ptr == libc::MAP_FAILED {
-            return Err(Error::io(path, std::io::Error::last_os_error()));
-        }
-        Ok(MappedFile { ptr, len })
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes for the lifetime of `self`.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-}
-
-impl Drop for MappedFile {
-    fn drop(&mut self) {
-        // SAFETY: unmapping the mapping made in `open`, once.
-        unsafe {
-            libc::munmap(self.ptr, self.len);
-        }
-    }
-}
-
 /// A checkpoint's tensors under rust-bert's variable names: views into the memory-mapped
 /// safetensors files (no copy until they are copied into the model's variables).
 struct MappedWeights {
     /// Declared before `_files`: the views must be dropped before the mappings.
     tensors: BTreeMap<String, Tensor>,
-    _files: Vec<MappedFile>,
+    _files: Vec<crate::weights::MappedFile>,
 }
 
 // SAFETY: the tensors are read-only views of the mappings owned alongside them; they are only
 // read (copied from), one thread at a time behind the resource's mutex.
 unsafe impl Send for MappedWeights {}
-
-fn st_kind(d: safetensors::Dtype) -> Option<Kind> {
-    use safetensors::Dtype as D;
-    Some(match d {
-        D::F32 => Kind::Float,
-        D::F16 => Kind::Half,
-        D::BF16 => Kind::BFloat16,
-        D::F64 => Kind::Double,
-        D::I64 => Kind::Int64,
-        D::I32 => Kind::Int,
-        D::I16 => Kind::Int16,
-        D::I8 => Kind::Int8,
-        D::U8 => Kind::Uint8,
-        D::BOOL => Kind::Bool,
-        _ => return None,
-    })
-}
 
 /// Maps safetensors files and renames their tensors to rust-bert's variable names (the weights
 /// are then copied once, straight from the page cache into the model: see [`FillResource`]).
@@ -441,27 +383,15 @@ fn map_safetensors(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) 
     let mut map: BTreeMap<String, Tensor> = BTreeMap::new();
     let mut mapped = Vec::with_capacity(files.len());
     for f in files {
-        let file = MappedFile::open(f)?;
-        {
-            let st = safetensors::SafeTensors::deserialize(file.bytes()).map_err(|e| Error::model(format!("{}: not a safetensors file: {e:?}", f.display())))?;
-            for (k, view) in st.tensors() {
-                let kind = st_kind(view.dtype()).ok_or_else(|| Error::model(format!("{}: tensor {k} has unsupported dtype {:?}", f.display(), view.dtype())))?;
-                let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
-                let mut strides = vec![1i64; shape.len()];
-                for i in (0..shape.len().saturating_sub(1)).rev() {
-                    strides[i] = strides[i + 1] * shape[i + 1];
-                }
-                // SAFETY: the view's bytes lie inside the mapping, which outlives the tensor
-                // (MappedWeights drops its tensors first); libtorch only reads them.
-                let t = unsafe { Tensor::f_from_blob(view.data().as_ptr(), &shape, &strides, kind, Device::Cpu) }.map_err(|e| Error::model(format!("{}: tensor {k}: {e}", f.display())))?;
-                let mut k = k;
-                if let Some(s) = k.strip_suffix(".gamma") {
-                    k = format!("{s}.weight");
-                } else if let Some(s) = k.strip_suffix(".beta") {
-                    k = format!("{s}.bias");
-                }
-                map.insert(k, t);
+        let (file, tensors) = crate::weights::map_safetensors_file(f)?;
+        for (k, t) in tensors {
+            let mut k = k;
+            if let Some(s) = k.strip_suffix(".gamma") {
+                k = format!("{s}.weight");
+            } else if let Some(s) = k.strip_suffix(".beta") {
+                k = format!("{s}.bias");
             }
+            map.insert(k, t);
         }
         mapped.push(file);
     }

@@ -1,0 +1,86 @@
+//! Reading weights in place: safetensors files are memory-mapped and their tensors are views of
+//! the mapping, copied once into a model's variables (no intermediate copies of the weights).
+use kpeval::error::{Error, Result};
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// A read-only memory map of a whole file (unmapped on drop).
+pub struct MappedFile {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and lives until drop; sharing it across threads is sound.
+unsafe impl Send for MappedFile {}
+unsafe impl Sync for MappedFile {}
+
+impl MappedFile {
+    fn open(path: &Path) -> Result<MappedFile> {
+        use std::os::unix::io::AsRawFd;
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len() as usize;
+        if len == 0 {
+            return Err(Error::model(format!("{}: empty weights file", path.display())));
+        }
+        // SAFETY: a private read-only mapping of a file we opened; checked for failure below.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), 0) };
+        if ptr == libc::MAP_FAILED {
+            return Err(Error::io(path, std::io::Error::last_os_error()));
+        }
+        Ok(MappedFile { ptr, len })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes for the lifetime of `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
+    }
+}
+
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `open`, once.
+        unsafe {
+            libc::munmap(self.ptr, self.len);
+        }
+    }
+}
+
+pub fn st_kind(d: safetensors::Dtype) -> Option<Kind> {
+    use safetensors::Dtype as D;
+    Some(match d {
+        D::F32 => Kind::Float,
+        D::F16 => Kind::Half,
+        D::BF16 => Kind::BFloat16,
+        D::F64 => Kind::Double,
+        D::I64 => Kind::Int64,
+        D::I32 => Kind::Int,
+        D::I16 => Kind::Int16,
+        D::I8 => Kind::Int8,
+        D::U8 => Kind::Uint8,
+        D::BOOL => Kind::Bool,
+        _ => return None,
+    })
+}
+
+/// Maps one safetensors file: the mapping and its tensors as views of it (the tensors must not
+/// outlive the mapping).
+pub fn map_safetensors_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)> {
+    let file = MappedFile::open(f)?;
+    let mut out = Vec::new();
+    {
+        let st = safetensors::SafeTensors::deserialize(file.bytes()).map_err(|e| Error::model(format!("{}: not a safetensors file: {e:?}", f.display())))?;
+        for (k, view) in st.tensors() {
+            let kind = st_kind(view.dtype()).ok_or_else(|| Error::model(format!("{}: tensor {k} has unsupported dtype {:?}", f.display(), view.dtype())))?;
+            let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+            let mut strides = vec![1i64; shape.len()];
+            for i in (0..shape.len().saturating_sub(1)).rev() {
+                strides[i] = strides[i + 1] * shape[i + 1];
+            }
+            // SAFETY: the view's bytes lie inside the mapping, which the caller keeps alive
+            // longer than the tensor; libtorch only reads them.
+            let t = unsafe { Tensor::f_from_blob(view.data().as_ptr(), &shape, &strides, kind, Device::Cpu) }.map_err(|e| Error::model(format!("{}: tensor {k}: {e}", f.display())))?;
+            out.push((k, t));
+        }
+    }
+    Ok((file, out))
+}
