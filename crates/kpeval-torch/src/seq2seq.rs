@@ -489,6 +489,9 @@ impl FillResource {
                 }
                 var.f_copy_(src).map_err(|e| RustBertError::ValueError(format!("{folder}: tensor '{name}': {e}")))?;
             }
+            // Inference only: no parameter needs a gradient, so no autograd graph is recorded
+            // even where a forward pass runs outside `no_grad`.
+            vs.freeze();
             Ok(())
         };
         FillResource { fill: Box::new(fill) }
