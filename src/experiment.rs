@@ -209,7 +209,7 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
             system: d.system_field.clone(),
         };
         let records = dir.join("records.jsonl");
-        let mut sink = Sink::file(&records, resume, &sig)?;
+        let mut sink = Sink::file(&records, resume, &sig, Some(&stats), true)?;
         let input = resolve_path(base_dir, &d.path);
         for (s, sm) in cfg.systems.iter().zip(&summarizers) {
             let summaries = match sm {
@@ -233,9 +233,13 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
             let counts = pipeline::run(&job, reader, &mut sink, progress)?;
             outcome.errors += counts.errors;
         }
-        let mut rows = sink.rows.take().unwrap_or_default();
+        let rows = sink.rows.take().unwrap_or_default();
+        let mut acc = sink.acc.take();
         drop(sink);
-        let agg = report::aggregate(&mut rows, &sig, &stats, &crate::scoring::corpus_stats());
+        let agg = match &mut acc {
+            Some(a) => a.aggregate(&sig, &crate::scoring::corpus_stats()),
+            None => report::aggregate(&rows, &sig, &stats, &crate::scoring::corpus_stats()),
+        };
         let mut md = format!("# {} — {}\n\n{}\n\n", cfg.name, d.name, cfg.description);
         md.push_str(&report::markdown(&agg));
         let metrics: Vec<String> = {
@@ -258,7 +262,11 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
         std::fs::write(dir.join("aggregate.csv"), report::csv(&agg)).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(dir.join("report.md"), &md).map_err(|e| Error::io(&dir, e))?;
         std::fs::write(dir.join("signature.txt"), format!("{sig}\n")).map_err(|e| Error::io(&dir, e))?;
-        let html = crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name), &rows)?;
+        let data = match &acc {
+            Some(a) => a.report_data(),
+            None => crate::accumulate::ReportData { histograms: Default::default(), id_counts: Vec::new() },
+        };
+        let html = crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name), &data)?;
         std::fs::write(dir.join("report.html"), html).map_err(|e| Error::io(&dir, e))?;
         outcome.datasets.push((d.name.clone(), dir, agg, md));
     }

@@ -3,92 +3,62 @@
 //! the generated key point aligned to it, with scores.
 use crate::error::{Error, Result};
 use crate::record::Record;
-use crate::report::{flatten_scores, headline_metric, table_columns, AggRow, Aggregate};
+use crate::report::{flatten_scores, headline_metric, table_columns, Aggregate};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
 
 /// Articles shown in the per-article view (the table and plots use every record).
-const MAX_ARTICLES: usize = 500;
+const MAX_ARTICLES: usize = crate::accumulate::TRACKED_IDS;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn scale(metric: &str) -> f64 {
-    if metric.starts_with("bleu") || metric.starts_with("chrf") || metric.starts_with("corpus_") {
-        1.0
-    } else {
-        100.0
-    }
-}
+use crate::accumulate::{report_scale as scale, ReportData, HIST_BINS};
 
-/// Histogram of one metric per system, as an inline SVG.
-fn histogram_svg(metric: &str, per_system: &BTreeMap<String, Vec<f64>>) -> String {
+/// Histogram of one metric per system (20 bins over 0–100 on the report's scale, counted as
+/// the records streamed by), as an inline SVG; the legend shows each system's mean.
+fn histogram_svg(metric: &str, per_system: &BTreeMap<String, [u64; HIST_BINS]>, agg: &Aggregate) -> String {
     let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
     let k = scale(metric);
-    let (w, h, bins) = (420.0, 160.0, 20usize);
-    let max = per_system.values().flatten().fold(0.0f64, |a, &b| a.max(b * k)).max(if k == 100.0 { 100.0 } else { 1.0 });
+    let (w, h, max) = (420.0, 160.0, 100.0);
     let legend_rows = per_system.len().div_ceil(3) as f64;
     let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-label="distribution of {m}"><text x="4" y="14" font-size="12">{m}</text>"#, h + 28.0 + 13.0 * legend_rows, m = esc(metric));
-    let mut peak = 1usize;
-    let mut counts_all = Vec::new();
-    for vals in per_system.values() {
-        let mut counts = vec![0usize; bins];
-        for v in vals {
-            let b = (((v * k) / max) * bins as f64).floor().clamp(0.0, (bins - 1) as f64) as usize;
-            counts[b] += 1;
-        }
-        peak = peak.max(*counts.iter().max().unwrap_or(&1));
-        counts_all.push(counts);
-    }
-    for (si, ((name, vals), counts)) in per_system.iter().zip(&counts_all).enumerate() {
+    let peak = per_system.values().flat_map(|c| c.iter().copied()).max().unwrap_or(1).max(1);
+    for (si, (name, counts)) in per_system.iter().enumerate() {
         let c = colors[si % colors.len()];
         let mut pts = String::new();
         for (b, n) in counts.iter().enumerate() {
-            let x = 10.0 + (b as f64 + 0.5) * (w - 20.0) / bins as f64;
+            let x = 10.0 + (b as f64 + 0.5) * (w - 20.0) / HIST_BINS as f64;
             let y = 20.0 + h - (*n as f64 / peak as f64) * (h - 10.0);
             pts.push_str(&format!("{x:.1},{y:.1} "));
         }
         svg.push_str(&format!(r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{pts}"/>"#));
-        let mean = if vals.is_empty() { 0.0 } else { vals.iter().sum::<f64>() / vals.len() as f64 * k };
+        let mean = agg.systems.get(name).and_then(|s| s.metrics.get(metric)).map_or(f64::NAN, |e| e.mean * k);
         svg.push_str(&format!(r#"<text x="{}" y="{}" font-size="11" fill="{c}">{} (mean {mean:.1})</text>"#, 10.0 + (si % 3) as f64 * 135.0, h + 34.0 + (si / 3) as f64 * 13.0, esc(name)));
     }
     svg.push_str(&format!(r##"<line x1="10" y1="{y}" x2="{}" y2="{y}" stroke="#999"/><text x="10" y="{}" font-size="10">0</text><text x="{}" y="{}" font-size="10" text-anchor="end">{max:.0}</text></svg>"##, w - 10.0, h + 18.0, w - 10.0, h + 18.0, y = h + 20.0));
     svg
 }
 
-/// Renders the report from a records file and its aggregate.
-pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]) -> Result<String> {
-    // Distributions from the aggregate's rows (every record); the file is read only for the
-    // article views, and a line is parsed whole only when its article is shown.
-    let mut dist: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
-    for r in rows {
-        if let Some(s) = &r.scores {
-            let system = r.system.as_deref().unwrap_or("(none)");
-            for (k, v) in s {
-                if headline_metric(k) {
-                    dist.entry(k.to_string()).or_default().entry(system.to_string()).or_default().push(*v);
-                }
-            }
-        }
-    }
+/// Renders the report from a records file, its aggregate and the accumulator's report data
+/// (histograms, record counts of the first articles).
+pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportData) -> Result<String> {
+    let dist = &data.histograms;
     #[derive(serde::Deserialize)]
     struct Head<'a> {
         #[serde(borrow)]
         id: std::borrow::Cow<'a, str>,
     }
-    // The rows hold every record of the file: how many records each article has is known before
-    // reading, so reading stops once the shown articles have all of theirs (for a large run, the
-    // first few hundred lines instead of the whole file).
-    let mut per_id: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for r in rows {
-        *per_id.entry(r.id.as_str()).or_default() += 1;
-    }
+    // How many records each of the first articles has is known before reading, so reading
+    // stops once the shown articles have all of theirs (for a large run, the first few hundred
+    // lines instead of the whole file).
+    let per_id: std::collections::HashMap<&str, usize> = data.id_counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
     let want_articles = per_id.len().min(MAX_ARTICLES);
     let mut pending = 0usize; // records of shown articles not read yet
-    let mut early_stop = !rows.is_empty();
+    let mut early_stop = !per_id.is_empty();
     let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
     let mut articles: BTreeMap<String, Value> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -110,7 +80,7 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]
         if !articles.contains_key(&r.id) {
             match per_id.get(r.id.as_str()) {
                 Some(&n) => pending += n,
-                None => early_stop = false, // rows and file disagree: read it all
+                None => early_stop = false, // counts and file disagree: read it all
             }
             order.push(r.id.clone());
             articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
@@ -144,7 +114,7 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, rows: &[AggRow]
         table.push_str("</tr>");
     }
     table.push_str("</tbody></table>");
-    let plots: String = dist.iter().map(|(m, per)| format!("<figure>{}</figure>", histogram_svg(m, per))).collect();
+    let plots: String = dist.iter().map(|(m, per)| format!("<figure>{}</figure>", histogram_svg(m, per, agg))).collect();
     Ok(format!(
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -247,10 +217,13 @@ mod tests {
             }
         }
         std::fs::write(&path, lines).unwrap();
-        let (mut rows, _) = crate::report::read_rows(&path).unwrap();
-        let agg = crate::report::aggregate(&mut rows, "sig", &crate::stats::StatsConfig { bootstrap_samples: 10, ..Default::default() }, &[]);
-        let early = render_file(&path, &agg, "t", &rows).unwrap();
-        let whole = render_file(&path, &agg, "t", &[]).unwrap();
+        let mut acc = crate::accumulate::Accumulator::new(&crate::stats::StatsConfig { bootstrap_samples: 10, ..Default::default() });
+        crate::report::accumulate_file(&path, &mut acc).unwrap();
+        let agg = acc.aggregate("sig", &[]);
+        let data = acc.report_data();
+        assert_eq!(data.id_counts.len(), crate::accumulate::TRACKED_IDS.min(n_articles));
+        let early = render_file(&path, &agg, "t", &data).unwrap();
+        let whole = render_file(&path, &agg, "t", &ReportData { histograms: data.histograms.clone(), id_counts: Vec::new() }).unwrap();
         // Distributions come from the rows, so compare the article data only.
         let data = |html: &str| {
             html.split(r#"<script id="data" type="application/json">"#).nth(1).map(|s| s.split("</script>").next().unwrap_or("").to_string())

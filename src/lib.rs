@@ -2,6 +2,7 @@
 //!
 //! Each stage is one module; data only moves right. The CLI (`cli`) builds typed configs and
 //! calls the library; nothing in the library prints except through the progress bar it is given.
+pub mod accumulate;
 pub mod article;
 pub mod backend;
 pub mod cli;

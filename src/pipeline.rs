@@ -84,25 +84,44 @@ pub struct Sink {
     out: Box<dyn Write + Send>,
     pub path: Option<PathBuf>,
     pub done: HashSet<(String, String)>,
-    /// What the aggregate needs of every record in the output (resumed ones included), kept
-    /// as records stream out so the output is never read back.
+    /// The aggregate of every record in the output (resumed ones included), accumulated as
+    /// records stream out so the output is never read back; None when no aggregate is wanted.
+    pub acc: Option<crate::accumulate::Accumulator>,
+    /// Every record's aggregate row, when asked for (comparisons need them).
     pub rows: Option<Vec<crate::report::AggRow>>,
 }
 
 impl Sink {
-    pub fn stdout() -> Self {
-        Sink { out: Box::new(std::io::BufWriter::new(std::io::stdout())), path: None, done: HashSet::new(), rows: Some(Vec::new()) }
+    /// Records to stdout; with `stats`, accumulates the aggregate; with `keep_rows`, keeps rows.
+    pub fn stdout(stats: Option<&crate::stats::StatsConfig>, keep_rows: bool) -> Self {
+        Sink {
+            out: Box::new(std::io::BufWriter::new(std::io::stdout())),
+            path: None,
+            done: HashSet::new(),
+            acc: stats.map(crate::accumulate::Accumulator::new),
+            rows: keep_rows.then(Vec::new),
+        }
+    }
+
+    fn keep(&mut self, r: &Record) {
+        if let Some(acc) = &mut self.acc {
+            acc.add_record(r);
+        }
+        if let Some(rows) = &mut self.rows {
+            rows.push(crate::report::AggRow::from_record(r));
+        }
     }
 
     /// Opens `path` for writing. With `resume`, existing complete records are kept (their keys are
     /// skipped later) and a torn last line from a killed run is cut off; a record with another
     /// signature is an error (mixing settings in one file would make the aggregate meaningless).
-    pub fn file(path: &Path, resume: bool, signature: &str) -> Result<Self> {
+    /// `stats` and `keep_rows` as in [`Sink::stdout`].
+    pub fn file(path: &Path, resume: bool, signature: &str, stats: Option<&crate::stats::StatsConfig>, keep_rows: bool) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let mut done = HashSet::new();
-        let mut rows = Vec::new();
+        let mut sink = Sink { out: Box::new(std::io::sink()), path: Some(path.to_path_buf()), done: HashSet::new(), acc: stats.map(crate::accumulate::Accumulator::new), rows: keep_rows.then(Vec::new) };
         if resume && path.exists() {
             let f = File::open(path).map_err(|e| Error::io(path, e))?;
             let mut reader = BufReader::new(f);
@@ -131,7 +150,7 @@ impl Sink {
                             )));
                         }
                         done.insert(r.key());
-                        rows.push(crate::report::AggRow::from_record(&r));
+                        sink.keep(&r);
                         good_end = pos;
                     }
                     Err(_) => break,
@@ -141,19 +160,20 @@ impl Sink {
             f.set_len(good_end).map_err(|e| Error::io(path, e))?;
             let mut f = f;
             f.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
-            return Ok(Sink { out: Box::new(f), path: Some(path.to_path_buf()), done, rows: Some(rows) });
+            sink.out = Box::new(f);
+            sink.done = done;
+            return Ok(sink);
         }
         let f = File::create(path).map_err(|e| Error::io(path, e))?;
-        Ok(Sink { out: Box::new(BufWriter::with_capacity(1 << 20, f)), path: Some(path.to_path_buf()), done, rows: Some(rows) })
+        sink.out = Box::new(BufWriter::with_capacity(1 << 20, f));
+        Ok(sink)
     }
 
     /// Writes whole lines in one call each, then flushes: a kill leaves at most one torn line.
     fn write_batch(&mut self, records: &[Record]) -> Result<()> {
         let mut buf = Vec::with_capacity(records.len() * 2048);
-        if let Some(rows) = &mut self.rows {
-            rows.extend(records.iter().map(crate::report::AggRow::from_record));
-        }
         for r in records {
+            self.keep(r);
             serde_json::to_writer(&mut buf, r).map_err(|e| Error::Json { context: format!("record '{}'", r.id), source: e })?;
             buf.push(b'\n');
         }

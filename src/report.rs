@@ -4,7 +4,7 @@ use crate::record::Record;
 use crate::error::{Error, Result};
 use std::io::BufRead;
 use std::path::Path;
-use crate::stats::{estimate, resample_sums, Estimate, StatsConfig};
+use crate::stats::{Estimate, StatsConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -163,6 +163,21 @@ impl AggRow {
     }
 }
 
+/// Feeds every record of a records file to an accumulator.
+pub fn accumulate_file(path: &Path, acc: &mut crate::accumulate::Accumulator) -> Result<()> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = std::io::BufReader::new(f);
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", path.display(), i + 1), source: e })?;
+        acc.add_record(&r);
+    }
+    Ok(())
+}
+
 /// Reads aggregate rows from a records file, streaming; also returns the signatures seen.
 pub fn read_rows(path: &Path) -> Result<(Vec<AggRow>, Vec<String>)> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -193,122 +208,14 @@ pub trait CorpusStat: Sync {
     fn from_sums(&self, sums: &[f64]) -> f64;
 }
 
-/// Computes the aggregate. Rows are sorted by (system, id) first, so the result does not
-/// depend on input order, sharding or thread count.
-pub fn aggregate(rows: &mut [AggRow], signature: &str, stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> Aggregate {
-    rows.sort_by(|a, b| (a.system.as_deref(), a.id.as_str()).cmp(&(b.system.as_deref(), b.id.as_str())));
-    let mut error_kinds: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_system: BTreeMap<String, Vec<&AggRow>> = BTreeMap::new();
-    let mut errors = 0;
-    for r in rows.iter() {
-        if let Some(k) = &r.error_kind {
-            errors += 1;
-            *error_kinds.entry(k.to_string()).or_default() += 1;
-        }
-        by_system.entry(r.system.as_deref().unwrap_or("(none)").to_string()).or_default().push(r);
-    }
-    let mut systems = BTreeMap::new();
-    for (name, recs) in by_system {
-        let scored: Vec<&&AggRow> = recs.iter().filter(|r| r.scores.is_some()).collect();
-        let (metrics, corpus) = system_estimates(&scored, stats, corpus_stats);
-        let mut not_computed = BTreeMap::new();
-        for r in &recs {
-            for (k, v) in &r.not_computed {
-                not_computed.entry(k.to_string()).or_insert_with(|| v.to_string());
-            }
-        }
-        systems.insert(
-            name,
-            SystemAggregate { records: recs.len(), scored: scored.len(), errors: recs.iter().filter(|r| r.error_kind.is_some()).count(), metrics, corpus, not_computed },
-        );
-    }
-    Aggregate {
-        signature: signature.to_string(),
-        tool: format!("kpeval {}", env!("CARGO_PKG_VERSION")),
-        records: rows.len(),
-        errors,
-        error_kinds,
-        systems,
-        stats: *stats,
-    }
-}
-
-/// Means of every score leaf and corpus scores of one system, with bootstrap CIs from one
-/// shared set of resamples: every leaf (and every stats array) is a column of one matrix.
-fn system_estimates(rows: &[&&AggRow], stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> (BTreeMap<String, Estimate>, BTreeMap<String, Estimate>) {
-    let n = rows.len();
-    // Column layout: for each leaf its values (0 when absent) and, when some row lacks it, a presence column.
-    let mut leaves: BTreeMap<&str, usize> = BTreeMap::new();
+/// Computes the aggregate of rows (see [`crate::accumulate`]: the result does not depend on
+/// the rows' order, sharding or thread count).
+pub fn aggregate(rows: &[AggRow], signature: &str, stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> Aggregate {
+    let mut acc = crate::accumulate::Accumulator::new(stats);
     for r in rows {
-        for (k, _) in r.scores.as_ref().unwrap() {
-            *leaves.entry(&**k).or_default() += 1;
-        }
+        acc.add_row(r);
     }
-    let mut d = 0;
-    let mut leaf_cols: Vec<(&str, usize, Option<usize>)> = Vec::new();
-    for (k, count) in &leaves {
-        let value = d;
-        d += 1;
-        let presence = if *count < n {
-            d += 1;
-            Some(d - 1)
-        } else {
-            None
-        };
-        leaf_cols.push((k, value, presence));
-    }
-    let mut corpus_cols: Vec<(&dyn CorpusStat, usize, usize)> = Vec::new();
-    for cs in corpus_stats {
-        let len = rows.iter().filter_map(|r| r.stats.iter().find(|(k, _)| &**k == cs.field())).map(|(_, v)| v.len()).max();
-        if let Some(len) = len {
-            corpus_cols.push((*cs, d, len));
-            d += len;
-        }
-    }
-    let mut data = vec![0.0; n * d];
-    for (i, r) in rows.iter().enumerate() {
-        let row = &mut data[i * d..(i + 1) * d];
-        for (k, v) in r.scores.as_ref().unwrap() {
-            let (_, value, presence) = leaf_cols[leaf_cols.binary_search_by(|c| c.0.cmp(&**k)).unwrap()];
-            row[value] = *v;
-            if let Some(p) = presence {
-                row[p] = 1.0;
-            }
-        }
-        for (cs, start, len) in &corpus_cols {
-            if let Some((_, v)) = r.stats.iter().find(|(k, _)| &**k == cs.field()) {
-                for (j, x) in v.iter().take(*len).enumerate() {
-                    row[start + j] = *x;
-                }
-            }
-        }
-    }
-    let mut total = vec![0.0; d];
-    for row in data.chunks(d.max(1)) {
-        for (acc, x) in total.iter_mut().zip(row) {
-            *acc += x;
-        }
-    }
-    let samples = if n > 0 && d > 0 { resample_sums(&data, d, stats) } else { Vec::new() };
-    let mean_of = |sums: &[f64], value: usize, presence: Option<usize>| -> f64 {
-        let count = presence.map_or(n as f64, |p| sums[p]);
-        if count > 0.0 {
-            sums[value] / count
-        } else {
-            f64::NAN
-        }
-    };
-    let mut metrics = BTreeMap::new();
-    for &(k, value, presence) in &leaf_cols {
-        let m = presence.map_or(n, |_| leaves[k]);
-        metrics.insert(k.to_string(), estimate(mean_of(&total, value, presence), samples.iter().map(|s| mean_of(s, value, presence)).collect(), m, stats));
-    }
-    let mut corpus = BTreeMap::new();
-    for (cs, start, len) in corpus_cols {
-        let point = cs.from_sums(&total[start..start + len]);
-        corpus.insert(cs.name().to_string(), estimate(point, samples.iter().map(|s| cs.from_sums(&s[start..start + len])).collect(), n, stats));
-    }
-    (metrics, corpus)
+    acc.aggregate(signature, corpus_stats)
 }
 
 /// Whether a metric leaf is on a 0–1 scale (shown ×100 in tables).

@@ -24,7 +24,8 @@ impl Default for StatsConfig {
 
 impl StatsConfig {
     pub fn signature(&self) -> String {
-        format!("bootstrap:{}|ci:{}|seed:{}", self.bootstrap_samples, self.confidence, self.seed)
+        // Aggregate CIs use the Poisson bootstrap keyed by record id (see `accumulate`).
+        format!("bootstrap:{}|resampling:poisson-by-id|ci:{}|seed:{}", self.bootstrap_samples, self.confidence, self.seed)
     }
 }
 

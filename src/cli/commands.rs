@@ -138,10 +138,11 @@ fn shard(o: &OutputArgs) -> Result<Option<Shard>> {
     o.shard.as_deref().map(|s| s.parse::<Shard>().map_err(|e| Error::config(format!("--shard {e}")))).transpose()
 }
 
-fn sink(o: &OutputArgs, signature: &str) -> Result<Sink> {
+/// The records' sink; with `stats`, it accumulates the aggregate as records are written.
+fn sink(o: &OutputArgs, signature: &str, stats: Option<&StatsConfig>) -> Result<Sink> {
     match &o.output {
-        Some(p) => Sink::file(p, o.resume, signature),
-        None => Ok(Sink::stdout()),
+        Some(p) => Sink::file(p, o.resume, signature, stats, false),
+        None => Ok(Sink::stdout(stats, false)),
     }
 }
 
@@ -152,13 +153,18 @@ fn sidecar(output: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Writes the aggregate and report next to the records (or to stderr when records went to stdout).
-fn finish(o: &OutputArgs, rows: Option<Vec<report::AggRow>>, sig: &str, stats: &StatsConfig, quiet: bool) -> Result<Aggregate> {
-    let mut rows = match (rows, &o.output) {
-        (Some(r), _) => r,
-        (None, Some(p)) => report::read_rows(p)?.0,
-        (None, None) => Vec::new(),
+fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str, stats: &StatsConfig, quiet: bool) -> Result<Aggregate> {
+    let acc = match (acc, &o.output) {
+        (Some(a), _) => a,
+        (None, Some(p)) => {
+            let mut a = crate::accumulate::Accumulator::new(stats);
+            report::accumulate_file(p, &mut a)?;
+            a
+        }
+        (None, None) => crate::accumulate::Accumulator::new(stats),
     };
-    let agg = report::aggregate(&mut rows, sig, stats, &crate::scoring::corpus_stats());
+    let mut acc = acc;
+    let agg = acc.aggregate(sig, &crate::scoring::corpus_stats());
     let md = report::markdown(&agg);
     let json = serde_json::to_string_pretty(&agg).map_err(|e| Error::Json { context: "aggregate".into(), source: e })? + "\n";
     let agg_path = o.aggregate.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "aggregate.json")));
@@ -171,7 +177,7 @@ fn finish(o: &OutputArgs, rows: Option<Vec<report::AggRow>>, sig: &str, stats: &
     }
     if let Some(out) = &o.output {
         let html_path = sidecar(out, "report.html");
-        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()), &rows)?;
+        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()), &acc.report_data())?;
         std::fs::write(&html_path, html).map_err(|e| Error::io(&html_path, e))?;
     }
     if !quiet {
@@ -265,14 +271,14 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         shard: shard(&a.output)?,
         signature: sig.clone(),
     };
-    let mut out = sink(&a.output, &sig)?;
+    let mut out = sink(&a.output, &sig, Some(&stats))?;
     let pb = progress(inputs.total, quiet, "run");
     let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
     pb.finish_and_clear();
-    let rows = out.rows.take();
+    let acc = out.acc.take();
     drop(out);
     report_counts(&counts, quiet);
-    let agg = finish(&a.output, rows, &sig, &stats, quiet)?;
+    let agg = finish(&a.output, acc, &sig, &stats, quiet)?;
     if !quiet && agg.records <= 5 {
         if let Some(p) = &a.output.output {
             print!("{}", article_views(p)?);
@@ -332,7 +338,7 @@ fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -
         shard: shard(&a.output)?,
         signature: sig.clone(),
     };
-    let mut out = sink(&a.output, &sig)?;
+    let mut out = sink(&a.output, &sig, None)?;
     let pb = progress(inputs.total, quiet, "summarize");
     let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
     pb.finish_and_clear();
@@ -357,14 +363,14 @@ fn cmd_score(a: ScoreArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         shard: shard(&a.output)?,
         signature: sig.clone(),
     };
-    let mut out = sink(&a.output, &sig)?;
+    let mut out = sink(&a.output, &sig, Some(&stats))?;
     let pb = progress(inputs.total, quiet, "score");
     let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
     pb.finish_and_clear();
-    let rows = out.rows.take();
+    let acc = out.acc.take();
     drop(out);
     report_counts(&counts, quiet);
-    let agg = finish(&a.output, rows, &sig, &stats, quiet)?;
+    let agg = finish(&a.output, acc, &sig, &stats, quiet)?;
     Ok(exit_code(&counts, Some(&agg)))
 }
 
