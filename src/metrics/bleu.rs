@@ -215,28 +215,37 @@ pub(crate) mod ngrams {
                 if self.direct.len() < size {
                     self.direct.resize(size, NONE);
                 }
+                // Branch-free on whether the n-gram is new (about half are, in no pattern the
+                // predictor could learn): the id is selected, always stored, and the key is
+                // appended to `touched` by advancing its length only when new.
                 self.touched.clear();
+                self.touched.resize(len + 1, 0);
+                let mut t = 0usize;
+                // Slices in locals: no reloads of the vectors through `self` per window.
+                let (ranks, units, seg_end_of) = (&mut self.ranks[..len], &self.units[..len], &self.seg_end_of[..len]);
+                let (direct, touched) = (&mut self.direct[..size], &mut self.touched[..len + 1]);
                 for i in 0..len {
-                    let r = self.ranks[i];
+                    let r = ranks[i];
                     if r == NONE {
                         continue;
                     }
                     let j = i + n - 1;
-                    if j >= self.seg_end_of[i] as usize {
-                        self.ranks[i] = NONE;
+                    if j >= seg_end_of[i] as usize {
+                        ranks[i] = NONE;
                         continue;
                     }
-                    let key = r as usize * n_units + self.units[j] as usize;
-                    let slot = &mut self.direct[key];
-                    if *slot == NONE {
-                        *slot = next_id;
-                        next_id += 1;
-                        self.touched.push(key as u32);
-                    }
-                    self.ranks[i] = *slot;
+                    let key = r as usize * n_units + units[j] as usize;
+                    let slot = direct[key];
+                    let new = slot == NONE;
+                    let id = if new { next_id } else { slot };
+                    direct[key] = id;
+                    touched[t] = key as u32;
+                    t += usize::from(new);
+                    next_id += u32::from(new);
+                    ranks[i] = id;
                 }
-                for &k in &self.touched {
-                    self.direct[k as usize] = NONE;
+                for &k in &touched[..t] {
+                    direct[k as usize] = NONE;
                 }
             } else {
                 self.map.clear();
@@ -316,33 +325,30 @@ pub(crate) mod ngrams {
         pub(crate) fn chrf_order(&mut self, mut out: impl FnMut(usize, [u64; 3])) {
             self.reset_counts();
             let (s, e) = self.seg(0);
+            let nseg = self.n_segments();
+            let (ranks, cnt_a, cnt_b) = (&self.ranks[..], &mut self.cnt_a[..], &mut self.cnt_b[..]);
             let mut hyp_total = 0u64;
-            for i in s..e {
-                let r = self.ranks[i];
+            for &r in &ranks[s..e] {
                 if r != NONE {
                     hyp_total += 1;
-                    self.cnt_a[r as usize] += 1;
+                    cnt_a[r as usize] += 1;
                 }
             }
-            let nseg = self.n_segments();
             for k in 1..nseg {
-                let (s, e) = self.seg(k);
+                let (s, e) = (self.seg_starts[k], self.seg_starts[k + 1]);
                 let (mut ref_total, mut matches) = (0u64, 0u64);
-                for i in s..e {
-                    let r = self.ranks[i];
+                for &r in &ranks[s..e] {
                     if r != NONE {
                         let r = r as usize;
                         ref_total += 1;
-                        self.cnt_b[r] += 1;
-                        if self.cnt_b[r] <= self.cnt_a[r] {
-                            matches += 1;
-                        }
+                        cnt_b[r] += 1;
+                        // Branch-free: whether a reference occurrence matches is unpredictable.
+                        matches += u64::from(cnt_b[r] <= cnt_a[r]);
                     }
                 }
-                for i in s..e {
-                    let r = self.ranks[i];
+                for &r in &ranks[s..e] {
                     if r != NONE {
-                        self.cnt_b[r as usize] = 0;
+                        cnt_b[r as usize] = 0;
                     }
                 }
                 let hyp = if ref_total > 0 { hyp_total } else { 0 };
