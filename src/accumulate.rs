@@ -35,21 +35,17 @@ const POISSON_T: [u32; 12] = [
 
 /// A record's Poisson(1) weight in each of `b` resamples, from (seed, id).
 pub fn poisson_weights(seed: u64, id: &str, b: usize, out: &mut Vec<i32>) {
-    // FNV-1a of the id, then the resample stream of that id.
+    // FNV-1a of the id, mixed with the seed into two 32-bit keys (SplitMix64); weight b is
+    // Poisson(1) of the uniform lowbias32(lowbias32(b ^ k1) ^ k2): a keyed hash of b, so each
+    // weight is computed on its own, 16 at a time.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &c in id.as_bytes() {
         h = (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    let mut rng = ResampleRng::new(seed ^ 0x706f_6973_736f_6e31, h);
+    let key = ResampleRng::new(seed ^ 0x706f_6973_736f_6e31, h).next_u64();
     out.clear();
-    out.resize(b + 1, 0);
-    for pair in out.chunks_exact_mut(2) {
-        let r = rng.next_u64();
-        pair[0] = r as u32 as i32;
-        pair[1] = (r >> 32) as u32 as i32;
-    }
-    out.truncate(b);
-    dispatch!(poisson_from_uniform(out))
+    out.resize(b, 0);
+    dispatch!(poisson_weights_from_key(key, out))
 }
 
 /// Dispatches to the widest vector unit (the loops are the same code; results are identical).
@@ -72,11 +68,22 @@ macro_rules! dispatch {
 use dispatch;
 
 mod portable {
-    /// Each 32-bit uniform (stored as i32 bits) becomes its Poisson(1) weight.
+    /// Chris Wellons' lowbias32 integer hash.
     #[inline(always)]
-    pub fn poisson_from_uniform(w: &mut [i32]) {
-        for x in w.iter_mut() {
-            let u = *x as u32;
+    pub fn lowbias32(mut x: u32) -> u32 {
+        x ^= x >> 16;
+        x = x.wrapping_mul(0x7feb_352d);
+        x ^= x >> 15;
+        x = x.wrapping_mul(0x846c_a68b);
+        x ^ (x >> 16)
+    }
+
+    /// w[b] = Poisson(1) weight of the uniform lowbias32(lowbias32(b ^ k1) ^ k2).
+    #[inline(always)]
+    pub fn poisson_weights_from_key(key: u64, w: &mut [i32]) {
+        let (k1, k2) = (key as u32, (key >> 32) as u32);
+        for (b, x) in w.iter_mut().enumerate() {
+            let u = lowbias32(lowbias32(b as u32 ^ k1) ^ k2);
             let mut c = 0i32;
             for t in super::POISSON_T {
                 c += i32::from(u >= t);
@@ -100,12 +107,12 @@ mod wide {
     pub struct Avx2;
     pub struct Avx512;
     #[target_feature(enable = "avx2")]
-    unsafe fn poisson_avx2(w: &mut [i32]) {
-        super::portable::poisson_from_uniform(w)
+    unsafe fn poisson_avx2(key: u64, w: &mut [i32]) {
+        super::portable::poisson_weights_from_key(key, w)
     }
     #[target_feature(enable = "avx512f")]
-    unsafe fn poisson_avx512(w: &mut [i32]) {
-        super::portable::poisson_from_uniform(w)
+    unsafe fn poisson_avx512(key: u64, w: &mut [i32]) {
+        super::portable::poisson_weights_from_key(key, w)
     }
     pub trait Isa {
         const WIDE: bool;
@@ -118,30 +125,59 @@ mod wide {
     }
     /// # Safety
     /// The CPU must support the instruction set `I`.
-    pub unsafe fn poisson_from_uniform<I: Isa>(w: &mut [i32]) {
-        if I::WIDE { poisson_avx512(w) } else { poisson_avx2(w) }
+    pub unsafe fn poisson_weights_from_key<I: Isa>(key: u64, w: &mut [i32]) {
+        if I::WIDE { poisson_avx512(key, w) } else { poisson_avx2(key, w) }
     }
 }
 #[cfg(target_arch = "x86_64")]
 use wide::{Avx2, Avx512};
 
-/// Applies pending records to the column accumulators: for each block of resamples (sized
-/// so the touched accumulator blocks stay in L1), each record's (column, limb) items.
+/// Applies pending records to the column accumulators. The (column, limb) items become a
+/// dense column × record matrix; then, for each block of 64 resamples (the pending weights of
+/// that block stay in L1), each column's block is loaded once, gets every record's w · limb
+/// added in registers, and is stored once.
 #[inline(always)]
 fn apply_pending(cols: &mut [Vec<i64>], w: &[i32], b: usize, items: &[(u32, i32)], ends: &[usize]) {
-    const BLOCK: usize = 128;
-    let mut lo = 0;
-    while lo < b {
-        let hi = (lo + BLOCK).min(b);
-        let mut start = 0;
-        for (r, &end) in ends.iter().enumerate() {
-            let wr = &w[r * b + lo..r * b + hi];
-            for &(c, l) in &items[start..end] {
-                portable::axpy(&mut cols[c as usize][lo..hi], wr, i64::from(l));
-            }
-            start = end;
+    const BLOCK: usize = 64;
+    let (nr, nc) = (ends.len(), cols.len());
+    let mut dense = vec![0i32; nc * nr];
+    let mut used = vec![false; nc];
+    let mut start = 0;
+    for (r, &end) in ends.iter().enumerate() {
+        for &(c, l) in &items[start..end] {
+            // A record has at most one item per column (one per limb of each leaf or statistic).
+            debug_assert_eq!(dense[c as usize * nr + r], 0, "column {c} twice in one record");
+            dense[c as usize * nr + r] = l;
+            used[c as usize] = true;
         }
-        lo = hi;
+        start = end;
+    }
+    let used: Vec<usize> = (0..nc).filter(|&c| used[c]).collect();
+    let mut lo = 0;
+    while lo + BLOCK <= b {
+        for &c in &used {
+            let mut acc: [i64; BLOCK] = cols[c][lo..lo + BLOCK].try_into().expect("full block");
+            for (r, &l) in dense[c * nr..(c + 1) * nr].iter().enumerate() {
+                if l != 0 {
+                    let wr: &[i32; BLOCK] = w[r * b + lo..r * b + lo + BLOCK].try_into().expect("full block");
+                    let l = i64::from(l);
+                    for k in 0..BLOCK {
+                        acc[k] = acc[k].wrapping_add(i64::from(wr[k]) * l);
+                    }
+                }
+            }
+            cols[c][lo..lo + BLOCK].copy_from_slice(&acc);
+        }
+        lo += BLOCK;
+    }
+    if lo < b {
+        for &c in &used {
+            for (r, &l) in dense[c * nr..(c + 1) * nr].iter().enumerate() {
+                if l != 0 {
+                    portable::axpy(&mut cols[c][lo..b], &w[r * b + lo..r * b + b], i64::from(l));
+                }
+            }
+        }
     }
 }
 
@@ -619,15 +655,15 @@ mod tests {
             assert_eq!(t as f64, (cdf * 4_294_967_296.0).round(), "T[{k}]");
         }
         assert!(((cdf + p) * 4_294_967_296.0).round() >= 4_294_967_296.0, "a further threshold would be below 2^32");
-        let mut a: Vec<i32> = (0..4099).map(|i| (i as u32).wrapping_mul(2_654_435_761) as i32).collect();
+        let mut a = vec![0i32; 4099];
         let mut b = a.clone();
-        poisson_from(&mut a);
-        portable::poisson_from_uniform(&mut b);
+        poisson_from(0x1234_5678_9abc_def0, &mut a);
+        portable::poisson_weights_from_key(0x1234_5678_9abc_def0, &mut b);
         assert_eq!(a, b);
     }
 
-    fn poisson_from(w: &mut [i32]) {
-        dispatch!(poisson_from_uniform(w))
+    fn poisson_from(key: u64, w: &mut [i32]) {
+        dispatch!(poisson_weights_from_key(key, w))
     }
 
     #[test]
@@ -655,6 +691,25 @@ mod tests {
         assert_ne!(&again[..], &w[..64]);
         poisson_weights(8, "doc-1", 64, &mut again);
         assert_ne!(&again[..], &w[..64]);
+        // No correlation between neighbouring resamples, nor between records.
+        let ids = 4000;
+        let all: Vec<Vec<f64>> = (0..ids).map(|i| {
+            poisson_weights(12345, &format!("see2017-{i:06}"), 64, &mut again);
+            again.iter().map(|&x| f64::from(x) - 1.0).collect()
+        }).collect();
+        let corr = |pairs: &mut dyn Iterator<Item = (f64, f64)>| {
+            let (mut xy, mut xx, mut yy) = (0.0, 0.0, 0.0);
+            for (x, y) in pairs {
+                xy += x * y;
+                xx += x * x;
+                yy += y * y;
+            }
+            xy / (xx * yy).sqrt()
+        };
+        let across_b = corr(&mut all.iter().flat_map(|v| (0..63).map(move |b| (v[b], v[b + 1]))));
+        let all = &all;
+        let across_ids = corr(&mut (0..ids - 1).flat_map(|i| (0..64).map(move |b| (all[i][b], all[i + 1][b]))));
+        assert!(across_b.abs() < 0.01 && across_ids.abs() < 0.01, "correlations {across_b} {across_ids}");
     }
 
     #[test]
@@ -750,7 +805,7 @@ mod tests {
     fn vector_paths_equal_the_portable_path() {
         let b = 300;
         let w: Vec<i32> = (0..3 * b).map(|i| (i * 7 % 13) as i32).collect();
-        let items: Vec<(u32, i32)> = vec![(0, 1), (1, i32::MAX), (2, -(1 << 30)), (0, 12345), (1, 1), (2, 7), (1, -3)];
+        let items: Vec<(u32, i32)> = vec![(0, 1), (1, i32::MAX), (2, -(1 << 30)), (0, 12345), (1, 1), (2, 7), (0, -3)];
         let ends = [2, 4, 7];
         let fresh = || vec![vec![5i64; b]; 3];
         let mut want = fresh();
