@@ -8,16 +8,21 @@
 //! are resampled together. A resample's mean is Σ w·x / Σ w; a resample whose weights are all
 //! zero is skipped.
 //!
-//! **Exact sums.** Values are summed as fixed-point integers (2^-60 units, split into 31-bit
-//! limbs summed as i64), so every sum is exact: the aggregate is the same bits whatever the
-//! order of the records (input order, shards merged, resumed runs, thread count).
+//! **Exact sums.** Values are summed as fixed-point integers, so every sum is exact and the
+//! aggregate is the same bits whatever the order of the records (input order, shards merged,
+//! resumed runs, thread count). The point estimate sums x on a 2^-60 grid (an i128 per leaf:
+//! every bit of an f64 in [2^-8, 2^33)); the resamples sum x on a 2^-31 grid, as 31-bit limbs
+//! in i64 columns (one limb for values below 1 in magnitude, such as ROUGE), which moves a
+//! confidence bound by at most 2^-32 ≈ 2.3e-10.
 use crate::record::Record;
 use crate::report::{headline_metric, intern, AggRow, Aggregate, CorpusStat, Name, SystemAggregate};
 use crate::stats::{estimate, ResampleRng, StatsConfig};
 use std::collections::{BTreeMap, HashMap};
 
-/// Fixed-point scale of score values: x is summed as round(x · 2^60).
+/// Fixed-point scale of the point estimate: x is summed as round(x · 2^60).
 const FRAC_BITS: i32 = 60;
+/// Fixed-point scale of the resample sums: x is summed as round(x · 2^31).
+const RES_BITS: i32 = 31;
 const LIMB_BITS: u32 = 31;
 const LIMB_MASK: u128 = (1 << LIMB_BITS) - 1;
 /// Score values must be below 2^33 in magnitude (three 31-bit limbs of the 2^-60 grid).
@@ -82,8 +87,10 @@ mod portable {
     #[inline(always)]
     pub fn poisson_weights_from_key(key: u64, w: &mut [i32]) {
         let (k1, k2) = (key as u32, (key >> 32) as u32);
-        for (b, x) in w.iter_mut().enumerate() {
-            let u = lowbias32(lowbias32(b as u32 ^ k1) ^ k2);
+        let mut b = 0u32;
+        for x in w.iter_mut() {
+            let u = lowbias32(lowbias32(b ^ k1) ^ k2);
+            b = b.wrapping_add(1);
             let mut c = 0i32;
             for t in super::POISSON_T {
                 c += i32::from(u >= t);
@@ -195,6 +202,11 @@ unsafe fn apply_pending_avx512(cols: &mut [Vec<i64>], w: &[i32], b: usize, items
 
 /// Records buffered before their weights are applied (memory: PENDING × B weights per system).
 const PENDING: usize = 64;
+
+/// A value on the resamples' grid (x within ±2^33).
+fn coarse(x: f64) -> i128 {
+    (x * 2f64.powi(RES_BITS)).round() as i128
+}
 
 /// A value on the fixed-point grid, or None beyond ±2^33.
 fn fixed(x: f64) -> Option<i128> {
@@ -364,7 +376,7 @@ impl SystemAcc {
                 }
             }
         }
-        s as f64 * 2f64.powi(-FRAC_BITS)
+        s as f64 * 2f64.powi(-RES_BITS)
     }
 }
 
@@ -521,7 +533,8 @@ impl Accumulator {
             match fixed(x) {
                 Some(v) => {
                     sys.leaves[i].1.point += v;
-                    let (side, m) = if v < 0 { (1, v.unsigned_abs()) } else { (0, v as u128) };
+                    let q = coarse(x);
+                    let (side, m) = if q < 0 { (1, q.unsigned_abs()) } else { (0, q as u128) };
                     for k in 0..3 {
                         let l = ((m >> (LIMB_BITS * k as u32)) & LIMB_MASK) as i32;
                         if l != 0 {
@@ -765,11 +778,11 @@ mod tests {
                 let (mut sum, mut count) = (0i128, 0i64);
                 for (r, wr) in rows.iter().zip(&weights) {
                     if let Some((_, x)) = r.scores.as_ref().unwrap().iter().find(|(k, _)| k == name) {
-                        sum += i128::from(wr[b]) * fixed(*x).unwrap();
+                        sum += i128::from(wr[b]) * coarse(*x);
                         count += i64::from(wr[b]);
                     }
                 }
-                assert_eq!(s.sum(leaf, b), sum as f64 * 2f64.powi(-FRAC_BITS), "{name} resample {b}");
+                assert_eq!(s.sum(leaf, b), sum as f64 * 2f64.powi(-RES_BITS), "{name} resample {b}");
                 let missing = if leaf.missing == NO_COL { 0 } else { s.cols[leaf.missing as usize][b] };
                 assert_eq!(s.cols[0][b] - missing, count, "{name} count, resample {b}");
             }
