@@ -37,44 +37,65 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
     if text.is_empty() {
         return;
     }
-    let cased = text.chars().any(|c| c.is_uppercase());
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    if text.is_ascii() {
+        // Characters are bytes: index them directly, and jump between terminators with memchr.
+        let bytes = text.as_bytes();
+        let cased = bytes.iter().any(|b| b.is_ascii_uppercase());
+        let next_term = |i: usize| memchr::memchr3(b'.', b'!', b'?', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+        split_chars(text, cased, bytes.len(), |i| (i, bytes[i] as char), next_term, out);
+    } else {
+        let cased = text.chars().any(|c| c.is_uppercase());
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let next_term = |mut i: usize| {
+            while i < chars.len() && !matches!(chars[i].1, '.' | '!' | '?' | '…') {
+                i += 1;
+            }
+            i
+        };
+        split_chars(text, cased, chars.len(), |i| chars[i], next_term, out);
+    }
+}
+
+/// The sentence splitter over a paragraph's characters: `at(i)` is the i-th character with its
+/// byte offset, `next_term(i)` the index of the first terminator at or after i.
+fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize, char), next_term: impl Fn(usize) -> usize, out: &mut Vec<String>) {
+    let chars = at;
     let mut start = 0usize; // byte offset
     let mut i = 0usize;
-    while i < chars.len() {
-        let (_, c) = chars[i];
-        if !matches!(c, '.' | '!' | '?' | '…') {
-            i += 1;
-            continue;
-        }
-        // Extend over repeated terminators and closing quotes/brackets.
-        let mut j = i + 1;
-        while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…') {
-            j += 1;
-        }
-        while j < chars.len() && is_closing(chars[j].1) {
-            j += 1;
-        }
-        if j >= chars.len() {
+    while i < len {
+        i = next_term(i);
+        if i >= len {
             break;
         }
-        if !chars[j].1.is_whitespace() {
+        let (_, c) = chars(i);
+        // Extend over repeated terminators and closing quotes/brackets.
+        let mut j = i + 1;
+        while j < len && matches!(chars(j).1, '.' | '!' | '?' | '…') {
+            j += 1;
+        }
+        while j < len && is_closing(chars(j).1) {
+            j += 1;
+        }
+        if j >= len {
+            break;
+        }
+        if !chars(j).1.is_whitespace() {
             i = j;
             continue;
         }
         let mut k = j;
-        while k < chars.len() && chars[k].1.is_whitespace() {
+        while k < len && chars(k).1.is_whitespace() {
             k += 1;
         }
-        if k >= chars.len() {
+        if k >= len {
             break;
         }
-        let next = chars[k].1;
-        let tokenized = i > 0 && chars[i - 1].1 == ' ';
+        let next = chars(k).1;
+        let tokenized = i > 0 && chars(i - 1).1 == ' ';
         let ok_start = next.is_uppercase() || next.is_ascii_digit() || is_opening(next);
         let boundary = if c == '.' && !tokenized {
             // The word before the period.
-            let wend = chars[i].0;
+            let wend = chars(i).0;
             let wstart = text[..wend]
                 .char_indices()
                 .rev()
@@ -91,11 +112,11 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
             ok_start || !cased || tokenized
         };
         if boundary {
-            let s = text[start..chars[j].0].trim();
+            let s = text[start..chars(j).0].trim();
             if !s.is_empty() {
                 out.push(s.to_string());
             }
-            start = chars[k].0;
+            start = chars(k).0;
         }
         i = k;
     }
@@ -108,6 +129,38 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII fast path (bytes, memchr) splits exactly as the character path.
+    #[test]
+    fn ascii_fast_path_equals_the_character_path() {
+        let parts = ["Mr.", "A.", "U.S.", "he", "said", ".", "!", "?", "\"", ")", "(", "2", "x", "Hello", "world.", "e.g.", "ok!", "No?", "'", "...", "i.e.", "Dr.", "The"];
+        let mut x: u64 = 7;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(x % 23 + 1) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(parts[(x >> 33) as usize % parts.len()]);
+                if (x >> 20) % 5 != 0 {
+                    text.push(' ');
+                }
+            }
+            let text = text.trim();
+            let mut fast = Vec::new();
+            split_paragraph(text, &mut fast);
+            let chars: Vec<(usize, char)> = text.char_indices().collect();
+            let next_term = |mut i: usize| {
+                while i < chars.len() && !matches!(chars[i].1, '.' | '!' | '?' | '…') {
+                    i += 1;
+                }
+                i
+            };
+            let mut slow = Vec::new();
+            if !text.is_empty() {
+                split_chars(text, text.chars().any(|c| c.is_uppercase()), chars.len(), |i| chars[i], next_term, &mut slow);
+            }
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
 
     #[test]
     fn basic_and_abbreviations() {
