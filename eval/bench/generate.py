@@ -24,14 +24,15 @@ puts it: every sequence has exactly NEW new tokens (forced BOS ... forced EOS) o
 (min_length == max_length would not do: rust-bert applies the min-length EOS ban after forcing
 EOS, so the last step would have no allowed token.)
 
-Timing:
-  transformers: `model.generate` per batch, timed in-process (perf_counter) after one warm-up call
-    per configuration (first article, 4 new tokens); tokenization and model load excluded.
-  kpeval: summarize has no in-process timer, so: whole-process wall time of
-    `kpeval summarize 8 articles` minus the wall time of the same command (same flags, same
-    batch size) on a 1-record, one-sentence input with --max-length 2 (process start + model load
-    + a trivial generate), measured right before it. kpeval's figure also includes its
-    tokenization, decoding and record writing (milliseconds).
+Timing (both sides in-process, model load and tokenization excluded):
+  transformers: `model.generate` per batch, timed with perf_counter after one warm-up call per
+    configuration (first article, 4 new tokens).
+  kpeval: the time `kpeval summarize` reports on stderr for model generation ("kpeval:
+    generation: ... in X s"): the generate calls of all batches, tokenized inputs in, ids out.
+    The whole-process wall time is shown too. (Earlier versions subtracted the wall time of a
+    1-sentence run from the whole run: model-load noise of several seconds made that unusable.)
+  The two sides alternate per configuration, `--repeats` times (default 2); each side's figure
+  is its median, and each repeat's ratio is shown.
 Tokens/s = generated tokens (sequences x NEW) / seconds. Ratio = kpeval tokens/s / transformers
 tokens/s. Identity: kpeval's summary text (records JSONL) vs transformers'
 `decode(skip_special_tokens=True).strip()` of its ids (kpeval writes text, not ids).
@@ -282,17 +283,23 @@ def kpeval_cmd(kpeval, inp, out, beams, batch, min_len, max_len):
         kpeval, "summarize", str(inp), "--model", str(MODEL_DIR), "--num-beams", str(beams),
         "--min-length", str(min_len), "--max-length", str(max_len), "--no-repeat-ngram-size", "0",
         "--length-penalty", "1.0", "--early-stopping", "true", "--batch-size", str(batch),
-        "--threads", str(THREADS), "--no-cache", "-q", "-o", str(out),
+        "--threads", str(THREADS), "--no-cache", "-o", str(out),
     ]
 
 
 def run_timed(cmd, env):
+    """Whole-process wall time and the in-process generation seconds kpeval logs."""
+    import re
+
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"kpeval failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
-    return wall
+    m = re.search(r"kpeval: generation: .* in ([0-9.]+) s", p.stderr)
+    if not m:
+        sys.exit(f"kpeval did not log its generation time:\n{p.stderr[-3000:]}")
+    return wall, float(m.group(1))
 
 
 def main():
@@ -300,6 +307,7 @@ def main():
     ap.add_argument("--articles", type=int, default=8)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--kpeval", default=str(ROOT / "target" / "release" / "kpeval"))
+    ap.add_argument("--repeats", type=int, default=2, help="alternating runs per side and configuration (medians)")
     args = ap.parse_args()
     n_new = args.new_tokens
     t_start = time.perf_counter()
@@ -324,34 +332,25 @@ def main():
     texts = [text for _, text, _ in inputs]
     configs = [(1, 1), (1, 8), (4, 1), (4, 8)]  # (num_beams, batch)
 
-    # transformers
     t0 = time.perf_counter()
     model = BartForConditionalGeneration.from_pretrained(str(MODEL_DIR)).eval()
     hf_load = time.perf_counter() - t0
     assert float(model.final_logits_bias.abs().max()) == 0.0
-    hf = {}
-    for beams, batch in configs:
-        hf_generate(model, tok, texts[:1], beams, 1, 4)  # warm-up
-        meter = CpuMeter()
-        seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
-        hf[(beams, batch)] = (seqs, secs, meter.stop())
-    del model
-    import gc
-
-    gc.collect()
-
-    # kpeval
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), KPEVAL_OFFLINE="1",
                KPEVAL_CACHE=str(tmp / "kpeval-cache"))
-    run_timed(kpeval_cmd(args.kpeval, tiny, tmp / "first.jsonl", 1, 1, 1, 2), env)  # page cache, tmp config
-    kp = {}
-    for beams, batch in configs:
-        meter = CpuMeter(children=True)
-        base = run_timed(kpeval_cmd(args.kpeval, tiny, tmp / f"base-{beams}-{batch}.jsonl", beams, batch, 1, 2), env)
-        out = tmp / f"kpeval-{beams}-{batch}.jsonl"
-        wall = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
-        recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
-        kp[(beams, batch)] = (recs, wall, base, meter.stop())
+    run_timed(kpeval_cmd(args.kpeval, tiny, tmp / "first.jsonl", 1, 1, 1, 2), env)  # page cache, weights hash
+    hf, kp = {}, {}
+    for rep in range(args.repeats):
+        for beams, batch in configs:
+            hf_generate(model, tok, texts[:1], beams, 1, 4)  # warm-up
+            meter = CpuMeter()
+            seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
+            hf.setdefault((beams, batch), []).append((seqs, secs, meter.stop()))
+            meter = CpuMeter(children=True)
+            out = tmp / f"kpeval-{beams}-{batch}-{rep}.jsonl"
+            wall, gen_s = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
+            recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+            kp.setdefault((beams, batch), []).append((recs, wall, gen_s, meter.stop()))
 
     # Report
     print(f"kpeval summarize vs transformers {transformers.__version__} generate (torch {torch.__version__}), {THREADS} threads")
@@ -361,37 +360,45 @@ def main():
           f"cut at word boundaries; re-tokenization checked against the whole article's ids")
     print(f"output: forced {n_new} new tokens per sequence (min_length {n_new}, max_length {n_new + 1}), "
           f"no_repeat_ngram_size 0, length_penalty 1.0, early_stopping true")
-    print("timing: transformers = model.generate in-process after a warm-up call (load/tokenization excluded); "
-          "kpeval = wall time of `kpeval summarize` minus wall time of the same command on a 1-sentence input "
-          "with --max-length 2 (process start + model load), measured just before")
+    print("timing: both sides in-process, load and tokenization excluded: transformers = model.generate; "
+          "kpeval = the generation time `kpeval summarize` logs; sides alternate per configuration, "
+          f"{args.repeats} repeat(s), medians")
     print(f"transformers model load: {hf_load:.1f} s; 'others cpu-s' = CPU seconds used by other processes on this "
-          f"{os.cpu_count()}-CPU machine during the measurement (kpeval: its base + timed runs); near 0 = no contention")
+          f"{os.cpu_count()}-CPU machine during the measurements (sums); near 0 = no contention")
     print()
-    hdr = (f"{'config':<16} {'tokens':>6} {'hf s':>8} {'hf tok/s':>9} {'kp wall':>8} {'kp base':>8} {'kp s':>8} {'kp tok/s':>9} "
-           f"{'kp/hf':>6}  {'identical':>9}  {'others cpu-s hf/kp':>18}")
+    hdr = (f"{'config':<16} {'tokens':>6} {'hf s':>8} {'hf tok/s':>9} {'kp wall':>8} {'kp s':>8} {'kp tok/s':>9} "
+           f"{'kp/hf':>6}  {'per repeat':>18}  {'identical':>9}  {'others cpu-s hf/kp':>18}")
     print(hdr)
     print("-" * len(hdr))
     details = []
     for beams, batch in configs:
-        seqs, hf_s, (_, hf_other) = hf[(beams, batch)]
-        recs, wall, base, (_, kp_other) = kp[(beams, batch)]
+        hf_runs, kp_runs = hf[(beams, batch)], kp[(beams, batch)]
+        seqs = hf_runs[0][0]
+        hf_s = statistics.median(r[1] for r in hf_runs)
+        kp_s = statistics.median(r[2] for r in kp_runs)
+        wall = statistics.median(r[1] for r in kp_runs)
+        hf_other = sum(r[2][1] for r in hf_runs)
+        kp_other = sum(r[3][1] for r in kp_runs)
+        per_rep = " ".join(f"{h[1] / k[2]:.2f}" for h, k in zip(hf_runs, kp_runs))
         new_lens = {len(s) - 1 for s in seqs}
         tokens = sum(len(s) - 1 for s in seqs)
-        kp_s = wall - base
         hf_tps, kp_tps = tokens / hf_s, tokens / kp_s
         same, diffs = 0, []
         for (aid, _, _), s in zip(inputs, seqs):
             h = tok.decode(s, skip_special_tokens=True).strip()
-            r = recs.get(aid, {})
-            k = (r.get("summary") or {}).get("text")
-            if r.get("error"):
-                k = f"<error: {r['error']}>"
+            k = None
+            for run in kp_runs:  # every repeat must give the same text
+                r = run[0].get(aid, {})
+                t = (r.get("summary") or {}).get("text")
+                if r.get("error"):
+                    t = f"<error: {r['error']}>"
+                k = t if k is None or k == t else "<differs between repeats>"
             if h == k:
                 same += 1
             else:
                 diffs.append((aid, h, k))
         name = f"{'greedy' if beams == 1 else f'beam {beams}'}, batch {batch}"
-        print(f"{name:<16} {tokens:>6} {hf_s:>8.2f} {hf_tps:>9.1f} {wall:>8.2f} {base:>8.2f} {kp_s:>8.2f} {kp_tps:>9.1f} {kp_tps / hf_tps:>5.2f}x  {f'{same}/{len(seqs)}':>9}  {f'{hf_other:.1f} / {kp_other:.1f}':>18}")
+        print(f"{name:<16} {tokens:>6} {hf_s:>8.2f} {hf_tps:>9.1f} {wall:>8.2f} {kp_s:>8.2f} {kp_tps:>9.1f} {kp_tps / hf_tps:>5.2f}x  {per_rep:>18}  {f'{same}/{len(seqs)}':>9}  {f'{hf_other:.1f} / {kp_other:.1f}':>18}")
         special = set(tok.all_special_ids)
         content = [t for s in seqs for t in s if t not in special]
         details.append(f"{name}: transformers output has {len(set(content))} distinct non-special token ids "

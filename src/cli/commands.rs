@@ -193,6 +193,19 @@ fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str
     Ok(agg)
 }
 
+/// Logs the time spent in model generation (stderr; not with -q).
+fn report_generation(s: &dyn crate::summarize::Summarizer, quiet: bool) {
+    if let Some(st) = s.generation_stats().filter(|st| st.sequences > 0 && !quiet) {
+        eprintln!(
+            "kpeval: generation: {} sequence(s), {} token(s) in {:.3} s ({:.1} tokens/s; model load, tokenization and decoding not included)",
+            st.sequences,
+            st.tokens,
+            st.seconds,
+            st.tokens as f64 / st.seconds.max(1e-9)
+        );
+    }
+}
+
 fn report_counts(c: &RunCounts, quiet: bool) {
     if quiet {
         return;
@@ -278,6 +291,7 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     let acc = out.acc.take();
     drop(out);
     report_counts(&counts, quiet);
+    report_generation(summarizer.as_ref(), quiet);
     let agg = finish(&a.output, acc, &sig, &stats, quiet)?;
     if !quiet && agg.records <= 5 {
         if let Some(p) = &a.output.output {
@@ -343,6 +357,7 @@ fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -
     let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
     pb.finish_and_clear();
     report_counts(&counts, quiet);
+    report_generation(summarizer.as_ref(), quiet);
     Ok(exit_code(&counts, None))
 }
 

@@ -34,6 +34,9 @@ impl Summarizer for CachedSummarizer {
     fn signature(&self) -> String {
         self.inner.signature()
     }
+    fn generation_stats(&self) -> Option<super::GenerationStats> {
+        self.inner.generation_stats()
+    }
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
         let mut out: Vec<Option<Result<Summary, RecordError>>> = batch
             .iter()

@@ -48,6 +48,21 @@ pub trait Summarizer: Send + Sync {
     fn signature(&self) -> String;
     /// Summarizes a batch; one result per input, in order.
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>>;
+    /// What model generation has cost so far (models only; logged, never in records).
+    fn generation_stats(&self) -> Option<GenerationStats> {
+        None
+    }
+}
+
+/// Time spent in model generation (tokenized inputs in, token ids out: no model load, no
+/// tokenization or decoding), for logs and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationStats {
+    /// Sequences generated (chunks of long articles count one each).
+    pub sequences: usize,
+    /// Tokens generated, the decoder start token not counted.
+    pub tokens: usize,
+    pub seconds: f64,
 }
 
 /// The first `k` sentences of the source text.

@@ -330,6 +330,7 @@ pub struct Seq2SeqSummarizer {
     clean_up_spaces: bool,
     /// Sequences generated together at most (a batch of records may have more chunks).
     pub batch_size: usize,
+    stats: Mutex<kpeval::summarize::GenerationStats>,
 }
 
 /// One generated sequence: ids without the decoder start token, cut after the first EOS, and
@@ -798,6 +799,7 @@ impl Seq2SeqSummarizer {
             vocab_size,
             clean_up_spaces,
             batch_size: 8,
+            stats: Mutex::new(Default::default()),
         })
     }
 
@@ -1083,6 +1085,10 @@ impl Summarizer for Seq2SeqSummarizer {
         format!("{}@{}({})", self.name, self.revision, self.settings_signature())
     }
 
+    fn generation_stats(&self) -> Option<kpeval::summarize::GenerationStats> {
+        self.stats.lock().ok().map(|s| *s)
+    }
+
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
         let g = match self.inner.lock() {
             Ok(g) => g,
@@ -1102,11 +1108,17 @@ impl Summarizer for Seq2SeqSummarizer {
             inputs.extend(chunks);
         }
         let mut outputs: Vec<std::result::Result<Vec<i64>, String>> = Vec::with_capacity(inputs.len());
+        let started = std::time::Instant::now();
         for chunk in inputs.chunks(self.batch_size.max(1)) {
             match self.generate_batch(&g, chunk, false) {
                 Ok(v) => outputs.extend(v.into_iter().map(|x| Ok(x.ids))),
                 Err(e) => outputs.extend(chunk.iter().map(|_| Err(e.clone()))),
             }
+        }
+        if let Ok(mut st) = self.stats.lock() {
+            st.seconds += started.elapsed().as_secs_f64();
+            st.sequences += inputs.len();
+            st.tokens += outputs.iter().map(|o| o.as_ref().map_or(0, |ids| ids.len())).sum::<usize>();
         }
         batch
             .iter()
