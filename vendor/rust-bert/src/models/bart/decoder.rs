@@ -305,8 +305,11 @@ impl BartDecoder {
         let mut attention_weights: Option<Tensor>;
 
         for (layer_idx, layer) in self.layers.iter().enumerate() {
-            let layer_state = match &next_decoder_cache {
-                Some(values) => values[layer_idx].to_owned(),
+            // kpeval patch: take the layer's cache instead of deep-copying it (LayerState's
+            // Clone copies every tensor: the whole cache, encoder keys/values included, at every
+            // step); the slot is refilled with the layer's new state below.
+            let layer_state = match &mut next_decoder_cache {
+                Some(values) => std::mem::take(&mut values[layer_idx]),
                 None => (None, None),
             };
             let temp = layer.forward_t(

@@ -754,18 +754,15 @@ impl PrivateLanguageGenerator for LongT5Generator {
         encoder_outputs: Option<Tensor>,
         beam_indices: &Tensor,
     ) -> Option<Tensor> {
+        // kpeval patch: beams are only ever reordered within their own input, whose beams
+        // share one encoder output, so the cross-attention cache is the same after the
+        // reorder: it is kept as it is (as in the BART patch) instead of copied every step.
         match past {
             Cache::LongT5Cache(old_cache_option) => match old_cache_option {
                 Some(old_cache) => {
-                    for (self_layer_state, encoder_layer_state) in old_cache.iter_mut() {
+                    for (self_layer_state, _encoder_layer_state) in old_cache.iter_mut() {
                         if self_layer_state.is_some() {
                             self_layer_state
-                                .as_mut()
-                                .unwrap()
-                                .reorder_cache(beam_indices)
-                        };
-                        if encoder_layer_state.is_some() {
-                            encoder_layer_state
                                 .as_mut()
                                 .unwrap()
                                 .reorder_cache(beam_indices)

@@ -191,7 +191,15 @@ impl T5Attention {
 
         let q: Tensor = self.shape(hidden_states.as_ref().apply(&self.query), bs);
 
-        let (mut k, mut v) = if let Some(key_value_states_value) = key_value_states {
+        // kpeval patch: cached cross-attention keys/values are used as they are (upstream
+        // projected the encoder states again at every decoding step, then replaced the result
+        // with a copy of the cache), and the cache shares its tensors (`shallow_clone`: nothing
+        // writes to them in place) instead of copying them twice per layer and step.
+        let cached_cross = key_value_states.is_some() && layer_state.is_some();
+        let (mut k, mut v) = if cached_cross {
+            let layer_state = layer_state.as_ref().unwrap();
+            (layer_state.prev_key.shallow_clone(), layer_state.prev_value.shallow_clone())
+        } else if let Some(key_value_states_value) = key_value_states {
             (
                 self.shape(key_value_states_value.apply(&self.key), bs),
                 self.shape(key_value_states_value.apply(&self.value), bs),
@@ -203,21 +211,16 @@ impl T5Attention {
             )
         };
 
-        if layer_state.is_some() {
+        if layer_state.is_some() && key_value_states.is_none() {
             let layer_state = layer_state.as_ref().unwrap();
-            if key_value_states.is_none() {
-                k = Tensor::cat(&[&layer_state.prev_key, &k], 2);
-                v = Tensor::cat(&[&layer_state.prev_value, &v], 2);
-            } else {
-                k = layer_state.prev_key.copy();
-                v = layer_state.prev_value.copy();
-            }
+            k = Tensor::cat(&[&layer_state.prev_key, &k], 2);
+            v = Tensor::cat(&[&layer_state.prev_value, &v], 2);
         };
 
         layer_state = if self.is_decoder & self.store_cache {
             Some(LayerState {
-                prev_key: k.copy(),
-                prev_value: v.copy(),
+                prev_key: k.shallow_clone(),
+                prev_value: v.shallow_clone(),
             })
         } else {
             None

@@ -497,8 +497,11 @@ impl T5Stack {
         let mut hidden_state = input_embeddings.apply_t(&self.dropout, train);
 
         for (layer_idx, layer) in self.blocks.iter().enumerate() {
-            let layer_state = match &next_cache {
-                Some(values) => values[layer_idx].to_owned(),
+            // kpeval patch: take the layer's cache instead of deep-copying it (LayerState's
+            // Clone copies every tensor: the whole cache, encoder keys/values included, at every
+            // step); the slot is refilled with the layer's new state below.
+            let layer_state = match &mut next_cache {
+                Some(values) => std::mem::take(&mut values[layer_idx]),
                 None => (None, None),
             };
             let block_output = layer.forward_t(

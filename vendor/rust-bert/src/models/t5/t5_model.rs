@@ -920,18 +920,16 @@ impl PrivateLanguageGenerator for T5Generator {
         encoder_outputs: Option<Tensor>,
         beam_indices: &Tensor,
     ) -> Option<Tensor> {
+        // kpeval patch: beams are only ever reordered within their own input, whose beams
+        // share one encoder output, so the encoder outputs and the cross-attention cache are
+        // the same after the reorder: they are kept as they are (as in the BART patch) instead
+        // of copied every step.
         match past {
             Cache::T5Cache(old_cache_option) => match old_cache_option {
                 Some(old_cache) => {
-                    for (self_layer_state, encoder_layer_state) in old_cache.iter_mut() {
+                    for (self_layer_state, _encoder_layer_state) in old_cache.iter_mut() {
                         if self_layer_state.is_some() {
                             self_layer_state
-                                .as_mut()
-                                .unwrap()
-                                .reorder_cache(beam_indices)
-                        };
-                        if encoder_layer_state.is_some() {
-                            encoder_layer_state
                                 .as_mut()
                                 .unwrap()
                                 .reorder_cache(beam_indices)
