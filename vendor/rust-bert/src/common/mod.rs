@@ -1,10 +1,12 @@
 pub(crate) mod activations;
+pub mod beam_group;
 pub mod config;
 pub(crate) mod dropout;
 pub(crate) mod embeddings;
 pub mod error;
 pub(crate) mod kind;
 pub(crate) mod linear;
+pub mod packed;
 pub mod resources;
 pub(crate) mod summary;
 

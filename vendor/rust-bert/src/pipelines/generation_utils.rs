@@ -2143,6 +2143,13 @@ pub trait LanguageGenerator: PrivateLanguageGenerator {
             bad_word_ids,
         };
 
+        // kpeval patch 9: rows [i*G, (i+1)*G) of the decoding batch share input i's encoder
+        // outputs (the expansion above); cross-attention layers use one copy per input.
+        let _encoder_group = crate::common::beam_group::set_encoder_group(if self.is_encoder_decoder() {
+            num_beams * effective_batch_mult
+        } else {
+            1
+        });
         let generated_output_with_scores = no_grad(|| {
             if num_beams > 1 {
                 self.generate_beam_search(

@@ -12,6 +12,7 @@
 // limitations under the License.
 
 use crate::common::dropout::Dropout;
+use crate::common::packed::PackedLinear;
 use std::borrow::Borrow;
 use tch::{nn, Tensor};
 
@@ -49,10 +50,10 @@ pub struct BartAttention {
     scaling: f64,
     encoder_decoder_attention: bool,
     output_attentions: bool,
-    k_proj: nn::Linear,
-    v_proj: nn::Linear,
-    q_proj: nn::Linear,
-    out_proj: nn::Linear,
+    k_proj: PackedLinear,
+    v_proj: PackedLinear,
+    q_proj: PackedLinear,
+    out_proj: PackedLinear,
     store_cache: bool,
 }
 
@@ -71,10 +72,15 @@ impl BartAttention {
     {
         let p = p.borrow();
 
-        let k_proj = nn::linear(p / "k_proj", embed_dim, embed_dim, Default::default());
-        let v_proj = nn::linear(p / "v_proj", embed_dim, embed_dim, Default::default());
-        let q_proj = nn::linear(p / "q_proj", embed_dim, embed_dim, Default::default());
-        let out_proj = nn::linear(p / "out_proj", embed_dim, embed_dim, Default::default());
+        // kpeval patch 8: decoder attentions (the ones that keep a cache) use packed GEMMs.
+        let packed = store_cache;
+        let linear = |name: &str| {
+            PackedLinear::new(p / name, embed_dim, embed_dim, Default::default(), packed)
+        };
+        let k_proj = linear("k_proj");
+        let v_proj = linear("v_proj");
+        let q_proj = linear("q_proj");
+        let out_proj = linear("out_proj");
 
         let head_dim = embed_dim / num_heads;
         let scaling = (head_dim as f64).powf(-0.5);
@@ -117,10 +123,24 @@ impl BartAttention {
             if let Some(layer_state_value) = layer_state {
                 (layer_state_value.prev_key, layer_state_value.prev_value)
             } else {
-                (
-                    self._shape(key_value_states.unwrap().apply(&self.k_proj), -1, bs),
-                    self._shape(key_value_states.unwrap().apply(&self.v_proj), -1, bs),
-                )
+                // kpeval patch 9: in generation, one copy of the keys/values per input
+                let group = crate::common::beam_group::encoder_group();
+                let kv = key_value_states.unwrap();
+                if group > 1 && bs % group == 0 && self.store_cache && target_length == 1 {
+                    let (_, source_length, _) = kv.size3().unwrap();
+                    let kv = kv
+                        .view([bs / group, group, source_length, embed_dim])
+                        .select(1, 0);
+                    (
+                        self._shape(kv.apply(&self.k_proj), -1, bs / group),
+                        self._shape(kv.apply(&self.v_proj), -1, bs / group),
+                    )
+                } else {
+                    (
+                        self._shape(kv.apply(&self.k_proj), -1, bs),
+                        self._shape(kv.apply(&self.v_proj), -1, bs),
+                    )
+                }
             }
         } else if let Some(layer_state_value) = layer_state {
             let key_states = self._shape(hidden_states.apply(&self.k_proj), -1, bs);
@@ -152,6 +172,74 @@ impl BartAttention {
         // "sdpa" BART attention runs) instead of scale + bmm + mask + softmax + bmm.
         // (tch 0.17 passes a missing mask as an undefined tensor, which libtorch 2.4 rejects:
         // without a mask — one-token decoder self-attention steps — the original path runs.)
+        // kpeval patch 9: keys/values shared by groups of `group` consecutive rows (one input's
+        // beams): the rows of a group are the query positions of one attention over them.
+        let kv_rows = key_states.size()[0];
+        if kv_rows != bs {
+            let group = bs / kv_rows;
+            if !train && !self.output_attentions && attention_mask.is_some() && target_length == 1
+            {
+                let mask = attention_mask
+                    .unwrap()
+                    .reshape([kv_rows, group, 1, 1, -1])
+                    .select(1, 0);
+                let query_states = query_proj
+                    .view([kv_rows, group, self.num_heads, self.head_dim])
+                    .transpose(1, 2);
+                let attention_output = Tensor::scaled_dot_product_attention(
+                    &query_states,
+                    &key_states,
+                    &value_states,
+                    Some(&mask),
+                    0.0,
+                    false,
+                    Some(self.scaling),
+                )
+                .transpose(1, 2)
+                .reshape([bs, target_length, embed_dim])
+                .apply(&self.out_proj);
+                return (attention_output, None, new_layer_state);
+            }
+            // other paths see one copy per row
+            let expand = |t: &Tensor| t.repeat_interleave_self_int(group, Some(0), Some(bs));
+            return self.attend(
+                query_proj,
+                expand(&key_states),
+                expand(&value_states),
+                attention_mask,
+                new_layer_state,
+                bs,
+                target_length,
+                embed_dim,
+                train,
+            );
+        }
+        self.attend(
+            query_proj,
+            key_states,
+            value_states,
+            attention_mask,
+            new_layer_state,
+            bs,
+            target_length,
+            embed_dim,
+            train,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        query_proj: Tensor,
+        key_states: Tensor,
+        value_states: Tensor,
+        attention_mask: Option<&Tensor>,
+        new_layer_state: Option<LayerState>,
+        bs: i64,
+        target_length: i64,
+        embed_dim: i64,
+        train: bool,
+    ) -> (Tensor, Option<Tensor>, Option<LayerState>) {
         if !train && !self.output_attentions && attention_mask.is_some() {
             let query_states = self._shape(query_proj, target_length, bs);
             let attention_output = Tensor::scaled_dot_product_attention(

@@ -557,6 +557,8 @@ impl BartModel {
 /// - `linear`: Linear layer without bias tied to the weights of the token id embeddings
 pub struct BartForConditionalGeneration {
     base_model: BartModel,
+    // kpeval patch 8: the LM head (tied to the embeddings) through a packed GEMM
+    lm_head_gemm: crate::common::packed::PackedGemm,
 }
 
 impl BartForConditionalGeneration {
@@ -587,7 +589,10 @@ impl BartForConditionalGeneration {
         P: Borrow<nn::Path<'p>>,
     {
         let base_model = BartModel::new(p.borrow() / "model", config);
-        BartForConditionalGeneration { base_model }
+        BartForConditionalGeneration {
+            base_model,
+            lm_head_gemm: crate::common::packed::PackedGemm::new(),
+        }
     }
 
     /// Forward pass through the model
@@ -664,9 +669,11 @@ impl BartForConditionalGeneration {
             train,
         );
 
-        let lm_logits = base_model_output
-            .decoder_output
-            .linear::<Tensor>(&self.base_model.embeddings.ws, None);
+        let lm_logits = self.lm_head_gemm.linear(
+            &base_model_output.decoder_output,
+            &self.base_model.embeddings.ws,
+            None,
+        );
         BartModelOutput {
             decoder_output: lm_logits,
             ..base_model_output

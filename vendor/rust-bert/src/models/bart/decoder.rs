@@ -18,6 +18,7 @@ use crate::bart::embeddings::{
 use crate::bart::BartConfig;
 use crate::common::activations::Activation;
 use crate::common::dropout::Dropout;
+use crate::common::packed::PackedLinear;
 use crate::{
     bart::attention::{BartAttention, LayerState},
     common::activations::TensorFunction,
@@ -33,8 +34,8 @@ pub struct DecoderLayer {
     dropout: Dropout,
     activation_dropout: Dropout,
     activation: TensorFunction,
-    fc1: nn::Linear,
-    fc2: nn::Linear,
+    fc1: PackedLinear,
+    fc2: PackedLinear,
     final_layer_norm: nn::LayerNorm,
 }
 
@@ -83,17 +84,20 @@ impl DecoderLayer {
         let activation_dropout = Dropout::new(config.activation_dropout);
         let activation_function = config.activation_function.unwrap_or(Activation::gelu);
         let activation = activation_function.get_function();
-        let fc1 = nn::linear(
+        // kpeval patch 8: packed GEMMs at decoding steps
+        let fc1 = PackedLinear::new(
             p / "fc1",
             config.d_model,
             config.decoder_ffn_dim,
             Default::default(),
+            true,
         );
-        let fc2 = nn::linear(
+        let fc2 = PackedLinear::new(
             p / "fc2",
             config.decoder_ffn_dim,
             config.d_model,
             Default::default(),
+            true,
         );
 
         let final_layer_norm = nn::layer_norm(
