@@ -37,6 +37,11 @@ impl Clone for LayerState {
 
 impl LayerState {
     pub(crate) fn reorder_cache(&mut self, new_indices: &Tensor) {
+        // kpeval patch 9: a cross-attention cache kept once per input (fewer rows than the
+        // decoding batch) is unchanged by a reorder of beams within their inputs.
+        if self.prev_key.size()[0] != new_indices.size()[0] {
+            return;
+        }
         self.prev_key = self.prev_key.index_select(0, new_indices);
         self.prev_value = self.prev_value.index_select(0, new_indices);
     }

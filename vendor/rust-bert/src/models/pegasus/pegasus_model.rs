@@ -265,6 +265,8 @@ pub struct PegasusForConditionalGeneration {
     final_logits_bias: Tensor,
     pad_token_id: i64,
     decoder_start_token_id: i64,
+    // kpeval patch 8: the LM head (tied to the embeddings) through a packed GEMM
+    lm_head_gemm: crate::common::packed::PackedGemm,
 }
 
 impl PegasusForConditionalGeneration {
@@ -312,6 +314,7 @@ impl PegasusForConditionalGeneration {
             final_logits_bias,
             pad_token_id,
             decoder_start_token_id,
+            lm_head_gemm: crate::common::packed::PackedGemm::new(),
         }
     }
 
@@ -402,10 +405,11 @@ impl PegasusForConditionalGeneration {
             train,
         );
 
-        let lm_logits = base_model_output
-            .decoder_output
-            .linear::<Tensor>(&self.base_model.embeddings.ws, None)
-            + &self.final_logits_bias;
+        let lm_logits = self.lm_head_gemm.linear(
+            &base_model_output.decoder_output,
+            &self.base_model.embeddings.ws,
+            None,
+        ) + &self.final_logits_bias;
         PegasusModelOutput {
             decoder_output: lm_logits,
             ..base_model_output

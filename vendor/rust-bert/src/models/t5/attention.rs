@@ -14,6 +14,7 @@ use crate::common::dropout::Dropout;
 use crate::t5::layer_norm::T5LayerNorm;
 use crate::t5::T5Config;
 use std::borrow::Borrow;
+use crate::common::packed::PackedLinear;
 use tch::nn::LinearConfig;
 use tch::{nn, Device, Kind, Tensor};
 
@@ -87,10 +88,10 @@ pub struct T5Attention {
     inner_dim: i64,
     output_attentions: bool,
     store_cache: bool,
-    query: nn::Linear,
-    key: nn::Linear,
-    value: nn::Linear,
-    output: nn::Linear,
+    query: PackedLinear,
+    key: PackedLinear,
+    value: PackedLinear,
+    output: PackedLinear,
     relative_attention_bias: Option<nn::Embedding>,
 }
 
@@ -115,10 +116,11 @@ impl T5Attention {
         };
 
         let inner_dim = config.num_heads * config.d_kv;
-        let key = nn::linear(p / "k", config.d_model, inner_dim, linear_config);
-        let value = nn::linear(p / "v", config.d_model, inner_dim, linear_config);
-        let query = nn::linear(p / "q", config.d_model, inner_dim, linear_config);
-        let output = nn::linear(p / "o", inner_dim, config.d_model, linear_config);
+        // kpeval patch 8: decoder attentions use packed GEMMs
+        let key = PackedLinear::new(p / "k", config.d_model, inner_dim, linear_config, is_decoder);
+        let value = PackedLinear::new(p / "v", config.d_model, inner_dim, linear_config, is_decoder);
+        let query = PackedLinear::new(p / "q", config.d_model, inner_dim, linear_config, is_decoder);
+        let output = PackedLinear::new(p / "o", inner_dim, config.d_model, linear_config, is_decoder);
 
         let dropout = Dropout::new(config.dropout_rate);
         let relative_attention_bias = if has_relative_attention_bias {

@@ -21,12 +21,13 @@ use crate::Activation::{gelu_new, relu};
 use crate::RustBertError;
 use std::borrow::{Borrow, BorrowMut};
 use std::convert::TryFrom;
+use crate::common::packed::PackedLinear;
 use tch::nn::LinearConfig;
 use tch::{nn, Kind, Scalar, Tensor};
 
 pub struct T5DenseActDense {
-    wi: nn::Linear,
-    wo: nn::Linear,
+    wi: PackedLinear,
+    wo: PackedLinear,
     dropout: Dropout,
     activation_function: TensorFunction,
 }
@@ -36,13 +37,21 @@ impl T5DenseActDense {
     where
         P: Borrow<nn::Path<'p>>,
     {
+        Self::new_with_packed(p, config, false)
+    }
+
+    /// kpeval patch 8: `packed` (decoder layers) runs the linear layers through packed GEMMs.
+    pub fn new_with_packed<'p, P>(p: P, config: &T5Config, packed: bool) -> T5DenseActDense
+    where
+        P: Borrow<nn::Path<'p>>,
+    {
         let p = p.borrow();
         let linear_config = LinearConfig {
             bias: false,
             ..Default::default()
         };
-        let wi = nn::linear(p / "wi", config.d_model, config.d_ff, linear_config);
-        let wo = nn::linear(p / "wo", config.d_ff, config.d_model, linear_config);
+        let wi = PackedLinear::new(p / "wi", config.d_model, config.d_ff, linear_config, packed);
+        let wo = PackedLinear::new(p / "wo", config.d_ff, config.d_model, linear_config, packed);
         let dropout = Dropout::new(config.dropout_rate);
         let activation_function = match config.feed_forward_proj {
             None | Some(FeedForwardProj::Relu) => relu.get_function(),
@@ -65,9 +74,9 @@ impl T5DenseActDense {
 }
 
 pub struct T5DenseGatedActDense {
-    wi_0: nn::Linear,
-    wi_1: nn::Linear,
-    wo: nn::Linear,
+    wi_0: PackedLinear,
+    wi_1: PackedLinear,
+    wo: PackedLinear,
     dropout: Dropout,
     activation_function: TensorFunction,
 }
@@ -77,14 +86,22 @@ impl T5DenseGatedActDense {
     where
         P: Borrow<nn::Path<'p>>,
     {
+        Self::new_with_packed(p, config, false)
+    }
+
+    /// kpeval patch 8: `packed` (decoder layers) runs the linear layers through packed GEMMs.
+    pub fn new_with_packed<'p, P>(p: P, config: &T5Config, packed: bool) -> T5DenseGatedActDense
+    where
+        P: Borrow<nn::Path<'p>>,
+    {
         let p = p.borrow();
         let linear_config = LinearConfig {
             bias: false,
             ..Default::default()
         };
-        let wi_0 = nn::linear(p / "wi_0", config.d_model, config.d_ff, linear_config);
-        let wi_1 = nn::linear(p / "wi_1", config.d_model, config.d_ff, linear_config);
-        let wo = nn::linear(p / "wo", config.d_ff, config.d_model, linear_config);
+        let wi_0 = PackedLinear::new(p / "wi_0", config.d_model, config.d_ff, linear_config, packed);
+        let wi_1 = PackedLinear::new(p / "wi_1", config.d_model, config.d_ff, linear_config, packed);
+        let wo = PackedLinear::new(p / "wo", config.d_ff, config.d_model, linear_config, packed);
         let dropout = Dropout::new(config.dropout_rate);
         let activation_function = match config.feed_forward_proj {
             None | Some(FeedForwardProj::Relu) => relu.get_function(),
@@ -119,13 +136,21 @@ impl T5FeedForwardLayer {
     where
         P: Borrow<nn::Path<'p>>,
     {
+        Self::new_with_packed(p, config, false)
+    }
+
+    /// kpeval patch 8: `packed` (decoder layers) runs the linear layers through packed GEMMs.
+    pub fn new_with_packed<'p, P>(p: P, config: &T5Config, packed: bool) -> T5FeedForwardLayer
+    where
+        P: Borrow<nn::Path<'p>>,
+    {
         match config.feed_forward_proj.unwrap_or(FeedForwardProj::Relu) {
-            FeedForwardProj::Relu => {
-                T5FeedForwardLayer::T5DenseActDense(T5DenseActDense::new(p, config))
-            }
-            FeedForwardProj::GatedGelu => {
-                T5FeedForwardLayer::T5DenseGatedActDense(T5DenseGatedActDense::new(p, config))
-            }
+            FeedForwardProj::Relu => T5FeedForwardLayer::T5DenseActDense(
+                T5DenseActDense::new_with_packed(p, config, packed),
+            ),
+            FeedForwardProj::GatedGelu => T5FeedForwardLayer::T5DenseGatedActDense(
+                T5DenseGatedActDense::new_with_packed(p, config, packed),
+            ),
         }
     }
 
@@ -150,9 +175,18 @@ impl T5LayerFF {
     where
         P: Borrow<nn::Path<'p>>,
     {
+        Self::new_with_packed(p, config, false)
+    }
+
+    /// kpeval patch 8: `packed` (decoder layers) runs the linear layers through packed GEMMs.
+    pub fn new_with_packed<'p, P>(p: P, config: &T5Config, packed: bool) -> T5LayerFF
+    where
+        P: Borrow<nn::Path<'p>>,
+    {
         let p = p.borrow();
 
-        let forward_layer = T5FeedForwardLayer::new(p / "DenseReluDense", config);
+        let forward_layer =
+            T5FeedForwardLayer::new_with_packed(p / "DenseReluDense", config, packed);
         let layer_norm =
             T5LayerNorm::new(p / "layer_norm", config.d_model, config.layer_norm_epsilon);
         let dropout = Dropout::new(config.dropout_rate);
@@ -218,7 +252,7 @@ impl T5Block {
         };
         module_index += 1;
 
-        let ff_layer = T5LayerFF::new(&p / module_index, config);
+        let ff_layer = T5LayerFF::new_with_packed(&p / module_index, config, is_decoder);
 
         T5Block {
             self_attention,

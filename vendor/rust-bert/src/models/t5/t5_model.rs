@@ -446,6 +446,8 @@ pub struct T5ForConditionalGeneration {
     model_dim: f64,
     tie_word_embeddings: bool,
     lm_head: Option<nn::Linear>,
+    // kpeval patch 8: the LM head through a packed GEMM
+    lm_head_gemm: crate::common::packed::PackedGemm,
 }
 
 impl T5ForConditionalGeneration {
@@ -498,6 +500,7 @@ impl T5ForConditionalGeneration {
             model_dim: config.d_model as f64,
             tie_word_embeddings,
             lm_head,
+            lm_head_gemm: crate::common::packed::PackedGemm::new(),
         }
     }
 
@@ -588,14 +591,15 @@ impl T5ForConditionalGeneration {
         );
 
         let lm_logits = if self.tie_word_embeddings {
-            base_model_output
-                .decoder_output
-                .linear::<Tensor>(&self.base_model.embeddings.ws, None)
-                * (self.model_dim.powf(-0.5))
+            self.lm_head_gemm.linear(
+                &base_model_output.decoder_output,
+                &self.base_model.embeddings.ws,
+                None,
+            ) * (self.model_dim.powf(-0.5))
         } else {
-            base_model_output
-                .decoder_output
-                .apply(self.lm_head.as_ref().unwrap())
+            let lm_head = self.lm_head.as_ref().unwrap();
+            self.lm_head_gemm
+                .linear(&base_model_output.decoder_output, &lm_head.ws, lm_head.bs.as_ref())
         };
 
         T5ModelOutput {
