@@ -1012,6 +1012,10 @@ impl Seq2SeqSummarizer {
         }
         parts.push("long=sentence-chunks+overlap1".into());
         parts.push(format!("runtime={}", crate::runtime_tag(self.device)));
+        // decoder GEMMs on MKL-packed weights (vendored rust-bert patch 8): last-bit differences
+        if self.device == tch::Device::Cpu && rust_bert::packed::available() {
+            parts.push("gemm=mkl-packed".into());
+        }
         parts.join(",")
     }
 }

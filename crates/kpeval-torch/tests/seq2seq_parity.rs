@@ -326,3 +326,45 @@ fn walk_count(dir: &std::path::Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
     rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "json")) }).sum()
 }
+
+/// `KPEVAL_PACKED_GEMM=0` turns the decoder's packed GEMMs off (vendored rust-bert patch 8): the
+/// signature says which ran, and beam search over a batch (rows = inputs x beams, the packed and
+/// grouped cross-attention paths) writes the same summaries either way.
+#[test]
+fn packed_gemm_switch_same_summaries() {
+    let fx = expected();
+    let mode = &fx["modes"]["beam4"];
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-packed-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let input = tmp.join("in.jsonl");
+    let inputs = fx["inputs"].as_array().unwrap();
+    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    for model in ["tiny-bart", "tiny-pegasus", "tiny-t5"] {
+        let mut texts = Vec::new();
+        for packed in ["1", "0"] {
+            let out = tmp.join(format!("{model}-{packed}.jsonl"));
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+                .env("KPEVAL_PACKED_GEMM", packed)
+                .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
+                .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
+                .args(["--max-length", &mode["max_length"].to_string(), "--batch-size", "4"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{model}: {status}");
+            let raw = std::fs::read_to_string(&out).unwrap();
+            let packed_sig = raw.contains("gemm=mkl-packed");
+            if packed == "0" {
+                assert!(!packed_sig, "{model}: signature claims packed GEMMs with KPEVAL_PACKED_GEMM=0");
+            } else if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+                assert!(packed_sig, "{model}: no gemm=mkl-packed in the signature: {raw}");
+            }
+            let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert_eq!(records.len(), inputs.len());
+            texts.push(records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect::<Vec<_>>());
+        }
+        assert_eq!(texts[0], texts[1], "{model}: packed vs plain GEMM summaries");
+        assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
