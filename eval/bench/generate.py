@@ -31,8 +31,11 @@ Timing (both sides in-process, model load and tokenization excluded):
     generation: ... in X s"): the generate calls of all batches, tokenized inputs in, ids out.
     The whole-process wall time is shown too. (Earlier versions subtracted the wall time of a
     1-sentence run from the whole run: model-load noise of several seconds made that unusable.)
-  The two sides alternate per configuration, `--repeats` times (default 2); each side's figure
-  is its median, and each repeat's ratio is shown.
+  The two sides alternate per configuration, `--repeats` times (default 2; which side goes first
+  alternates between repeats); each side's figure is its median, and each repeat's ratio is
+  shown. This shared machine's memory bandwidth varies with load outside it (not visible in the
+  'others cpu-s' column): ratios of the same build moved by up to 0.2 between runs; more repeats
+  or `--configs` (e.g. `--configs 1x1 --repeats 5`) narrow it down.
 Tokens/s = generated tokens (sequences x NEW) / seconds. Ratio = kpeval tokens/s / transformers
 tokens/s. Identity: kpeval's summary text (records JSONL) vs transformers'
 `decode(skip_special_tokens=True).strip()` of its ids (kpeval writes text, not ids).
@@ -41,7 +44,7 @@ The table's last column is the CPU time other processes used during each measure
 /proc/stat): on this 2-core machine anything well above 0 means the numbers are contaminated.
 
 Run: ~/.cache/kpeval/torch-2.4.0/bin/python eval/bench/generate.py [--articles 8] [--new-tokens 64]
-     [--kpeval target/release/kpeval]
+     [--kpeval target/release/kpeval] [--repeats 2] [--configs 1x1,1x8,4x1,4x8]
 (needs a kpeval with `summarize --no-cache --early-stopping`; about 6-8 minutes on 2 cores, model
 build included the first time. The "Token indices sequence length is longer than ..." warning comes
 from tokenizing whole articles before they are cut and is harmless.)
@@ -308,6 +311,8 @@ def main():
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--kpeval", default=str(ROOT / "target" / "release" / "kpeval"))
     ap.add_argument("--repeats", type=int, default=2, help="alternating runs per side and configuration (medians)")
+    ap.add_argument("--configs", default="1x1,1x8,4x1,4x8",
+                    help="configurations to run, BEAMSxBATCH, comma-separated (default: all four)")
     args = ap.parse_args()
     n_new = args.new_tokens
     t_start = time.perf_counter()
@@ -330,7 +335,11 @@ def main():
     tiny = tmp / "tiny.jsonl"
     tiny.write_text(json.dumps({"id": "tiny", "article": "The talks ended without an agreement on Tuesday."}) + "\n")
     texts = [text for _, text, _ in inputs]
-    configs = [(1, 1), (1, 8), (4, 1), (4, 8)]  # (num_beams, batch)
+    try:  # (num_beams, batch)
+        configs = [tuple(int(x) for x in c.split("x")) for c in args.configs.split(",") if c.strip()]
+        assert configs and all(len(c) == 2 and min(c) >= 1 for c in configs)
+    except (ValueError, AssertionError):
+        sys.exit(f"--configs: expected BEAMSxBATCH[,BEAMSxBATCH...], got {args.configs!r}")
 
     t0 = time.perf_counter()
     model = BartForConditionalGeneration.from_pretrained(str(MODEL_DIR)).eval()
@@ -342,15 +351,23 @@ def main():
     hf, kp = {}, {}
     for rep in range(args.repeats):
         for beams, batch in configs:
-            hf_generate(model, tok, texts[:1], beams, 1, 4)  # warm-up
-            meter = CpuMeter()
-            seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
-            hf.setdefault((beams, batch), []).append((seqs, secs, meter.stop()))
-            meter = CpuMeter(children=True)
-            out = tmp / f"kpeval-{beams}-{batch}-{rep}.jsonl"
-            wall, gen_s = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
-            recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
-            kp.setdefault((beams, batch), []).append((recs, wall, gen_s, meter.stop()))
+            def run_hf():
+                hf_generate(model, tok, texts[:1], beams, 1, 4)  # warm-up
+                meter = CpuMeter()
+                seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
+                hf.setdefault((beams, batch), []).append((seqs, secs, meter.stop()))
+
+            def run_kp():
+                meter = CpuMeter(children=True)
+                out = tmp / f"kpeval-{beams}-{batch}-{rep}.jsonl"
+                wall, gen_s = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
+                recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+                kp.setdefault((beams, batch), []).append((recs, wall, gen_s, meter.stop()))
+
+            # which side goes first alternates between repeats (slow drifts in the machine's
+            # state then do not favour one side)
+            for run in ((run_hf, run_kp) if rep % 2 == 0 else (run_kp, run_hf)):
+                run()
 
     # Report
     print(f"kpeval summarize vs transformers {transformers.__version__} generate (torch {torch.__version__}), {THREADS} threads")
@@ -361,7 +378,8 @@ def main():
     print(f"output: forced {n_new} new tokens per sequence (min_length {n_new}, max_length {n_new + 1}), "
           f"no_repeat_ngram_size 0, length_penalty 1.0, early_stopping true")
     print("timing: both sides in-process, load and tokenization excluded: transformers = model.generate; "
-          "kpeval = the generation time `kpeval summarize` logs; sides alternate per configuration, "
+          "kpeval = the generation time `kpeval summarize` logs; sides alternate per configuration (the first side "
+          "alternating between repeats), "
           f"{args.repeats} repeat(s), medians")
     print(f"transformers model load: {hf_load:.1f} s; 'others cpu-s' = CPU seconds used by other processes on this "
           f"{os.cpu_count()}-CPU machine during the measurements (sums); near 0 = no contention")
