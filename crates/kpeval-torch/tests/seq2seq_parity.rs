@@ -291,13 +291,9 @@ fn incomplete_or_misshapen_checkpoints_are_refused() {
 fn cli_summarize_with_local_model_folder() {
     let fx = expected();
     let mode = &fx["modes"]["greedy"];
-    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let input = tmp.join("in.jsonl");
+    let (tmp, input) = fixture_inputs_jsonl(&fx, "cli");
     let out = tmp.join("out.jsonl");
     let inputs = fx["inputs"].as_array().unwrap();
-    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
-    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
         // A private summary cache: the model must really run (a second run must then hit the cache).
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
@@ -322,6 +318,17 @@ fn cli_summarize_with_local_model_folder() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// A fresh temporary folder holding the fixture inputs as a JSONL file (ids a0, a1, ...).
+fn fixture_inputs_jsonl(fx: &Value, tag: &str) -> (PathBuf, PathBuf) {
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let input = tmp.join("in.jsonl");
+    let inputs = fx["inputs"].as_array().unwrap();
+    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    (tmp, input)
+}
+
 fn walk_count(dir: &std::path::Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
     rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "json")) }).sum()
@@ -334,12 +341,8 @@ fn walk_count(dir: &std::path::Path) -> usize {
 fn packed_gemm_switch_same_summaries() {
     let fx = expected();
     let mode = &fx["modes"]["beam4"];
-    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-packed-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let input = tmp.join("in.jsonl");
+    let (tmp, input) = fixture_inputs_jsonl(&fx, "packed");
     let inputs = fx["inputs"].as_array().unwrap();
-    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
-    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     for model in ["tiny-bart", "tiny-pegasus", "tiny-t5"] {
         let mut texts = Vec::new();
         for packed in ["1", "0"] {
