@@ -901,7 +901,9 @@ impl Seq2SeqSummarizer {
         let opts = GenerateOptions {
             forced_bos_token_id: if self.arch == Arch::Bart { None } else { self.ids.forced_bos },
             prefix_allowed_tokens_fn: if emulate_eos.is_some() { Some(&force) } else { None },
-            output_scores: with_scores,
+            // greedy scores are not kept; not asking for them lets greedy steps screen the LM
+            // head (vendored rust-bert patch 10)
+            output_scores: with_scores && self.settings.num_beams > 1,
             ..Default::default()
         };
         if self.settings.do_sample {

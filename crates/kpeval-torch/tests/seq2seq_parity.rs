@@ -64,7 +64,15 @@ fn generate_matches_transformers() {
             for (i, row) in rows.iter().enumerate() {
                 assert_eq!(encoded[i], ids(&row["input_ids"]), "{model}: tokenization of input {i}");
             }
+            let screened = rust_bert::greedy_head::screened_steps();
             let got = s.generate_ids(&encoded, true).unwrap();
+            // greedy modes run with the LM-head screen of vendored patch 10 (on by default)
+            let screened = rust_bert::greedy_head::screened_steps() - screened;
+            if settings["num_beams"].as_u64() == Some(1) && std::env::var("KPEVAL_GREEDY_HEAD").map_or(true, |v| v != "0") {
+                assert!(screened > 0, "{model} {mode}: greedy steps were not screened");
+            } else {
+                assert_eq!(screened, 0, "{model} {mode}: screened steps outside greedy search");
+            }
             let mut ok_ids = 0;
             let mut ok_text = 0;
             let mut max_score_diff = 0f64;
@@ -368,6 +376,41 @@ fn packed_gemm_switch_same_summaries() {
         }
         assert_eq!(texts[0], texts[1], "{model}: packed vs plain GEMM summaries");
         assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `KPEVAL_GREEDY_HEAD=0` turns off the int8 screen of the LM head in greedy search (vendored
+/// rust-bert patch 10): the summaries must be the same either way, at batch 1 (gemv) and
+/// batch 3 (packed GEMM), with n-gram bans and (Pegasus) the emulated forced EOS as masks.
+#[test]
+fn greedy_head_switch_same_summaries() {
+    let fx = expected();
+    let (tmp, input) = fixture_inputs_jsonl(&fx, "greedy-head");
+    let inputs = fx["inputs"].as_array().unwrap();
+    for model in ["tiny-bart", "tiny-pegasus", "tiny-t5"] {
+        for (mode, batch) in [("greedy_norepeat3", "1"), ("greedy", "3")] {
+            let mode_cfg = &fx["modes"][mode];
+            let mut texts = Vec::new();
+            for on in ["1", "0"] {
+                let out = tmp.join(format!("{model}-{mode}-{batch}-{on}.jsonl"));
+                let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+                    .env("KPEVAL_GREEDY_HEAD", on)
+                    .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
+                    .args(["--num-beams", "1", "--min-length", &mode_cfg["min_length"].to_string()])
+                    .args(["--max-length", &mode_cfg["max_length"].to_string(), "--batch-size", batch])
+                    .args(["--no-repeat-ngram-size", &mode_cfg["no_repeat_ngram_size"].as_u64().unwrap_or(0).to_string()])
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "{model} {mode}: {status}");
+                let raw = std::fs::read_to_string(&out).unwrap();
+                let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+                assert_eq!(records.len(), inputs.len());
+                texts.push(records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect::<Vec<_>>());
+            }
+            assert_eq!(texts[0], texts[1], "{model} {mode} batch {batch}: screened vs plain LM head");
+            assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
+        }
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -6,6 +6,7 @@ pub(crate) mod embeddings;
 pub mod error;
 pub(crate) mod kind;
 pub(crate) mod linear;
+pub mod greedy_head;
 pub mod packed;
 pub mod resources;
 pub(crate) mod summary;

@@ -96,7 +96,7 @@ pub fn available() -> bool {
 
 /// Whether autograd records operations here (tch has no direct query: an operation on a tensor
 /// that requires gradients gives one that does only in grad mode).
-fn grad_mode_enabled() -> bool {
+pub(crate) fn grad_mode_enabled() -> bool {
     let probe = Tensor::zeros([1], (Kind::Float, Device::Cpu)).set_requires_grad(true);
     (&probe * 1.0).requires_grad()
 }

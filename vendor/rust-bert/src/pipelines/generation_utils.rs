@@ -844,6 +844,12 @@ pub(crate) mod private_generation_utils {
             let mut current_length = cur_len;
             let mut token_scores_output: Option<Vec<Tensor>> =
                 if output_scores { Some(vec![]) } else { None };
+            // kpeval patch 10: greedy steps screen the LM head (common/greedy_head.rs); only
+            // when nothing but the argmax of the logits is used
+            let _greedy_scope = (!gen_opt.do_sample
+                && gen_opt.repetition_penalty <= 1f64
+                && !output_scores)
+                .then(crate::common::greedy_head::greedy_scope);
 
             loop {
                 let prepared_input = self.prepare_inputs_for_generation(
@@ -959,7 +965,7 @@ pub(crate) mod private_generation_utils {
                     let probabilities = next_token_logits.softmax(-1, next_token_logits.kind());
                     probabilities.multinomial(1, false).squeeze_dim(1)
                 } else {
-                    next_token_logits.argmax(-1, false)
+                    crate::common::greedy_head::argmax(&next_token_logits)
                 };
 
                 if let Some(prev_scores) = token_scores_output.as_mut() {

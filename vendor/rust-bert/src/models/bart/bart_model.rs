@@ -558,7 +558,7 @@ impl BartModel {
 pub struct BartForConditionalGeneration {
     base_model: BartModel,
     // kpeval patch 8: the LM head (tied to the embeddings) through a packed GEMM
-    lm_head_gemm: crate::common::packed::PackedGemm,
+    lm_head_gemm: crate::common::greedy_head::LmHead,
 }
 
 impl BartForConditionalGeneration {
@@ -591,7 +591,7 @@ impl BartForConditionalGeneration {
         let base_model = BartModel::new(p.borrow() / "model", config);
         BartForConditionalGeneration {
             base_model,
-            lm_head_gemm: crate::common::packed::PackedGemm::new(),
+            lm_head_gemm: crate::common::greedy_head::LmHead::new(),
         }
     }
 
@@ -669,9 +669,10 @@ impl BartForConditionalGeneration {
             train,
         );
 
-        let lm_logits = self.lm_head_gemm.linear(
+        let lm_logits = self.lm_head_gemm.logits(
             &base_model_output.decoder_output,
             &self.base_model.embeddings.ws,
+            None,
             None,
         );
         BartModelOutput {

@@ -374,6 +374,8 @@ pub struct LongT5ForConditionalGeneration {
     model_dim: f64,
     tie_word_embeddings: bool,
     lm_head: Option<nn::Linear>,
+    // kpeval patch 10: the greedy LM-head screen (plain product: libtorch's linear, as before)
+    lm_head_gemm: crate::common::greedy_head::LmHead,
 }
 
 impl LongT5ForConditionalGeneration {
@@ -426,6 +428,7 @@ impl LongT5ForConditionalGeneration {
             model_dim: config.d_model as f64,
             tie_word_embeddings,
             lm_head,
+            lm_head_gemm: crate::common::greedy_head::LmHead::unpacked(),
         }
     }
 
@@ -516,14 +519,23 @@ impl LongT5ForConditionalGeneration {
         )?;
 
         let lm_logits = if self.tie_word_embeddings {
-            base_model_output
-                .decoder_output
-                .linear::<Tensor>(&self.base_model.embeddings.ws, None)
-                * (self.model_dim.powf(-0.5))
+            self.lm_head_gemm.logits(
+                &base_model_output.decoder_output,
+                &self.base_model.embeddings.ws,
+                Some(self.model_dim.powf(-0.5)),
+                None,
+            )
         } else {
-            base_model_output
-                .decoder_output
-                .apply(self.lm_head.as_ref().unwrap())
+            let lm_head = self.lm_head.as_ref().unwrap();
+            match lm_head.bs.as_ref() {
+                None => self.lm_head_gemm.logits(
+                    &base_model_output.decoder_output,
+                    &lm_head.ws,
+                    None,
+                    None,
+                ),
+                Some(_) => base_model_output.decoder_output.apply(lm_head),
+            }
         };
 
         Ok(T5ModelOutput {

@@ -266,7 +266,7 @@ pub struct PegasusForConditionalGeneration {
     pad_token_id: i64,
     decoder_start_token_id: i64,
     // kpeval patch 8: the LM head (tied to the embeddings) through a packed GEMM
-    lm_head_gemm: crate::common::packed::PackedGemm,
+    lm_head_gemm: crate::common::greedy_head::LmHead,
 }
 
 impl PegasusForConditionalGeneration {
@@ -314,7 +314,7 @@ impl PegasusForConditionalGeneration {
             final_logits_bias,
             pad_token_id,
             decoder_start_token_id,
-            lm_head_gemm: crate::common::packed::PackedGemm::new(),
+            lm_head_gemm: crate::common::greedy_head::LmHead::new(),
         }
     }
 
@@ -405,11 +405,12 @@ impl PegasusForConditionalGeneration {
             train,
         );
 
-        let lm_logits = self.lm_head_gemm.linear(
+        let lm_logits = self.lm_head_gemm.logits(
             &base_model_output.decoder_output,
             &self.base_model.embeddings.ws,
             None,
-        ) + &self.final_logits_bias;
+            Some(&self.final_logits_bias),
+        );
         PegasusModelOutput {
             decoder_output: lm_logits,
             ..base_model_output

@@ -447,7 +447,7 @@ pub struct T5ForConditionalGeneration {
     tie_word_embeddings: bool,
     lm_head: Option<nn::Linear>,
     // kpeval patch 8: the LM head through a packed GEMM
-    lm_head_gemm: crate::common::packed::PackedGemm,
+    lm_head_gemm: crate::common::greedy_head::LmHead,
 }
 
 impl T5ForConditionalGeneration {
@@ -500,7 +500,7 @@ impl T5ForConditionalGeneration {
             model_dim: config.d_model as f64,
             tie_word_embeddings,
             lm_head,
-            lm_head_gemm: crate::common::packed::PackedGemm::new(),
+            lm_head_gemm: crate::common::greedy_head::LmHead::new(),
         }
     }
 
@@ -591,15 +591,26 @@ impl T5ForConditionalGeneration {
         );
 
         let lm_logits = if self.tie_word_embeddings {
-            self.lm_head_gemm.linear(
+            self.lm_head_gemm.logits(
                 &base_model_output.decoder_output,
                 &self.base_model.embeddings.ws,
+                Some(self.model_dim.powf(-0.5)),
                 None,
-            ) * (self.model_dim.powf(-0.5))
+            )
         } else {
             let lm_head = self.lm_head.as_ref().unwrap();
-            self.lm_head_gemm
-                .linear(&base_model_output.decoder_output, &lm_head.ws, lm_head.bs.as_ref())
+            match lm_head.bs.as_ref() {
+                None => self.lm_head_gemm.logits(
+                    &base_model_output.decoder_output,
+                    &lm_head.ws,
+                    None,
+                    None,
+                ),
+                Some(bs) => {
+                    self.lm_head_gemm
+                        .linear(&base_model_output.decoder_output, &lm_head.ws, Some(bs))
+                }
+            }
         };
 
         T5ModelOutput {
