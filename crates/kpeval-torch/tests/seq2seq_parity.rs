@@ -342,6 +342,24 @@ fn walk_count(dir: &std::path::Path) -> usize {
     rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "json")) }).sum()
 }
 
+/// Runs `kpeval summarize` on `input` with `model`, one environment variable set, the mode's
+/// generation settings and `batch`; returns the raw records file and the summary texts.
+fn cli_summaries(input: &std::path::Path, out: &std::path::Path, model: &str, env: (&str, &str), mode: &Value, batch: &str) -> (String, Vec<String>) {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+        .env(env.0, env.1)
+        .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
+        .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
+        .args(["--max-length", &mode["max_length"].to_string(), "--batch-size", batch])
+        .args(["--no-repeat-ngram-size", &mode["no_repeat_ngram_size"].as_u64().unwrap_or(0).to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{model} ({}={}): {status}", env.0, env.1);
+    let raw = std::fs::read_to_string(out).unwrap();
+    let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let texts = records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect();
+    (raw, texts)
+}
+
 /// `KPEVAL_PACKED_GEMM=0` turns the decoder's packed GEMMs off (vendored rust-bert patch 8): the
 /// signature says which ran, and beam search over a batch (rows = inputs x beams, the packed and
 /// grouped cross-attention paths) writes the same summaries either way.
@@ -355,24 +373,15 @@ fn packed_gemm_switch_same_summaries() {
         let mut texts = Vec::new();
         for packed in ["1", "0"] {
             let out = tmp.join(format!("{model}-{packed}.jsonl"));
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
-                .env("KPEVAL_PACKED_GEMM", packed)
-                .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
-                .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
-                .args(["--max-length", &mode["max_length"].to_string(), "--batch-size", "4"])
-                .status()
-                .unwrap();
-            assert!(status.success(), "{model}: {status}");
-            let raw = std::fs::read_to_string(&out).unwrap();
+            let (raw, t) = cli_summaries(&input, &out, model, ("KPEVAL_PACKED_GEMM", packed), mode, "4");
             let packed_sig = raw.contains("gemm=mkl-packed");
             if packed == "0" {
                 assert!(!packed_sig, "{model}: signature claims packed GEMMs with KPEVAL_PACKED_GEMM=0");
             } else if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
                 assert!(packed_sig, "{model}: no gemm=mkl-packed in the signature: {raw}");
             }
-            let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-            assert_eq!(records.len(), inputs.len());
-            texts.push(records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect::<Vec<_>>());
+            assert_eq!(t.len(), inputs.len());
+            texts.push(t);
         }
         assert_eq!(texts[0], texts[1], "{model}: packed vs plain GEMM summaries");
         assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
@@ -390,23 +399,12 @@ fn greedy_head_switch_same_summaries() {
     let inputs = fx["inputs"].as_array().unwrap();
     for model in ["tiny-bart", "tiny-pegasus", "tiny-t5"] {
         for (mode, batch) in [("greedy_norepeat3", "1"), ("greedy", "3")] {
-            let mode_cfg = &fx["modes"][mode];
             let mut texts = Vec::new();
             for on in ["1", "0"] {
                 let out = tmp.join(format!("{model}-{mode}-{batch}-{on}.jsonl"));
-                let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
-                    .env("KPEVAL_GREEDY_HEAD", on)
-                    .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
-                    .args(["--num-beams", "1", "--min-length", &mode_cfg["min_length"].to_string()])
-                    .args(["--max-length", &mode_cfg["max_length"].to_string(), "--batch-size", batch])
-                    .args(["--no-repeat-ngram-size", &mode_cfg["no_repeat_ngram_size"].as_u64().unwrap_or(0).to_string()])
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "{model} {mode}: {status}");
-                let raw = std::fs::read_to_string(&out).unwrap();
-                let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-                assert_eq!(records.len(), inputs.len());
-                texts.push(records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect::<Vec<_>>());
+                let (_, t) = cli_summaries(&input, &out, model, ("KPEVAL_GREEDY_HEAD", on), &fx["modes"][mode], batch);
+                assert_eq!(t.len(), inputs.len());
+                texts.push(t);
             }
             assert_eq!(texts[0], texts[1], "{model} {mode} batch {batch}: screened vs plain LM head");
             assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
