@@ -197,11 +197,12 @@ fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str
 fn report_generation(s: &dyn crate::summarize::Summarizer, quiet: bool) {
     if let Some(st) = s.generation_stats().filter(|st| st.sequences > 0 && !quiet) {
         eprintln!(
-            "kpeval: generation: {} sequence(s), {} token(s) in {:.3} s ({:.1} tokens/s; model load, tokenization and decoding not included)",
+            "kpeval: generation: {} sequence(s), {} token(s) in {:.3} s ({:.1} tokens/s; model load, warm-up ({:.3} s), tokenization and decoding not included)",
             st.sequences,
             st.tokens,
             st.seconds,
-            st.tokens as f64 / st.seconds.max(1e-9)
+            st.tokens as f64 / st.seconds.max(1e-9),
+            st.warmup_seconds
         );
     }
 }

@@ -63,6 +63,10 @@ pub struct GenerationStats {
     /// Tokens generated, the decoder start token not counted.
     pub tokens: usize,
     pub seconds: f64,
+    /// The one-off warm-up before the first batch (one decoding step on short inputs, at the
+    /// batch's row count: lazy kernel set-up, weight packing), not in `seconds`.
+    #[serde(default)]
+    pub warmup_seconds: f64,
 }
 
 /// The first `k` sentences of the source text.

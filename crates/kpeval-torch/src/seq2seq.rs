@@ -331,6 +331,8 @@ pub struct Seq2SeqSummarizer {
     /// Sequences generated together at most (a batch of records may have more chunks).
     pub batch_size: usize,
     stats: Mutex<kpeval::summarize::GenerationStats>,
+    /// Whether the warm-up before the first batch has run (see [`Self::warm_up`]).
+    warmed: std::sync::atomic::AtomicBool,
 }
 
 /// One generated sequence: ids without the decoder start token, cut after the first EOS, and
@@ -800,6 +802,7 @@ impl Seq2SeqSummarizer {
             clean_up_spaces,
             batch_size: 8,
             stats: Mutex::new(Default::default()),
+            warmed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -864,12 +867,33 @@ impl Seq2SeqSummarizer {
         let g = self.inner.lock().map_err(|_| Error::model("summarizer lock poisoned"))?;
         let mut out = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(self.batch_size.max(1)) {
-            out.extend(self.generate_batch(&g, chunk, with_scores).map_err(Error::model)?);
+            out.extend(self.generate_batch(&g, chunk, with_scores, None).map_err(Error::model)?);
         }
         Ok(out)
     }
 
-    fn generate_batch(&self, g: &Gen, inputs: &[Vec<i64>], with_scores: bool) -> std::result::Result<Vec<Generated>, String> {
+    /// One decoding step on short copies of the first batch's inputs, as many rows as that
+    /// batch: what the first step of a process does once (libtorch and MKL set-up, the decoder
+    /// weights packed for this row count, the int8 LM-head copy of greedy search) is done here,
+    /// outside the generation time, as a warm-up call does for transformers. Its output is
+    /// discarded; it changes no result.
+    fn warm_up(&self, g: &Gen, first_batch: &[Vec<i64>]) {
+        let probe: Vec<Vec<i64>> = first_batch
+            .iter()
+            .map(|ids| match ids.len() {
+                0..=16 => ids.clone(),
+                n => ids[..15].iter().chain(&ids[n - 1..]).copied().collect(),
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let _ = self.generate_batch(g, &probe, false, Some(2));
+        if let Ok(mut st) = self.stats.lock() {
+            st.warmup_seconds += started.elapsed().as_secs_f64();
+        }
+    }
+
+    /// `max_length`: instead of the settings' (the warm-up), with min_length 0.
+    fn generate_batch(&self, g: &Gen, inputs: &[Vec<i64>], with_scores: bool, max_length: Option<i64>) -> std::result::Result<Vec<Generated>, String> {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
@@ -904,6 +928,8 @@ impl Seq2SeqSummarizer {
             // greedy scores are not kept; not asking for them lets greedy steps screen the LM
             // head (vendored rust-bert patch 10)
             output_scores: with_scores && self.settings.num_beams > 1,
+            min_length: max_length.map(|_| 0),
+            max_length,
             ..Default::default()
         };
         if self.settings.do_sample {
@@ -1114,9 +1140,12 @@ impl Summarizer for Seq2SeqSummarizer {
             inputs.extend(chunks);
         }
         let mut outputs: Vec<std::result::Result<Vec<i64>, String>> = Vec::with_capacity(inputs.len());
+        if !inputs.is_empty() && !self.warmed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.warm_up(&g, &inputs[..inputs.len().min(self.batch_size.max(1))]);
+        }
         let started = std::time::Instant::now();
         for chunk in inputs.chunks(self.batch_size.max(1)) {
-            match self.generate_batch(&g, chunk, false) {
+            match self.generate_batch(&g, chunk, false, None) {
                 Ok(v) => outputs.extend(v.into_iter().map(|x| Ok(x.ids))),
                 Err(e) => outputs.extend(chunk.iter().map(|_| Err(e.clone()))),
             }

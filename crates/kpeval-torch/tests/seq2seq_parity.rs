@@ -323,6 +323,26 @@ fn cli_summarize_with_local_model_folder() {
     // Every model's summaries were cached, one file per (model settings, input).
     let cached = walk_count(&tmp.join("cache").join("summaries"));
     assert_eq!(cached, 5 * inputs.len(), "summary cache entries");
+    // Beam search after the warm-up (one decoding step at the batch's row count, before the
+    // timed generation; logged) still gives transformers' texts.
+    let beam = &fx["modes"]["beam4"];
+    for model in ["tiny-bart", "tiny-pegasus"] {
+        let out = tmp.join(format!("{model}-beam.jsonl"));
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+            .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--no-cache"])
+            .args(["--num-beams", &beam["num_beams"].to_string(), "--min-length", &beam["min_length"].to_string()])
+            .args(["--max-length", &beam["max_length"].to_string(), "--batch-size", "3"])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{model}: {}", String::from_utf8_lossy(&run.stderr));
+        let log = String::from_utf8_lossy(&run.stderr);
+        assert!(log.contains("kpeval: generation: 4 sequence(s)") && log.contains("warm-up ("), "{model}: {log}");
+        let records: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        for (i, r) in records.iter().enumerate() {
+            let want = fx["models"][model]["results"]["beam4"][i]["text"].as_str().unwrap().trim();
+            assert_eq!(r["summary"]["text"].as_str().unwrap(), want, "{model} beam4 input {i}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
