@@ -32,6 +32,9 @@ greedy batch-8 generation from 9.2 s to 10.7-11.4 s):
     perf_counter after one warm-up call (first article, 4 new tokens).
   kpeval: the time `kpeval summarize` reports on stderr for model generation ("kpeval:
     generation: ... in X s"): the generate calls of all batches, tokenized inputs in, ids out.
+    Like the transformers side's warm-up call, kpeval runs one warm-up decoding step before its
+    first batch (short copies of that batch's inputs: lazy set-up such as packing the decoder
+    weights for that row count); it is logged separately ("warm-up (Y s)") and not timed.
     The whole-process wall time is shown too. (Earlier versions subtracted the wall time of a
     1-sentence run from the whole run: model-load noise of several seconds made that unusable.)
   The two sides alternate per configuration, `--repeats` times (default 2; which side goes first
