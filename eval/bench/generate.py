@@ -42,6 +42,11 @@ greedy batch-8 generation from 9.2 s to 10.7-11.4 s):
   shown. This shared machine's memory bandwidth varies with load outside it (not visible in the
   'others cpu-s' column): ratios of the same build moved by up to 0.2 between runs; more repeats
   or `--configs` (e.g. `--configs 1x1 --repeats 5`) narrow it down.
+`--split` also times, on each side and in the same process right after the full measurement (kpeval:
+a second process), the same batches generating a single new token: the encoder pass plus the first
+decoder step, which computes the cross-attention keys/values. Both sides run that part with the same
+libtorch kernels (MKL sgemm, flash attention), so it is about equal on both and bounds the overall
+ratio; the second table gives the ratios of that prefix and of the remaining NEW-1 decoding steps.
 Tokens/s = generated tokens (sequences x NEW) / seconds. Ratio = kpeval tokens/s / transformers
 tokens/s. Identity: kpeval's summary text (records JSONL) vs transformers'
 `decode(skip_special_tokens=True).strip()` of its ids (kpeval writes text, not ids).
@@ -50,7 +55,7 @@ The table's last column is the CPU time other processes used during each measure
 /proc/stat): on this 2-core machine anything well above 0 means the numbers are contaminated.
 
 Run: ~/.cache/kpeval/torch-2.4.0/bin/python eval/bench/generate.py [--articles 8] [--new-tokens 64]
-     [--kpeval target/release/kpeval] [--repeats 2] [--configs 1x1,1x8,4x1,4x8]
+     [--kpeval target/release/kpeval] [--repeats 2] [--configs 1x1,1x8,4x1,4x8] [--split]
 (needs a kpeval with `summarize --no-cache --early-stopping`; about 6-8 minutes on 2 cores, model
 build included the first time. The "Token indices sequence length is longer than ..." warning comes
 from tokenizing whole articles before they are cut and is harmless.)
@@ -307,19 +312,24 @@ def hf_worker(argv):
     meter = CpuMeter()
     seqs, secs = hf_generate(model, tok, texts, beams, batch, n_new)
     own, others = meter.stop()
-    Path(spec["out"]).write_text(json.dumps({"seqs": seqs, "secs": secs, "own": own, "others": others, "load": load}))
+    prefix = None
+    if spec.get("split"):  # the same batches, one new token: encoder + first decoder step
+        _, prefix = hf_generate(model, tok, texts, beams, batch, 1)
+    Path(spec["out"]).write_text(json.dumps({"seqs": seqs, "secs": secs, "own": own, "others": others, "load": load,
+                                             "prefix": prefix}))
 
 
-def run_hf_worker(tmp, texts, beams, batch, n_new, rep, env):
+def run_hf_worker(tmp, texts, beams, batch, n_new, rep, env, split=False):
     spec = tmp / f"hf-{beams}-{batch}-{rep}.spec.json"
     out = tmp / f"hf-{beams}-{batch}-{rep}.json"
-    spec.write_text(json.dumps({"texts": texts, "beams": beams, "batch": batch, "new_tokens": n_new, "out": str(out)}))
+    spec.write_text(json.dumps({"texts": texts, "beams": beams, "batch": batch, "new_tokens": n_new, "out": str(out),
+                                "split": split}))
     p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--hf-worker", str(spec)],
                        capture_output=True, text=True, env=env)
     if p.returncode != 0:
         sys.exit(f"transformers worker failed ({p.returncode}):\n{p.stderr[-3000:]}")
     r = json.loads(out.read_text())
-    return r["seqs"], r["secs"], (r["own"], r["others"]), r["load"]
+    return r["seqs"], r["secs"], (r["own"], r["others"]), r["load"], r.get("prefix")
 
 
 def kpeval_cmd(kpeval, inp, out, beams, batch, min_len, max_len):
@@ -352,6 +362,9 @@ def main():
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--kpeval", default=str(ROOT / "target" / "release" / "kpeval"))
     ap.add_argument("--repeats", type=int, default=2, help="alternating runs per side and configuration (medians)")
+    ap.add_argument("--split", action="store_true",
+                    help="also time a one-new-token generation of the same batches on both sides (the encoder pass "
+                         "and the first decoder step) and report the ratio of the remaining decoding steps alone")
     ap.add_argument("--configs", default="1x1,1x8,4x1,4x8",
                     help="configurations to run, BEAMSxBATCH, comma-separated (default: all four)")
     args = ap.parse_args()
@@ -386,13 +399,15 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS), MKL_NUM_THREADS=str(THREADS), KPEVAL_OFFLINE="1",
                KPEVAL_CACHE=str(tmp / "kpeval-cache"))
     run_timed(kpeval_cmd(args.kpeval, tiny, tmp / "first.jsonl", 1, 1, 1, 2), env)  # page cache, weights hash
-    hf, kp = {}, {}
+    hf, kp, hf_prefix, kp_prefix = {}, {}, {}, {}
     for rep in range(args.repeats):
         for beams, batch in configs:
             def run_hf():
-                seqs, secs, cpu, load = run_hf_worker(tmp, texts, beams, batch, n_new, rep, env)
+                seqs, secs, cpu, load, prefix = run_hf_worker(tmp, texts, beams, batch, n_new, rep, env, args.split)
                 hf_loads.append(load)
                 hf.setdefault((beams, batch), []).append((seqs, secs, cpu))
+                if args.split:
+                    hf_prefix.setdefault((beams, batch), []).append(prefix)
 
             def run_kp():
                 meter = CpuMeter(children=True)
@@ -400,6 +415,9 @@ def main():
                 wall, gen_s = run_timed(kpeval_cmd(args.kpeval, inp, out, beams, batch, n_new, n_new + 1), env)
                 recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
                 kp.setdefault((beams, batch), []).append((recs, wall, gen_s, meter.stop()))
+                if args.split:
+                    _, pre_s = run_timed(kpeval_cmd(args.kpeval, inp, tmp / "prefix.jsonl", beams, batch, 1, 2), env)
+                    kp_prefix.setdefault((beams, batch), []).append(pre_s)
 
             # which side goes first alternates between repeats (slow drifts in the machine's
             # state then do not favour one side)
@@ -463,6 +481,23 @@ def main():
         for aid, h, k in diffs[:2]:
             p = next((i for i, (a, b) in enumerate(zip(h, k or "")) if a != b), min(len(h), len(k or "")))
             details.append(f"{name}: {aid} differs at char {p}:\n    transformers: {h[max(0, p - 40):p + 60]!r}\n    kpeval:       {(k or '')[max(0, p - 40):p + 60]!r}")
+    if args.split:
+        print()
+        print(f"split (--split): 'prefix' = the same batches generating 1 new token (encoder pass + first decoder step), "
+              f"timed the same way on each side right after the full run; 'rest' = full - prefix per repeat, the "
+              f"remaining {n_new - 1} decoding steps; medians; ratio = transformers s / kpeval s")
+        hdr2 = f"{'config':<16} {'prefix hf s':>11} {'prefix kp s':>11} {'ratio':>6}  {'rest hf s':>9} {'rest kp s':>9} {'ratio':>6}  {'rest per repeat':>18}"
+        print(hdr2)
+        print("-" * len(hdr2))
+        for beams, batch in configs:
+            hf_runs, kp_runs = hf[(beams, batch)], kp[(beams, batch)]
+            hp, kpp = hf_prefix[(beams, batch)], kp_prefix[(beams, batch)]
+            hr = [h[1] - p for h, p in zip(hf_runs, hp)]
+            kr = [k[2] - p for k, p in zip(kp_runs, kpp)]
+            name = f"{'greedy' if beams == 1 else f'beam {beams}'}, batch {batch}"
+            hp_m, kp_m, hr_m, kr_m = (statistics.median(x) for x in (hp, kpp, hr, kr))
+            per = " ".join(f"{a / b:.2f}" for a, b in zip(hr, kr))
+            print(f"{name:<16} {hp_m:>11.2f} {kp_m:>11.2f} {hp_m / kp_m:>5.2f}x  {hr_m:>9.2f} {kr_m:>9.2f} {hr_m / kr_m:>5.2f}x  {per:>18}")
     if details:
         print()
         print("notes (text identity only sees non-special tokens):")
