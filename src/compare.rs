@@ -1,6 +1,7 @@
 //! Comparing systems on the same records: per metric, each system against a baseline with the
 //! delta's bootstrap CI, a paired bootstrap p-value and an approximate randomization p-value
-//! (as sacreBLEU's `--paired-bs` / `--paired-ar`). Only records scored for both systems count.
+//! (as sacreBLEU's `--paired-bs` / `--paired-ar`). Only records scored for every system count
+//! (the paired set, the same for all systems); the records left out are counted and reported.
 use crate::report::{AggRow, CorpusStat};
 use crate::stats::{bootstrap_mean, estimate, paired_test, resample_sums, Estimate, PairedTest, StatsConfig};
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,12 @@ pub struct Comparison {
     pub systems: Vec<String>,
     /// Records scored for every system (the paired set).
     pub paired_records: usize,
+    /// Record ids scored for some systems but not all, left out of the paired set.
+    #[serde(default)]
+    pub excluded_records: usize,
+    /// system → how many record ids are scored for it (before pairing).
+    #[serde(default)]
+    pub records_per_system: BTreeMap<String, usize>,
     /// metric → system → its estimate on the paired set.
     pub scores: BTreeMap<String, BTreeMap<String, Estimate>>,
     /// metric → system (not the baseline) → test against the baseline.
@@ -19,6 +26,9 @@ pub struct Comparison {
     pub stats: StatsConfig,
     pub signature: String,
 }
+
+/// Below this many paired records, bootstrap CIs and p-values are flagged as unreliable.
+pub const FEW_RECORDS: usize = 10;
 
 /// Compares `systems` (the first is the baseline unless `baseline` names one) on `metrics`
 /// (flattened leaves such as `rouge1.f1`) and on the corpus statistics.
@@ -42,16 +52,25 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
     };
     // id → system → row, scored rows only.
     let mut by_id: BTreeMap<&str, HashMap<&str, &AggRow>> = BTreeMap::new();
+    let mut records_per_system: BTreeMap<String, usize> = systems.iter().map(|s| (s.clone(), 0)).collect();
     for r in rows.iter().filter(|r| r.scores.is_some()) {
         if let Some(s) = &r.system {
-            by_id.entry(r.id.as_str()).or_default().insert(&**s, r);
+            if by_id.entry(r.id.as_str()).or_default().insert(&**s, r).is_some() {
+                return Err(format!(
+                    "record id '{}' of system '{s}' appears more than once in the inputs (the same system in two files, or ids that are not unique per system)",
+                    r.id
+                ));
+            }
+            *records_per_system.entry(s.to_string()).or_default() += 1;
         }
     }
     let ids: Vec<&str> = by_id.iter().filter(|(_, m)| systems.iter().all(|s| m.contains_key(s.as_str()))).map(|(id, _)| *id).collect();
     let n = ids.len();
-    if n == 0 {
-        return Err("no record is scored for every system".into());
+    if n < 2 {
+        let per: Vec<String> = records_per_system.iter().map(|(s, k)| format!("{s}: {k}")).collect();
+        return Err(format!("{n} record(s) scored for every system; a paired comparison needs at least 2 (records per system: {})", per.join(", ")));
     }
+    let excluded_records = by_id.len() - n;
     let mut scores = BTreeMap::new();
     let mut tests = BTreeMap::new();
     for metric in metrics {
@@ -124,12 +143,20 @@ pub fn compare(rows: &[AggRow], baseline: Option<&str>, metrics: &[String], corp
         scores.insert(cs.name().to_string(), per);
         tests.insert(cs.name().to_string(), per_test);
     }
-    Ok(Comparison { baseline: base, systems, paired_records: n, scores, tests, stats: *cfg, signature: signature.to_string() })
+    Ok(Comparison { baseline: base, systems, paired_records: n, excluded_records, records_per_system, scores, tests, stats: *cfg, signature: signature.to_string() })
 }
 
 /// Markdown: one table per metric, systems as rows.
 pub fn markdown(c: &Comparison) -> String {
-    let mut out = format!("Baseline: {} — {} paired records; {} bootstrap resamples, {} AR trials, seed {}\n\n", c.baseline, c.paired_records, c.stats.bootstrap_samples, c.stats.ar_trials, c.stats.seed);
+    let mut out = format!("Baseline: {} — {} paired records; {} bootstrap resamples, {} AR trials, seed {}\n", c.baseline, c.paired_records, c.stats.bootstrap_samples, c.stats.ar_trials, c.stats.seed);
+    if c.excluded_records > 0 {
+        let per: Vec<String> = c.records_per_system.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        out.push_str(&format!("\n{} record id(s) not scored for every system are left out (records per system: {}).\n", c.excluded_records, per.join(", ")));
+    }
+    if c.paired_records < FEW_RECORDS {
+        out.push_str(&format!("\nOnly {} paired records: bootstrap CIs and p-values are not reliable with so few.\n", c.paired_records));
+    }
+    out.push('\n');
     out.push_str("| metric | system | score [95% CI] | Δ vs baseline [95% CI] | p (paired bootstrap) | p (approx. randomization) |\n|---|---|---:|---:|---:|---:|\n");
     for (metric, per) in &c.scores {
         let scale = if metric.starts_with("bleu") || metric.starts_with("chrf") || metric.starts_with("corpus_") { 1.0 } else { 100.0 };

@@ -118,8 +118,19 @@ impl ExperimentConfig {
                 _ => return Err(format!("systems[{i}]: give exactly one of `summarizer` or a non-empty `given`")),
             }
         }
-        for d in &self.datasets {
+        for (i, s) in self.systems.iter().enumerate() {
+            if let Some(j) = self.systems[..i].iter().position(|t| t.summarizer == s.summarizer && t.given == s.given) {
+                return Err(format!("systems[{i}] repeats systems[{j}]: each system must appear once"));
+            }
+        }
+        for (i, d) in self.datasets.iter().enumerate() {
             SourceSelection::parse(&d.sections).map_err(|e| format!("dataset {}: sections: {e}", d.name))?;
+            if d.name.trim().is_empty() {
+                return Err(format!("datasets[{i}]: empty name"));
+            }
+            if self.datasets[..i].iter().any(|e| e.name == d.name) {
+                return Err(format!("datasets[{i}]: the name '{}' is used twice (each dataset writes to a folder of that name)", d.name));
+            }
         }
         crate::scoring::parse_metrics(&self.metrics.metrics).map_err(|e| format!("metrics: {e}"))?;
         Ok(())

@@ -153,7 +153,15 @@ impl Sink {
                         sink.keep(&r);
                         good_end = pos;
                     }
-                    Err(_) => break,
+                    // a whole line (ends in a newline) that is no record: not a torn write,
+                    // so cutting the file here would lose what follows
+                    Err(_) if line.iter().all(u8::is_ascii_whitespace) => good_end = pos,
+                    Err(e) => {
+                        return Err(Error::input(format!(
+                            "{}:{lineno}: --resume: not a kpeval record ({e}); the file is left as it is: fix or remove that line, or use another --output",
+                            path.display()
+                        )))
+                    }
                 }
             }
             let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;

@@ -411,3 +411,192 @@ fn generated_summaries_do_not_inherit_human_judgments() {
         assert!(r["meta"].get("relevance").is_none(), "{}", r["meta"]);
     }
 }
+
+/// Scores the FRANK sample (8 articles x 5 systems) into `name` with extra flags.
+fn score_sample(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let o = kpeval().arg("score").arg(fixture("frank-sample.jsonl")).args(["--metrics", "rouge", "-q", "-o"]).arg(&out).args(extra).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    out
+}
+
+/// Regression (review of session 8): a corrupt line in the middle of a file was skipped as a
+/// "torn last line", and (id, system) repeated with different content kept whichever came first.
+#[test]
+fn merge_refuses_corrupt_middle_lines_and_conflicting_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let full = score_sample(d, "full.jsonl", &[]);
+    let text = std::fs::read_to_string(&full).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // torn line in the middle: refused with its line
+    let mid = format!("{}\n{{\"broken\":\n{}\n", lines[..3].join("\n"), lines[3..].join("\n"));
+    std::fs::write(d.join("mid.jsonl"), mid).unwrap();
+    let o = run(&["merge", d.join("mid.jsonl").to_str().unwrap(), "-o", d.join("m1.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("mid.jsonl:4"), "{}", stderr(&o));
+    // torn last line: still skipped with a warning
+    let torn = format!("{}\n{}", lines[..39].join("\n"), &lines[39][..lines[39].len() / 2]);
+    std::fs::write(d.join("torn.jsonl"), torn).unwrap();
+    let o = run(&["merge", d.join("torn.jsonl").to_str().unwrap(), "-o", d.join("m2.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("torn last line"), "{}", stderr(&o));
+    assert_eq!(records(&d.join("m2.jsonl")).len(), 39);
+    // the same file twice: identical duplicates are dropped
+    let o = run(&["merge", full.to_str().unwrap(), full.to_str().unwrap(), "-o", d.join("m3.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&d.join("m3.jsonl")).len(), 40);
+    assert!(stderr(&o).contains("40 duplicate(s) dropped"), "{}", stderr(&o));
+    // the same (id, system) with other content: refused, naming both places
+    let mut other: Value = serde_json::from_str(lines[0]).unwrap();
+    other["summary"]["text"] = Value::from("A different summary.");
+    std::fs::write(d.join("other.jsonl"), format!("{other}\n")).unwrap();
+    let o = run(&["merge", full.to_str().unwrap(), d.join("other.jsonl").to_str().unwrap(), "-o", d.join("m4.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("other.jsonl:1") && stderr(&o).contains("full.jsonl:1"), "{}", stderr(&o));
+    // --seed other than the records' own: refused (the aggregate must equal the single run's)
+    let o = run(&["merge", full.to_str().unwrap(), "-o", d.join("m5.jsonl").to_str().unwrap(), "--seed", "7"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!d.join("m5.jsonl").exists());
+}
+
+/// Regression (review of session 8): compare mixed files scored with different metric
+/// settings, let a repeated (id, system) overwrite another, and reported p = 0.001 on one record.
+#[test]
+fn compare_checks_settings_duplicates_and_paired_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let full = score_sample(d, "full.jsonl", &[]);
+    let nostem = score_sample(d, "nostem.jsonl", &["--no-stemmer"]);
+    let text = std::fs::read_to_string(&full).unwrap();
+    let only = |sys: &str, name: &str| -> PathBuf {
+        let p = d.join(name);
+        let keep: Vec<&str> = text.lines().filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == sys).collect();
+        std::fs::write(&p, keep.join("\n") + "\n").unwrap();
+        p
+    };
+    let bart = only("bart", "bart.jsonl");
+    let pgn_nostem = {
+        let p = d.join("pgn-nostem.jsonl");
+        let t = std::fs::read_to_string(&nostem).unwrap();
+        let keep: Vec<&str> = t.lines().filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == "pgn").collect();
+        std::fs::write(&p, keep.join("\n") + "\n").unwrap();
+        p
+    };
+    let o = run(&["compare", bart.to_str().unwrap(), pgn_nostem.to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stem:"), "{}", stderr(&o));
+    // the same system in two files
+    let o = run(&["compare", full.to_str().unwrap(), bart.to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("more than once"), "{}", stderr(&o));
+    // a system with one record: the paired set would be 1 record, refused
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let mut lone = first.clone();
+    lone["system"] = Value::from("zz_new");
+    std::fs::write(d.join("lone.jsonl"), format!("{lone}\n")).unwrap();
+    let o = run(&["compare", full.to_str().unwrap(), d.join("lone.jsonl").to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("at least 2"), "{}", stderr(&o));
+    // records missing for one system are counted and reported
+    let short = d.join("short.jsonl");
+    let keep: Vec<&str> = text.lines().filter(|l| {
+        let v: Value = serde_json::from_str(l).unwrap();
+        v["system"] != "bart" || v["id"] != first["id"]
+    }).collect();
+    std::fs::write(&short, keep.join("\n") + "\n").unwrap();
+    let json = d.join("cmp.json");
+    let o = run(&["compare", short.to_str().unwrap(), "--metrics", "rouge1.f1", "--ar-trials", "200", "-o", json.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 record id(s) are not scored for every system"), "{}", stderr(&o));
+    let c: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(c["paired_records"], 7);
+    assert_eq!(c["excluded_records"], 1);
+    assert_eq!(c["records_per_system"]["bart"], 7);
+    assert_eq!(c["records_per_system"]["pgn"], 8);
+    // unknown metric and zero resamples: refused
+    let o = run(&["compare", full.to_str().unwrap(), "--metrics", "rouge9.f1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rouge9.f1"), "{}", stderr(&o));
+    let o = run(&["compare", full.to_str().unwrap(), "--bootstrap", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// Regression (review of session 8): `-o` naming an input emptied it; --resume into a file
+/// that is not kpeval's cut it to nothing; a non-integer numeric id was rewritten.
+#[test]
+fn outputs_never_destroy_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = d.join("in.jsonl");
+    std::fs::copy(fixture("frank-sample.jsonl"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    for cmd in ["score", "run"] {
+        let o = run(&[cmd, input.to_str().unwrap(), "--metrics", "rouge", "-o", input.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
+        assert!(stderr(&o).contains("also an output"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&input).unwrap(), before, "{cmd} left its input as it was");
+    }
+    // --resume into a file whose lines are not kpeval records
+    let foreign = d.join("foreign.jsonl");
+    std::fs::write(&foreign, "{\"hello\": 1}\n{\"id\": \"x\"}\n").unwrap();
+    let o = run(&["score", input.to_str().unwrap(), "--metrics", "rouge", "-o", foreign.to_str().unwrap(), "--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("foreign.jsonl:1"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "{\"hello\": 1}\n{\"id\": \"x\"}\n");
+    // numeric ids: integers keep their digits, other numbers are refused
+    let nums = d.join("nums.jsonl");
+    std::fs::write(&nums, "{\"id\": 12345678901234567, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n{\"id\": 1e3, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n").unwrap();
+    let out = d.join("nums-out.jsonl");
+    let o = run(&["run", nums.to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let recs = records(&out);
+    assert!(recs.iter().any(|r| r["id"] == "12345678901234567" && r["error"].is_null()), "{recs:?}");
+    assert!(recs.iter().any(|r| r["error"]["message"].as_str().is_some_and(|m| m.contains("1000.0") || m.contains("number"))), "{recs:?}");
+}
+
+/// Regression (review of session 8): meta-eval with names that match nothing printed an empty
+/// table and exited 0; its JSON had no signature.
+#[test]
+fn meta_eval_refuses_names_that_match_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let scored = dir.path().join("se.jsonl");
+    let o = run(&["score", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id", "--system-field", "summary_id", "--metrics", "rouge", "-o", scored.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevanc"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("relevanc"), "{}", stderr(&o));
+    let json = dir.path().join("m.json");
+    let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1", "--bootstrap", "100", "-o", json.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["signature"].as_str().unwrap().contains("rouge:"), "{v}");
+    assert!(v["kpeval"].is_string());
+}
+
+/// Regression (review of session 8): two datasets of one name wrote to the same folder, the
+/// second overwriting the first; a repeated system was scored twice.
+#[test]
+fn experiment_config_refuses_repeated_datasets_and_systems() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture("frank-sample.jsonl");
+    let cfg = |datasets: &str, systems: &str| {
+        let p = dir.path().join("exp.toml");
+        std::fs::write(&p, format!("name = \"x\"\n{datasets}{systems}")).unwrap();
+        p
+    };
+    let ds = |name: &str| format!("[[datasets]]\nname = \"{name}\"\npath = \"{}\"\n", data.display());
+    let sys = |s: &str| format!("[[systems]]\nsummarizer = \"{s}\"\n");
+    let out = dir.path().join("out");
+    let o = run(&["experiment", cfg(&(ds("d") + &ds("d")), &sys("lead-3")).to_str().unwrap(), "--output-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("'d' is used twice"), "{}", stderr(&o));
+    let o = run(&["experiment", cfg(&ds("d"), &(sys("lead-3") + &sys("lead-3"))).to_str().unwrap(), "--output-dir", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("repeats systems[0]"), "{}", stderr(&o));
+    assert!(!out.join("d").exists(), "nothing ran");
+    // the valid config runs
+    let o = run(&["experiment", cfg(&ds("d"), &(sys("lead-3") + &sys("textrank-3"))).to_str().unwrap(), "--output-dir", out.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&out.join("d/records.jsonl")).len(), 16);
+}

@@ -423,8 +423,13 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     for f in &fields.id {
         match obj.get(f) {
             Some(Value::String(s)) => id_parts.push(s.clone()),
-            Some(Value::Number(n)) => id_parts.push(n.to_string()),
-            Some(other) => return Err((None, RecordError::new("field", format!("{place}: field '{f}' must be a string or number, found {}", json_kind(other))))),
+            // integers keep their digits; other numbers would be rewritten (1e3 -> "1000.0",
+            // large integers rounded into each other), so they are refused
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => id_parts.push(n.to_string()),
+            Some(Value::Number(n)) => {
+                return Err((None, RecordError::new("field", format!("{place}: field '{f}' is the number {n}, which cannot be kept exactly as an id; write it as a string or an integer"))))
+            }
+            Some(other) => return Err((None, RecordError::new("field", format!("{place}: field '{f}' must be a string or an integer, found {}", json_kind(other))))),
             None => {}
         }
     }

@@ -305,10 +305,14 @@ pub struct MergeArgs {
     pub aggregate: Option<PathBuf>,
     #[arg(long)]
     pub report: Option<PathBuf>,
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    #[arg(long, default_value_t = 12345)]
-    pub seed: u64,
+    /// Bootstrap resamples of the aggregate: those recorded in the records' signature (a
+    /// different value is refused: the merged aggregate must equal the single run's).
+    #[arg(long)]
+    pub bootstrap: Option<usize>,
+    /// Seed of the aggregate's bootstrap: the one recorded in the records' signature (a different
+    /// value is refused, as for --bootstrap).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ use crate::stats::StatsConfig;
 use crate::summarize::Summarizer;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,27 @@ struct Inputs {
     total: Option<u64>,
 }
 
+/// Refuses an output file (or its aggregate/report sidecars) that is also one of the inputs:
+/// creating it would empty the input before it is read.
+fn guard_output(inputs: &[String], o: &OutputArgs) -> Result<()> {
+    let Some(out) = &o.output else { return Ok(()) };
+    let mut targets: Vec<PathBuf> = vec![out.clone(), sidecar(out, "aggregate.json"), sidecar(out, "report.md"), sidecar(out, "report.html")];
+    targets.extend(o.aggregate.iter().cloned());
+    targets.extend(o.report.iter().cloned());
+    let targets: Vec<PathBuf> = targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    for it in expand_inputs(inputs) {
+        if let crate::article::InputItem::File(p) = it {
+            if std::fs::canonicalize(&p).is_ok_and(|c| targets.contains(&c)) {
+                return Err(Error::config(format!("{}: this input is also an output file of this run (-o and its sidecars); write the records elsewhere", p.display())));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn open_inputs(a: &InputArgs, quiet: bool) -> Result<Inputs> {
     let selection = SourceSelection::parse(&a.sections).map_err(|e| Error::config(format!("--sections: {e}")))?;
     if a.max_article_bytes == 0 {
@@ -74,7 +96,7 @@ fn count_records(items: &[crate::article::InputItem]) -> Option<u64> {
                     } else {
                         Box::new(std::io::BufReader::new(f))
                     };
-                    n += r.split(b'\n').filter_map(|l| l.ok()).filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
+                    n += r.split(b'\n').map_while(|l| l.ok()).filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
                 } else {
                     n += 1;
                 }
@@ -266,6 +288,7 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     if a.output.batch_size == 0 {
         return Err(Error::config("--batch-size must be positive"));
     }
+    guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
     let summarizer = build_summarizer(&a.gen, backend, a.score.seed, &a.score.device)?;
     let (scorer, not_computed) = build_scorer(&a.score, backend)?;
@@ -341,6 +364,7 @@ fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -
     if a.output.batch_size == 0 {
         return Err(Error::config("--batch-size must be positive"));
     }
+    guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
     let summarizer = build_summarizer(&a.gen, backend, a.seed, &a.device)?;
     let sig = signature(&[format!("summarizer:{}", summarizer.signature()), format!("sections:{}", inputs.selection.name())]);
@@ -366,6 +390,7 @@ fn cmd_score(a: ScoreArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     if a.output.batch_size == 0 {
         return Err(Error::config("--batch-size must be positive"));
     }
+    guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
     let (scorer, not_computed) = build_scorer(&a.score, backend)?;
     let stats = stats_config(&a.score);
@@ -401,21 +426,33 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
             crate::article::InputItem::Stdin => return Err(Error::input("merge reads files, not stdin")),
         }
     }
-    // Read every record, keep the first of each (id, system), sort by (id, system) for a stable file.
-    let mut seen = std::collections::HashSet::new();
+    // Read every record, keep one of each (id, system), sort by (id, system) for a stable file.
+    // The same (id, system) twice is dropped when both records are identical (overlapping
+    // shards, a file given twice) and refused when they differ: which one is right is unknown.
+    let mut seen: std::collections::HashMap<(String, String), (String, Value)> = std::collections::HashMap::new();
+    // a record's content, where it was read from aside
+    let content = |line: &str| -> Value {
+        let mut v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        if let Some(m) = v.as_object_mut() {
+            m.remove("source");
+        }
+        v
+    };
     let mut lines: Vec<((String, String), String)> = Vec::new();
     let mut sig: Option<String> = None;
     let mut dups = 0;
     for p in &files {
         let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| Error::io(p, e))?;
+        let all: Vec<String> = std::io::BufReader::new(f).lines().collect::<std::io::Result<_>>().map_err(|e| Error::io(p, e))?;
+        let last = all.iter().rposition(|l| !l.trim().is_empty());
+        for (i, line) in all.into_iter().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
             let r: crate::record::Record = match serde_json::from_str(&line) {
                 Ok(r) => r,
-                Err(e) if !line.ends_with('}') => {
+                // only a file's last line can be torn by a killed run
+                Err(e) if Some(i) == last && !line.ends_with('}') => {
                     eprintln!("kpeval: warning: {}:{}: torn last line skipped ({e}); rerun that shard with --resume", p.display(), i + 1);
                     continue;
                 }
@@ -428,15 +465,33 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
                 }
                 _ => {}
             }
-            if seen.insert(r.key()) {
-                lines.push((r.key(), line));
-            } else {
-                dups += 1;
+            let place = format!("{}:{}", p.display(), i + 1);
+            match seen.get(&r.key()) {
+                None => {
+                    seen.insert(r.key(), (place, content(&line)));
+                    lines.push((r.key(), line));
+                }
+                Some((_, first)) if *first == content(&line) => dups += 1,
+                Some((first_place, _)) => {
+                    let (id, system) = r.key();
+                    return Err(Error::input(format!(
+                        "{place}: record id '{id}'{} differs from the one with the same id and system at {first_place}; \
+                         ids must be unique per system (with `score`, --id-field / --system-field pick the fields that make them unique)",
+                        if system.is_empty() { String::new() } else { format!(" of system '{system}'") }
+                    )));
+                }
             }
         }
     }
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     let sig = sig.ok_or_else(|| Error::input("no records in the inputs"))?;
+    let stats = stats_from_signature(&sig, 1000, 12345);
+    if a.bootstrap.is_some_and(|b| b != stats.bootstrap_samples) || a.seed.is_some_and(|x| x != stats.seed) {
+        return Err(Error::config(format!(
+            "merge recomputes the aggregate with the records' own settings (bootstrap:{} seed:{}); to change them, rescore",
+            stats.bootstrap_samples, stats.seed
+        )));
+    }
     let mut out = std::io::BufWriter::new(std::fs::File::create(&a.output).map_err(|e| Error::io(&a.output, e))?);
     for (_, l) in &lines {
         writeln!(out, "{l}").map_err(|e| Error::io(&a.output, e))?;
@@ -446,7 +501,6 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     if !quiet {
         eprintln!("kpeval: merged {} record(s) from {} file(s){}", lines.len(), files.len(), if dups > 0 { format!(", {dups} duplicate(s) dropped") } else { String::new() });
     }
-    let stats = stats_from_signature(&sig, a.bootstrap, a.seed);
     let o = OutputArgs { output: Some(a.output.clone()), aggregate: a.aggregate, report: a.report, resume: false, shard: None, batch_size: 1 };
     let agg = finish(&o, None, &sig, &stats, quiet)?;
     Ok(i32::from(agg.errors > 0))
@@ -547,15 +601,59 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     Ok(i32::from(errors > 0))
 }
 
+/// Signature parts that describe how a system's summaries were made, or the aggregate's own
+/// statistics: they may differ between the results files that `compare` puts side by side.
+const SYSTEM_SIGNATURE_KEYS: [&str; 8] = ["kpeval", "summarizer", "summaries", "sections", "bootstrap", "resampling", "ci", "seed"];
+
+/// Checks that results files were scored with the same metric settings: every signature part
+/// (`key:value`) that two files both have must agree, apart from [`SYSTEM_SIGNATURE_KEYS`].
+fn check_metric_settings(files: &[(String, String)]) -> Result<()> {
+    let mut first: BTreeMap<&str, (&str, &str)> = BTreeMap::new(); // key -> (value, file)
+    let mut versions: BTreeMap<&str, &str> = BTreeMap::new();
+    for (file, sig) in files {
+        for part in sig.split('|') {
+            let (key, value) = part.split_once(':').unwrap_or((part, ""));
+            if key == "kpeval" {
+                versions.entry(value).or_insert(file);
+            }
+            if SYSTEM_SIGNATURE_KEYS.contains(&key) {
+                continue;
+            }
+            match first.get(key) {
+                None => {
+                    first.insert(key, (value, file));
+                }
+                Some((v, f)) if *v != value => {
+                    return Err(Error::input(format!(
+                        "{file}: records scored with '{key}:{value}', but {f}'s with '{key}:{v}'; \
+                         compare needs the same metric settings for every system (rescore one of them)"
+                    )))
+                }
+                _ => {}
+            }
+        }
+    }
+    if versions.len() > 1 {
+        let list: Vec<String> = versions.iter().map(|(v, f)| format!("{v} ({f})")).collect();
+        eprintln!("kpeval: warning: the results files come from different kpeval versions: {}", list.join(", "));
+    }
+    Ok(())
+}
+
 fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
+    if a.bootstrap == 0 || a.ar_trials == 0 {
+        return Err(Error::config("--bootstrap and --ar-trials must be positive"));
+    }
     let mut rows = Vec::new();
     let mut sigs: Vec<String> = Vec::new();
+    let mut file_sigs: Vec<(String, String)> = Vec::new();
     for it in expand_inputs(&a.inputs) {
         match it {
             crate::article::InputItem::File(p) => {
                 let (r, s) = report::read_rows(&p)?;
                 rows.extend(r);
                 for x in s {
+                    file_sigs.push((p.display().to_string(), x.clone()));
                     if !sigs.contains(&x) {
                         sigs.push(x);
                     }
@@ -565,6 +663,7 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
             crate::article::InputItem::Stdin => return Err(Error::input("compare reads results files, not stdin")),
         }
     }
+    let explicit_metrics = a.metrics.is_some();
     let metrics: Vec<String> = match a.metrics {
         Some(m) => m,
         None => {
@@ -579,9 +678,28 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
             m
         }
     };
+    check_metric_settings(&file_sigs)?;
+    if explicit_metrics {
+        let corpus = crate::scoring::corpus_stats();
+        let known = |m: &str| corpus.iter().any(|c| c.name() == m) || rows.iter().any(|r| r.scores.iter().flatten().any(|(k, _)| &**k == m));
+        let unknown: Vec<&str> = metrics.iter().map(String::as_str).filter(|m| !known(m)).collect();
+        if !unknown.is_empty() {
+            return Err(Error::input(format!("--metrics: no record has {} (score leaves look like rouge1.f1, bleu.score)", unknown.join(", "))));
+        }
+    }
     let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ar_trials: a.ar_trials, ..StatsConfig::default() };
     let sig = sigs.join(" || ");
     let c = crate::compare::compare(&rows, a.baseline.as_deref(), &metrics, &crate::scoring::corpus_stats(), &cfg, &sig).map_err(Error::input)?;
+    if c.excluded_records > 0 {
+        eprintln!(
+            "kpeval: warning: {} record id(s) are not scored for every system and are left out of the comparison ({})",
+            c.excluded_records,
+            c.records_per_system.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if c.paired_records < crate::compare::FEW_RECORDS {
+        eprintln!("kpeval: warning: only {} paired records: with so few, bootstrap CIs and p-values are not reliable", c.paired_records);
+    }
     if let Some(p) = &a.output {
         let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Json { context: "comparison".into(), source: e })? + "\n";
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
@@ -625,6 +743,7 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
         .collect::<Result<_>>()?;
     // (doc, system, leaves, humans) of every scored record.
     let mut rows: Vec<(String, String, Vec<(String, f64)>, Vec<(String, f64)>)> = Vec::new();
+    let mut sigs: Vec<String> = Vec::new();
     for it in expand_inputs(&a.inputs) {
         let p = match it {
             crate::article::InputItem::File(p) => p,
@@ -638,6 +757,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 continue;
             }
             let r: crate::record::Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e })?;
+            if !sigs.contains(&r.signature) {
+                sigs.push(r.signature.clone());
+            }
             let Some(scores) = &r.scores else { continue };
             let humans: Vec<(String, f64)> = r.meta.iter().filter_map(|(k, v)| numeric(v).map(|x| (k.clone(), x))).collect();
             rows.push((r.id.clone(), r.system.clone().unwrap_or_default(), report::flatten_scores(scores), humans));
@@ -697,8 +819,23 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             results.extend(meta_evaluate(&points, m, h, &levels, &corrs, &cfg));
         }
     }
+    if results.is_empty() {
+        return Err(Error::input(format!(
+            "no record has both a metric ({}) and a human judgment ({}); check --metrics / --human",
+            if metrics.is_empty() { "none found".to_string() } else { metrics.join(", ") },
+            humans.join(", ")
+        )));
+    }
     if let Some(p) = &a.output {
-        let json = serde_json::to_string_pretty(&serde_json::json!({"results": results, "stats": cfg})).map_err(|e| Error::Json { context: "meta-eval".into(), source: e })? + "\n";
+        let stats = serde_json::json!({"bootstrap_samples": cfg.bootstrap_samples, "seed": cfg.seed, "confidence": cfg.confidence});
+        let json = serde_json::to_string_pretty(&serde_json::json!({
+            "results": results,
+            "stats": stats,
+            "kpeval": crate::VERSION,
+            "signature": sigs.join(" || "),
+        }))
+        .map_err(|e| Error::Json { context: "meta-eval".into(), source: e })?
+            + "\n";
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
     print!("{}", crate::metaeval::markdown(&results));
