@@ -78,6 +78,9 @@ pub trait Embedder: Send + Sync {
     /// Texts per forward pass in [`Embedder::embed`] (results do not depend on it beyond float
     /// rounding of padded batches).
     fn set_batch_size(&self, _n: usize) {}
+    /// Per text, how many of its tokens [`Embedder::embed`] cuts to fit the model's maximum
+    /// length (0 when it fits), and that maximum.
+    fn truncation(&self, texts: &[String]) -> Result<(Vec<usize>, usize)>;
 }
 
 /// Label probabilities of one premise/hypothesis pair (in the model's `id2label` names mapped to

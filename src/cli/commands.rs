@@ -540,6 +540,7 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     let sig = signature(&[format!("embed:{}", embedder.name())]);
     let mut errors = 0usize;
     let mut count = 0usize;
+    let mut truncated = 0usize;
     let mut busy = std::time::Duration::ZERO;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut flush = |pending: &mut Vec<(String, String)>, out: &mut Box<dyn Write>| -> Result<()> {
@@ -551,8 +552,15 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         let vecs = embedder.embed(&texts)?;
         busy += t0.elapsed();
         count += texts.len();
-        for ((id, text), v) in pending.drain(..).zip(vecs) {
-            let line = serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
+        let (cut, max_len) = embedder.truncation(&texts)?;
+        for (((id, text), v), cut) in pending.drain(..).zip(vecs).zip(cut) {
+            let mut line = serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
+            if cut > 0 {
+                // never silent: the vector only covers the first `max_len` tokens
+                line["truncated_tokens"] = Value::from(cut);
+                line["max_tokens"] = Value::from(max_len);
+                truncated += 1;
+            }
             writeln!(out, "{line}").map_err(|e| Error::io("<output>", e))?;
         }
         Ok(())
@@ -563,6 +571,11 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
             return Ok(false);
         };
         let text = text.trim_end_matches('\r');
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text); // a byte-order mark
+        if text.trim().is_empty() {
+            eprintln!("kpeval: error: {place}: empty text; line skipped");
+            return Ok(false);
+        }
         if text.trim_start().starts_with('{') {
             let v: Value = match serde_json::from_str(text) {
                 Ok(v) => v,
@@ -594,6 +607,9 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     out.flush().map_err(|e| Error::io("<output>", e))?;
     if !quiet {
         eprintln!("kpeval: embedded {count} text(s) in {:.3} s of model time ({:.1} texts/s)", busy.as_secs_f64(), count as f64 / busy.as_secs_f64().max(1e-9));
+    }
+    if !quiet && truncated > 0 {
+        eprintln!("kpeval: warning: {truncated} text(s) longer than the model's maximum length were truncated (their records say `truncated_tokens`)");
     }
     if !quiet && errors > 0 {
         eprintln!("kpeval: {errors} input line(s) failed");
@@ -939,6 +955,7 @@ fn for_each_line(inputs: &[String], mut f: impl FnMut(&str, Vec<u8>) -> Result<b
         let (name, reader): (String, Box<dyn BufRead>) = match item {
             crate::article::InputItem::Stdin => ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin()))),
             crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
+                Ok(file) if p.to_string_lossy().ends_with(".gz") => (p.display().to_string(), Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))),
                 Ok(file) => (p.display().to_string(), Box::new(std::io::BufReader::new(file))),
                 Err(e) => {
                     eprintln!("kpeval: error: {}: {e}", p.display());

@@ -120,6 +120,13 @@ impl SentenceEmbedder {
         Ok(out)
     }
 
+    /// Per text, the tokens that [`SentenceEmbedder::embed`] cuts to fit `max_len` (special
+    /// tokens counted), and `max_len`.
+    pub fn truncation(&self, texts: &[String]) -> (Vec<usize>, usize) {
+        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        (enc.iter().map(|e| e.num_truncated_tokens).collect(), self.max_len)
+    }
+
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         // Length-sorted batches (deterministic: stable sort on token count).

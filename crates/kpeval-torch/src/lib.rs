@@ -70,6 +70,9 @@ impl Embedder for TorchEmbedder {
             e.batch_size = n.max(1);
         }
     }
+    fn truncation(&self, texts: &[String]) -> Result<(Vec<usize>, usize)> {
+        Ok(self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.truncation(texts))
+    }
 }
 
 struct TorchNli(std::sync::Arc<nli::NliModel>);

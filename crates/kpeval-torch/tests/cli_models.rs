@@ -82,6 +82,32 @@ fn embed_command_writes_unit_vectors() {
     assert!(lines[0]["id"].as_str().unwrap().ends_with(":1"));
 }
 
+/// Regression (review of session 8): `embed` truncated long texts silently, embedded a
+/// byte-order mark as text and could not read .jsonl.gz.
+#[test]
+fn embed_says_what_it_truncates_and_reads_gz() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let long = "word ".repeat(1000);
+    let jsonl = format!("\u{feff}{{\"id\": \"bom\", \"text\": \"A short text.\"}}\n{{\"id\": \"long\", \"text\": \"{long}\"}}\n");
+    let gz = dir.path().join("t.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(jsonl.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let out = dir.path().join("v.jsonl");
+    let o = bin().args(["embed", gz.to_str().unwrap(), "-o", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 text(s) longer than the model's maximum length were truncated"));
+    let lines: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["id"], "bom", "the BOM line is read as JSON");
+    assert!(lines[0].get("truncated_tokens").is_none());
+    assert_eq!(lines[1]["id"], "long");
+    assert_eq!(lines[1]["max_tokens"], 256, "MiniLM's max_seq_length");
+    // 1000 words + [CLS] + [SEP] into 256 tokens
+    assert_eq!(lines[1]["truncated_tokens"], 1002 - 256);
+}
+
 /// `kpeval nli` on the fixture pairs gives transformers' probabilities, with the labels named
 /// by the model's own (non-standard) id2label order.
 #[test]
