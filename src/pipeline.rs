@@ -9,7 +9,7 @@ use crate::scoring::{ScoreInput, Scorer};
 use crate::summarize::{SourceText, Summarizer, Summary};
 use indicatif::ProgressBar;
 use serde_json::Map;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -67,6 +67,19 @@ pub struct Job<'a> {
     pub signature: String,
 }
 
+/// A hash of what an article gives a summarizer and a scorer (sections and key points).
+fn article_hash(a: &Article) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for s in &a.sections {
+        s.heading.hash(&mut h);
+        s.text.hash(&mut h);
+    }
+    a.key_points.hash(&mut h);
+    a.title.hash(&mut h);
+    h.finish()
+}
+
 /// Counts of one run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RunCounts {
@@ -75,8 +88,11 @@ pub struct RunCounts {
     pub skipped_resume: usize,
     pub skipped_shard: usize,
     /// Inputs whose (id, system) was already produced in this run (e.g. one article repeated
-    /// on several lines of a per-system dataset): summarized once.
+    /// on several lines of a per-system dataset, or a file given twice): processed once.
     pub skipped_duplicate: usize,
+    /// Inputs whose id was already used in this run by a different article (reported on stderr
+    /// with both places; counted as errors: the record would have the other article's key).
+    pub conflicting_ids: usize,
 }
 
 /// Output of records: a JSONL file (with resume) or stdout.
@@ -208,7 +224,8 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
         let done = &done;
         let reader = scope.spawn(move || {
             let mut counts = RunCounts::default();
-            let mut queued: HashSet<(String, String)> = HashSet::new();
+            // (id, system) -> (content hash, where it was read)
+            let mut queued: HashMap<(String, String), (u64, String)> = HashMap::new();
             let mut chunk: Chunk = Vec::with_capacity(job.batch_size);
             for item in input {
                 let id = match &item {
@@ -222,11 +239,45 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
                         continue;
                     }
                 }
-                if let (Ok(a), SummarySource::Generate(s)) = (&item, &job.summaries) {
-                    if !queued.insert((a.id.clone(), s.name())) {
+                if let Ok(a) = &item {
+                    // the records this input makes: (id, system) -> content hash
+                    let base = article_hash(a);
+                    let keys: Vec<((String, String), u64)> = match &job.summaries {
+                        SummarySource::Generate(s) => vec![((a.id.clone(), s.name()), base)],
+                        SummarySource::Given(_) => a
+                            .summaries
+                            .iter()
+                            .map(|(sys, g)| {
+                                use std::hash::{Hash, Hasher};
+                                let mut h = std::collections::hash_map::DefaultHasher::new();
+                                base.hash(&mut h);
+                                g.text.hash(&mut h);
+                                g.sentences.hash(&mut h);
+                                ((a.id.clone(), sys.clone()), h.finish())
+                            })
+                            .collect(),
+                    };
+                    let conflict = keys.iter().find_map(|(k, h)| queued.get(k).filter(|(h0, _)| h0 != h).map(|(_, first)| (k, first.clone())));
+                    if let Some(((id, sys), first)) = conflict {
+                        eprintln!(
+                            "kpeval: error: {}: id '{id}'{} is already used by different content at {first}; this input is not processed \
+                             (ids must be unique per system: give JSONL records distinct ids, or pick the fields with --id-field / --system-field; \
+                             a text file's id is its file name without extension)",
+                            a.source,
+                            if sys.is_empty() { String::new() } else { format!(" (system '{sys}')") }
+                        );
+                        counts.conflicting_ids += 1;
+                        progress.inc(1);
+                        continue;
+                    }
+                    if !keys.is_empty() && keys.iter().all(|(k, _)| queued.contains_key(k)) {
+                        // the same input again (e.g. an article repeated once per system line)
                         counts.skipped_duplicate += 1;
                         progress.inc(1);
                         continue;
+                    }
+                    for (k, h) in keys {
+                        queued.entry(k).or_insert_with(|| (h, a.source.to_string()));
                     }
                 }
                 if fully_done(job, &item, done) {
@@ -266,7 +317,7 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
         let written = writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"));
         let mut counts = reader.join().map_err(|_| Error::config("internal error: the reading stage panicked"))?;
         let (errors, written) = written??;
-        counts.errors += errors;
+        counts.errors += errors + counts.conflicting_ids;
         counts.written += written;
         Ok(counts)
     });

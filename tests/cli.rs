@@ -600,3 +600,29 @@ fn experiment_config_refuses_repeated_datasets_and_systems() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&out.join("d/records.jsonl")).len(), 16);
 }
+
+/// Regression (review of session 8): an id used by two different articles kept the first and
+/// dropped the second with only a count; `score` of a file given twice wrote every record twice.
+#[test]
+fn repeated_ids_are_processed_once_and_conflicting_ids_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = fixture("frank-sample.jsonl");
+    let out = d.join("twice.jsonl");
+    let o = run(&["score", input.to_str().unwrap(), input.to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&out).len(), 40, "the same file twice gives each record once");
+    assert!(stderr(&o).contains("8 repeated input(s) processed once"), "{}", stderr(&o));
+    // two text files with the same name in different folders, different articles
+    let article = std::fs::read_to_string(fixture("venezuela-drug-talks.txt")).unwrap();
+    for (sub, text) in [("a", article.clone()), ("b", article.replace("Maduro", "The president"))] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+        std::fs::write(d.join(sub).join("story.txt"), text).unwrap();
+    }
+    let out = d.join("stories.jsonl");
+    let o = run(&["run", d.join("a/story.txt").to_str().unwrap(), d.join("b/story.txt").to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("b/story.txt") && err.contains("a/story.txt") && err.contains("already used by different content"), "{err}");
+    assert_eq!(records(&out).len(), 1);
+}

@@ -234,14 +234,17 @@ fn report_counts(c: &RunCounts, quiet: bool) {
         return;
     }
     let mut parts = vec![format!("{} record(s) written", c.written)];
-    if c.errors > 0 {
-        parts.push(format!("{} failed (see their `error` field)", c.errors));
+    if c.errors > c.conflicting_ids {
+        parts.push(format!("{} failed (see their `error` field)", c.errors - c.conflicting_ids));
     }
     if c.skipped_resume > 0 {
         parts.push(format!("{} already done (--resume)", c.skipped_resume));
     }
     if c.skipped_duplicate > 0 {
-        parts.push(format!("{} repeated id(s) summarized once", c.skipped_duplicate));
+        parts.push(format!("{} repeated input(s) processed once", c.skipped_duplicate));
+    }
+    if c.conflicting_ids > 0 {
+        parts.push(format!("{} input(s) not processed: their id belongs to another article (see the errors above)", c.conflicting_ids));
     }
     if c.skipped_shard > 0 {
         parts.push(format!("{} in other shards", c.skipped_shard));
