@@ -265,7 +265,10 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
                     let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Json { context: "comparison".into(), source: e })? + "\n";
                     std::fs::write(dir.join("comparison.json"), json).map_err(|e| Error::io(&dir, e))?;
                 }
-                Err(e) => md.push_str(&format!("\n(no paired comparison: {e})\n")),
+                Err(e) => {
+                    eprintln!("kpeval: warning: {}: no paired comparison: {e}", d.name);
+                    md.push_str(&format!("\n(no paired comparison: {e})\n"));
+                }
             }
         }
         let json = serde_json::to_string_pretty(&agg).map_err(|e| Error::Json { context: "aggregate".into(), source: e })? + "\n";

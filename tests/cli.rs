@@ -514,6 +514,7 @@ fn compare_checks_settings_duplicates_and_paired_size() {
     assert_eq!(c["excluded_records"], 1);
     assert_eq!(c["records_per_system"]["bart"], 7);
     assert_eq!(c["records_per_system"]["pgn"], 8);
+    assert!(c["signature"].as_str().unwrap().ends_with("compare:bootstrap:1000|ar-trials:200|seed:12345"), "{}", c["signature"]);
     // unknown metric and zero resamples: refused
     let o = run(&["compare", full.to_str().unwrap(), "--metrics", "rouge9.f1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -572,6 +573,13 @@ fn meta_eval_refuses_names_that_match_nothing() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(v["signature"].as_str().unwrap().contains("rouge:"), "{v}");
     assert!(v["kpeval"].is_string());
+    // ids that name summaries, not documents: the document level is undefined, and said so
+    let per_summary = dir.path().join("per-summary.jsonl");
+    let o = run(&["score", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id,summary_id", "--metrics", "rouge", "-o", per_summary.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["meta-eval", per_summary.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1", "--bootstrap", "100"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("every document id has a single summary"), "{}", stderr(&o));
 }
 
 /// Regression (review of session 8): two datasets of one name wrote to the same folder, the

@@ -707,7 +707,8 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
         }
     }
     let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ar_trials: a.ar_trials, ..StatsConfig::default() };
-    let sig = sigs.join(" || ");
+    // the records' signatures, then compare's own settings (the records' seed is their aggregate's)
+    let sig = format!("{} || compare:bootstrap:{}|ar-trials:{}|seed:{}", sigs.join(" || "), cfg.bootstrap_samples, cfg.ar_trials, cfg.seed);
     let c = crate::compare::compare(&rows, a.baseline.as_deref(), &metrics, &crate::scoring::corpus_stats(), &cfg, &sig).map_err(Error::input)?;
     if c.excluded_records > 0 {
         eprintln!(
@@ -819,6 +820,7 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     };
     let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ..StatsConfig::default() };
     let mut results = Vec::new();
+    let mut multi_warned = false;
     for h in &humans {
         for m in &metrics {
             let points: Vec<Point> = rows
@@ -834,6 +836,20 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                     eprintln!("kpeval: warning: no record has both '{m}' and '{h}'");
                 }
                 continue;
+            }
+            if !quiet && !multi_warned && levels.contains(&Level::Document) {
+                let mut per_doc: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+                for p in &points {
+                    *per_doc.entry(p.doc.as_str()).or_default() += 1;
+                }
+                if per_doc.values().all(|&n| n < 2) {
+                    eprintln!(
+                        "kpeval: warning: every document id has a single summary, so document-level correlations are undefined (NaN) \
+                         and the bootstrap resamples summaries as documents: the records' ids should name the document \
+                         (score --id-field DOC_FIELD --system-field SYSTEM_FIELD)"
+                    );
+                    multi_warned = true;
+                }
             }
             results.extend(meta_evaluate(&points, m, h, &levels, &corrs, &cfg));
         }
