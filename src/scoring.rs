@@ -325,6 +325,23 @@ pub trait Similarity: Send + Sync {
     fn directed_matrices(&self, _records: &[(&[String], &[String])]) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
         None
     }
+    /// For each record: how many of its texts (key points and generated points) the similarity
+    /// cut to fit a model's maximum length (0 for a similarity without one).
+    fn truncated_points(&self, records: &[(&[String], &[String])]) -> Result<Vec<usize>, String> {
+        Ok(vec![0; records.len()])
+    }
+}
+
+/// [`Similarity::truncated_points`] of a similarity on an embedding model.
+fn truncated_points(embedder: &dyn crate::backend::Embedder, records: &[(&[String], &[String])]) -> Result<Vec<usize>, String> {
+    records
+        .iter()
+        .map(|(k, g)| {
+            let texts: Vec<String> = k.iter().chain(g.iter()).cloned().collect();
+            let (cut, _) = embedder.truncation(&texts).map_err(|e| e.to_string())?;
+            Ok(cut.iter().filter(|&&c| c > 0).count())
+        })
+        .collect()
 }
 
 /// ROUGE-1 F1 (rouge-score tokenization with stemming) between two key points.
@@ -373,26 +390,32 @@ impl Metric for KpMetric {
     }
     fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
         let pairs: Vec<(&[String], &[String])> = inputs.iter().map(|i| (i.references, i.generated)).collect();
+        let cut = match self.similarity.truncated_points(&pairs) {
+            Ok(c) => c,
+            Err(e) => return inputs.iter().map(|_| Err(e.clone())).collect(),
+        };
+        // never silent: points cut to the model's maximum length are counted in the scores
+        let out = |s: Result<Value, serde_json::Error>, cut: usize| -> Result<Vec<(String, Value)>, String> {
+            let mut v = s.map_err(|e| e.to_string())?;
+            if cut > 0 {
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("truncated_points".into(), Value::from(cut));
+                }
+            }
+            Ok(vec![(self.field.to_string(), v)])
+        };
         if let Some(res) = self.similarity.directed_matrices(&pairs) {
             return match res {
                 Ok(mats) => mats
                     .iter()
-                    .map(|(rec, prec)| {
-                        let s = crate::metrics::alignment::kp_scores_directed(rec, Some(prec), self.threshold);
-                        serde_json::to_value(&s).map(|v| vec![(self.field.to_string(), v)]).map_err(|e| e.to_string())
-                    })
+                    .zip(&cut)
+                    .map(|((rec, prec), &c)| out(serde_json::to_value(crate::metrics::alignment::kp_scores_directed(rec, Some(prec), self.threshold)), c))
                     .collect(),
                 Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
             };
         }
         match self.similarity.matrices(&pairs) {
-            Ok(mats) => mats
-                .iter()
-                .map(|m| {
-                    let s = crate::metrics::alignment::kp_scores(m, self.threshold);
-                    serde_json::to_value(&s).map(|v| vec![(self.field.to_string(), v)]).map_err(|e| e.to_string())
-                })
-                .collect(),
+            Ok(mats) => mats.iter().zip(&cut).map(|(m, &c)| out(serde_json::to_value(crate::metrics::alignment::kp_scores(m, self.threshold)), c)).collect(),
             Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
         }
     }
@@ -428,6 +451,9 @@ impl EmbeddingSimilarity {
 impl Similarity for EmbeddingSimilarity {
     fn name(&self) -> String {
         format!("cosine({})", self.embedder.name())
+    }
+    fn truncated_points(&self, records: &[(&[String], &[String])]) -> Result<Vec<usize>, String> {
+        truncated_points(self.embedder.as_ref(), records)
     }
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
         // Embed every distinct text of the batch once, each on its own.
@@ -521,6 +547,9 @@ pub fn token_alignment(a: &crate::backend::TokenVectors, b: &crate::backend::Tok
 impl Similarity for TokenAlignSimilarity {
     fn name(&self) -> String {
         format!("token-align({})", self.embedder.name())
+    }
+    fn truncated_points(&self, records: &[(&[String], &[String])]) -> Result<Vec<usize>, String> {
+        truncated_points(self.embedder.as_ref(), records)
     }
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
         // Symmetric view: the pairwise F1 of the two directions.

@@ -27,6 +27,23 @@ fn default_run_aligns_key_points_with_minilm() {
     assert!(first["similarity"].as_f64().unwrap() > 0.7, "{first}");
     assert!(r["signature"].as_str().unwrap().contains("kp:sim=cosine(all-minilm-l6-v2"));
     assert!(r["not_computed"].as_object().map_or(true, |m| !m.contains_key("kp")));
+    assert!(kp.get("truncated_points").is_none(), "short points are not cut");
+}
+
+/// Regression (review of session 8): a key point beyond the embedding model's maximum length
+/// was cut silently by `kp` and `kp-tok`.
+#[test]
+fn kp_metrics_count_truncated_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("a.jsonl");
+    let long = "The ministers met again to discuss the budget and the schedule. ".repeat(40);
+    let rec = serde_json::json!({"id": "long", "article": "The talks ended. Ministers will meet again.", "key_points": [long, "The talks ended."]});
+    std::fs::write(&inp, format!("{rec}\n")).unwrap();
+    let o = bin().args(["run", inp.to_str().unwrap(), "--metrics", "kp,kp-tok", "-q"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(r["scores"]["kp"]["truncated_points"], 1, "{}", r["scores"]);
+    assert_eq!(r["scores"]["kp_tok"]["truncated_points"], 1, "{}", r["scores"]);
 }
 
 #[test]
