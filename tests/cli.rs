@@ -71,6 +71,17 @@ fn stdin_text_and_jsonl() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         assert!(String::from_utf8(o.stdout).unwrap().lines().count() >= 1);
     }
+    // Regression (review of session 8): JSONL on stdin whose first line is broken was read as
+    // one text article, and every record was lost.
+    let jsonl = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    let mut child = kpeval().args(["run", "-", "--metrics", "rouge"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(format!("oops\n{jsonl}").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let recs: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 1 + 8, "an error record for line 1, then the 8 articles");
+    assert!(recs[0]["error"]["message"].as_str().unwrap().contains("-:1"), "{}", recs[0]);
+    assert!(recs[1..].iter().all(|r| r["error"].is_null()));
 }
 
 /// Every malformed case becomes an error record naming the file/line and reason; the batch goes on.

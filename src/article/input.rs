@@ -167,8 +167,15 @@ impl InputReader {
                     }
                     let mut buf = Vec::new();
                     let lim = self.limits.max_article_bytes;
-                    if let Err(e) = reader.take(lim as u64 + 1).read_to_end(&mut buf) {
+                    if let Err(e) = (&mut reader).take(lim as u64 + 1).read_to_end(&mut buf) {
                         return Some(Err(("-".into(), prov("-", None), RecordError::new("read", format!("stdin: {e}")))));
+                    }
+                    // JSONL whose first line is broken: most lines are JSON objects. Read as
+                    // JSONL, so that the broken line is reported and the others are kept.
+                    if looks_like_jsonl(&buf) {
+                        let rest = std::io::Cursor::new(buf).chain(reader);
+                        self.current = Current::Lines { reader: Box::new(BufReader::new(rest)), file: "-".into(), line: 0 };
+                        return None;
                     }
                     return Some(self.text_article(buf, "-", "stdin"));
                 }
@@ -553,4 +560,12 @@ pub fn read_all(inputs: &[String], fields: &FieldMap, limits: ReadLimits) -> Res
         return Err(Error::input("no inputs given"));
     }
     Ok(InputReader::new(items, fields.clone(), limits).collect())
+}
+
+/// Whether text read from stdin is JSON Lines after all: at least two non-blank lines, and most
+/// of them JSON objects (`{...}`). A structured article has prose lines.
+fn looks_like_jsonl(buf: &[u8]) -> bool {
+    let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()).collect();
+    let objects = lines.iter().filter(|l| l.starts_with(b"{") && l.ends_with(b"}")).count();
+    lines.len() >= 2 && objects * 2 > lines.len()
 }
