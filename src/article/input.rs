@@ -72,7 +72,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn is_input_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    [".txt", ".md", ".jsonl", ".json", ".jsonl.gz"].iter().any(|e| name.ends_with(e))
+    [".txt", ".md", ".jsonl", ".json", ".jsonl.gz", ".ndjson"].iter().any(|e| name.ends_with(e))
 }
 
 fn is_jsonl(p: &Path) -> bool {

@@ -424,6 +424,12 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     let mut files = Vec::new();
     for it in items {
         match it {
+            // a glob over a results folder also matches the aggregate/report sidecars
+            crate::article::InputItem::File(p) if [".aggregate.json", ".report.md", ".report.html"].iter().any(|s| p.to_string_lossy().ends_with(s)) => {
+                if !quiet {
+                    eprintln!("kpeval: {}: an aggregate/report file, not records; skipped", p.display());
+                }
+            }
             crate::article::InputItem::File(p) => files.push(p),
             crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
             crate::article::InputItem::Stdin => return Err(Error::input("merge reads files, not stdin")),
