@@ -19,6 +19,29 @@ pub struct GenerationConfig {
     pub do_sample: bool,
     pub seed: u64,
     pub device: String,
+    /// How the summaries of a long source's chunks become its summary.
+    pub long_merge: LongMerge,
+}
+
+/// How a source longer than the model's context is summarized from its chunks' summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LongMerge {
+    /// The chunk summaries, in order, one per line.
+    #[default]
+    Concat,
+    /// The chunk summaries, joined, are summarized again (and again while they exceed the
+    /// context), so the summary has the length of one.
+    SecondPass,
+}
+
+impl LongMerge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LongMerge::Concat => "concat",
+            LongMerge::SecondPass => "second-pass",
+        }
+    }
 }
 
 impl Default for GenerationConfig {
@@ -33,6 +56,7 @@ impl Default for GenerationConfig {
             do_sample: false,
             seed: 12345,
             device: "cpu".into(),
+            long_merge: LongMerge::Concat,
         }
     }
 }

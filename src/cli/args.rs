@@ -216,14 +216,19 @@ pub struct GenArgs {
     /// A seq2seq model (preset, hub id or local folder); same as --summarizer MODEL.
     #[arg(long)]
     pub model: Option<String>,
+    /// Beams of beam search (1 = greedy). Default: the preset's, else the model config's.
     #[arg(long)]
     pub num_beams: Option<usize>,
+    /// Shortest summary in tokens, counted as transformers does (decoder start token included). Default: preset, else model config.
     #[arg(long)]
     pub min_length: Option<usize>,
+    /// Longest summary in tokens, counted as transformers does (decoder start token included). Default: preset, else model config.
     #[arg(long)]
     pub max_length: Option<usize>,
+    /// No n-gram of this size is generated twice (0 = off). Default: preset, else model config.
     #[arg(long)]
     pub no_repeat_ngram_size: Option<usize>,
+    /// Exponent of the length normalization of beam scores (> 0). Default: preset, else model config.
     #[arg(long)]
     pub length_penalty: Option<f64>,
     /// Beam search stops when num_beams finished candidates exist (transformers' early_stopping=True).
@@ -235,6 +240,11 @@ pub struct GenArgs {
     /// Do not read or write the summary cache ($KPEVAL_CACHE/summaries) for model summarizers.
     #[arg(long)]
     pub no_cache: bool,
+    /// Articles longer than the model's context are split into sentence chunks (one sentence of
+    /// overlap) and each chunk is summarized; `concat` joins the chunk summaries (one per line),
+    /// `second-pass` summarizes them again, as many passes as they need to fit the context.
+    #[arg(long, value_enum, default_value_t = crate::backend::LongMerge::Concat)]
+    pub long_merge: crate::backend::LongMerge,
 }
 
 impl GenArgs {

@@ -263,6 +263,7 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
         do_sample: g.do_sample,
         seed,
         device: device.to_string(),
+        long_merge: g.long_merge,
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! Sources longer than the model's context are never truncated: they are split on sentence
 //! boundaries into chunks that fit (one sentence of overlap), each chunk is summarized, and the
-//! chunk summaries are concatenated; the summary's notes say so.
+//! chunk summaries are concatenated (`LongMerge::Concat`) or summarized again, pass after pass
+//! until they fit the context (`LongMerge::SecondPass`); the summary's notes say so.
 //!
 //! Parity with transformers 4.46 `generate` is tested on tiny random models of every
 //! architecture (crates/kpeval-torch/tests/seq2seq_parity.rs). Known departures (rust-bert 0.23
@@ -27,7 +28,7 @@
 //! - BART: rust-bert has no `final_logits_bias` and always ties the LM head to the embeddings, so
 //!   a checkpoint with a non-zero bias or an untied head is refused rather than run differently;
 //! - `length_penalty` must be > 0, and `early_stopping = "never"` is read as false.
-use kpeval::backend::GenerationConfig;
+use kpeval::backend::{GenerationConfig, LongMerge};
 use kpeval::error::{Error, RecordError, Result};
 use kpeval::keypoints::split_sentences;
 use kpeval::models::{resolve, ModelSource};
@@ -302,6 +303,22 @@ pub struct Settings {
     pub early_stopping: bool,
     pub do_sample: bool,
     pub seed: u64,
+    /// How a long source's chunk summaries become its summary.
+    pub long_merge: LongMerge,
+}
+
+/// Most summarization passes over one source with `--long-merge second-pass` (each pass
+/// summarizes the previous pass's chunk summaries; in practice two or three suffice).
+const MAX_PASSES: usize = 8;
+
+/// A source split into model inputs that fit the context (see [`Seq2SeqSummarizer::plan`]).
+struct Plan {
+    texts: Vec<String>,
+    ids: Vec<Vec<i64>>,
+    /// Tokens of the whole (normalized) text with the prefix and special tokens.
+    tokens: usize,
+    /// Sentences longer than the context, split at words.
+    split_long: usize,
 }
 
 /// Token ids of the model (after merging generation_config.json into config.json).
@@ -663,6 +680,7 @@ impl Seq2SeqSummarizer {
             early_stopping: gen.early_stopping.or(pg.early_stopping).or(opt_bool(task_v, "early_stopping")).or(opt_bool(&model_gen, "early_stopping")).unwrap_or(false),
             do_sample: gen.do_sample,
             seed: gen.seed,
+            long_merge: gen.long_merge,
         };
         if settings.num_beams == 0 {
             return Err(Error::config("num_beams must be at least 1"));
@@ -960,22 +978,45 @@ impl Seq2SeqSummarizer {
     /// the notes.
     pub fn chunks(&self, text: &str) -> Result<(Vec<(String, Vec<i64>)>, Vec<String>)> {
         let g = self.inner.lock().map_err(|_| Error::model("summarizer lock poisoned"))?;
-        let (texts, ids, notes) = self.plan(g.tokenizer(), text);
-        Ok((texts.into_iter().zip(ids).collect(), notes))
+        let plan = self.plan(g.tokenizer(), text);
+        let notes = self.plan_notes(&plan, 1, self.settings.long_merge == LongMerge::Concat);
+        Ok((plan.texts.into_iter().zip(plan.ids).collect(), notes))
+    }
+
+    /// What a pass did with its text: nothing when it fit the context in the first pass.
+    /// `last`: the chunk summaries of this pass are concatenated (no further pass).
+    fn plan_notes(&self, plan: &Plan, pass: usize, last: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        let n = plan.ids.len();
+        let what = if last { "summaries concatenated" } else { "their summaries summarized again" };
+        if pass == 1 {
+            if n > 1 {
+                notes.push(format!("source is {} tokens, over the {}-token context: {n} chunks, {what}", plan.tokens, self.max_input_tokens));
+            }
+        } else if n > 1 {
+            notes.push(format!("pass {pass}: the chunk summaries are {} tokens, over the context: {n} chunks, {what}", plan.tokens));
+        } else {
+            notes.push(format!("pass {pass}: the chunk summaries ({} tokens) summarized into one", plan.tokens));
+        }
+        if plan.split_long > 0 {
+            let at = if pass > 1 { format!("pass {pass}: ") } else { String::new() };
+            notes.push(format!("{at}{} sentence(s) longer than the context were split at word boundaries", plan.split_long));
+        }
+        notes
     }
 
     /// Splits a source into model inputs that fit the context: the whole text when it fits, else
     /// sentence chunks with one sentence of overlap. Returns the chunk texts, their token ids and
     /// the notes.
-    fn plan(&self, tok: &TokenizerOption, text: &str) -> (Vec<String>, Vec<Vec<i64>>, Vec<String>) {
+    fn plan(&self, tok: &TokenizerOption, text: &str) -> Plan {
         let text = self.normalize(text);
         let enc = |s: &str| Self::encode_with(tok, &format!("{}{}", self.prefix, s));
         let whole = enc(&text);
         if whole.len() <= self.max_input_tokens {
-            return (vec![text], vec![whole], Vec::new());
+            let tokens = whole.len();
+            return Plan { texts: vec![text], ids: vec![whole], tokens, split_long: 0 };
         }
         let fits = |s: &str| enc(s).len() <= self.max_input_tokens;
-        let mut notes = Vec::new();
         // Units (byte spans of the text) that fit alone: sentences, with any too-long sentence
         // split at words (and a too-long word at characters). Chunks are spans of the text
         // itself, so separators (spaces, line breaks) are kept.
@@ -1006,16 +1047,7 @@ impl Seq2SeqSummarizer {
         }
         let chunks: Vec<String> = pack(&text, &units, &fits, true).into_iter().map(|(a, b)| text[a..b].to_string()).collect();
         let inputs: Vec<Vec<i64>> = chunks.iter().map(|c| enc(c)).collect();
-        notes.push(format!(
-            "source is {} tokens, over the {}-token context: {} chunks, summaries concatenated",
-            whole.len(),
-            self.max_input_tokens,
-            inputs.len()
-        ));
-        if split_long > 0 {
-            notes.push(format!("{split_long} sentence(s) longer than the context were split at word boundaries"));
-        }
-        (chunks, inputs, notes)
+        Plan { texts: chunks, ids: inputs, tokens: whole.len(), split_long }
     }
 
     /// The settings part of the signature.
@@ -1038,7 +1070,7 @@ impl Seq2SeqSummarizer {
         if !self.prefix.is_empty() {
             parts.push(format!("prefix={:?}", self.prefix));
         }
-        parts.push("long=sentence-chunks+overlap1".into());
+        parts.push(format!("long=sentence-chunks+overlap1+{}", s.long_merge.as_str()));
         parts.push(format!("runtime={}", crate::runtime_tag(self.device)));
         // decoder GEMMs on MKL-packed weights (vendored rust-bert patch 8): last-bit differences
         if self.device == tch::Device::Cpu && rust_bert::packed::available() {
@@ -1127,49 +1159,82 @@ impl Summarizer for Seq2SeqSummarizer {
             Err(_) => return batch.iter().map(|_| Err(RecordError::new("summarize", "summarizer lock poisoned"))).collect(),
         };
         let tok = g.tokenizer();
-        // Plan every record, then generate all chunks of the batch together.
-        let mut plans: Vec<std::result::Result<(usize, usize, Vec<String>), RecordError>> = Vec::with_capacity(batch.len());
-        let mut inputs: Vec<Vec<i64>> = Vec::new();
-        for s in batch {
+        let mut results: Vec<Option<Result<Summary, RecordError>>> = (0..batch.len()).map(|_| None).collect();
+        let mut notes: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
+        // (record, text of this pass, tokens of the previous pass's text)
+        let mut round: Vec<(usize, String, usize)> = Vec::new();
+        for (i, s) in batch.iter().enumerate() {
             if s.text.trim().is_empty() {
-                plans.push(Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id))));
-                continue;
-            }
-            let (_, chunks, notes) = self.plan(tok, &s.text);
-            plans.push(Ok((inputs.len(), chunks.len(), notes)));
-            inputs.extend(chunks);
-        }
-        let mut outputs: Vec<std::result::Result<Vec<i64>, String>> = Vec::with_capacity(inputs.len());
-        if !inputs.is_empty() && !self.warmed.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            self.warm_up(&g, &inputs[..inputs.len().min(self.batch_size.max(1))]);
-        }
-        let started = std::time::Instant::now();
-        for chunk in inputs.chunks(self.batch_size.max(1)) {
-            match self.generate_batch(&g, chunk, false, None) {
-                Ok(v) => outputs.extend(v.into_iter().map(|x| Ok(x.ids))),
-                Err(e) => outputs.extend(chunk.iter().map(|_| Err(e.clone()))),
+                results[i] = Some(Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id))));
+            } else {
+                round.push((i, s.text.clone(), usize::MAX));
             }
         }
-        if let Ok(mut st) = self.stats.lock() {
-            st.seconds += started.elapsed().as_secs_f64();
-            st.sequences += inputs.len();
-            st.tokens += outputs.iter().map(|o| o.as_ref().map_or(0, |ids| ids.len())).sum::<usize>();
-        }
-        batch
-            .iter()
-            .zip(plans)
-            .map(|(s, plan)| {
-                let (start, n, notes) = plan?;
+        let second_pass = self.settings.long_merge == LongMerge::SecondPass;
+        let mut pass = 0;
+        while !round.is_empty() {
+            pass += 1;
+            // Plan every record of this pass, then generate all chunks together.
+            let mut plans: Vec<(usize, usize, usize, bool, usize)> = Vec::with_capacity(round.len()); // record, start, chunks, last pass, tokens
+            let mut inputs: Vec<Vec<i64>> = Vec::new();
+            for (i, text, prev_tokens) in &round {
+                let plan = self.plan(tok, text);
+                if pass > 1 && plan.tokens >= *prev_tokens {
+                    // Summarizing the summaries again would not shorten them: keep them as they are.
+                    notes[*i].push(format!(
+                        "pass {pass}: the chunk summaries ({} tokens) are not shorter than the text they summarize ({prev_tokens} tokens): concatenated",
+                        plan.tokens
+                    ));
+                    results[*i] = Some(Ok(Summary::from_text(&self.name, text.clone(), std::mem::take(&mut notes[*i]))));
+                    continue;
+                }
+                let last = !second_pass || plan.ids.len() == 1 || pass == MAX_PASSES;
+                notes[*i].extend(self.plan_notes(&plan, pass, last));
+                if pass == MAX_PASSES && plan.ids.len() > 1 && second_pass {
+                    notes[*i].push(format!("stopped after {MAX_PASSES} passes"));
+                }
+                plans.push((*i, inputs.len(), plan.ids.len(), last, plan.tokens));
+                inputs.extend(plan.ids);
+            }
+            let mut outputs: Vec<std::result::Result<Vec<i64>, String>> = Vec::with_capacity(inputs.len());
+            if !inputs.is_empty() && !self.warmed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                self.warm_up(&g, &inputs[..inputs.len().min(self.batch_size.max(1))]);
+            }
+            let started = std::time::Instant::now();
+            for chunk in inputs.chunks(self.batch_size.max(1)) {
+                match self.generate_batch(&g, chunk, false, None) {
+                    Ok(v) => outputs.extend(v.into_iter().map(|x| Ok(x.ids))),
+                    Err(e) => outputs.extend(chunk.iter().map(|_| Err(e.clone()))),
+                }
+            }
+            if let Ok(mut st) = self.stats.lock() {
+                st.seconds += started.elapsed().as_secs_f64();
+                st.sequences += inputs.len();
+                st.tokens += outputs.iter().map(|o| o.as_ref().map_or(0, |ids| ids.len())).sum::<usize>();
+            }
+            let mut next = Vec::new();
+            'records: for (i, start, n, last, tokens) in plans {
                 let mut texts = Vec::with_capacity(n);
                 for out in &outputs[start..start + n] {
                     match out {
                         Ok(ids) => texts.push(self.decode_with(tok, ids).trim().to_string()),
-                        Err(e) => return Err(RecordError::new("summarize", format!("record '{}': {} ({}): {e}", s.id, self.name, self.arch.as_str()))),
+                        Err(e) => {
+                            let s = &batch[i];
+                            results[i] = Some(Err(RecordError::new("summarize", format!("record '{}': {} ({}): {e}", s.id, self.name, self.arch.as_str()))));
+                            continue 'records;
+                        }
                     }
                 }
-                Ok(Summary::from_text(&self.name, texts.join("\n"), notes))
-            })
-            .collect()
+                let text = texts.join("\n");
+                if last {
+                    results[i] = Some(Ok(Summary::from_text(&self.name, text, std::mem::take(&mut notes[i]))));
+                } else {
+                    next.push((i, text, tokens));
+                }
+            }
+            round = next;
+        }
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err(RecordError::new("summarize", "internal error: record left unsummarized")))).collect()
     }
 }
 

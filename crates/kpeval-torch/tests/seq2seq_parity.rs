@@ -3,7 +3,7 @@
 //! eval/reference/gen_seq2seq_fixtures.py: tests/fixtures/models/tiny-* and
 //! tests/fixtures/seq2seq_expected.json). Each folder is loaded as a user would load it
 //! (`save_pretrained` layout, safetensors renamed at load time), for greedy and beam search.
-use kpeval::backend::GenerationConfig;
+use kpeval::backend::{GenerationConfig, LongMerge};
 use kpeval::keypoints::split_sentences;
 use kpeval::summarize::{SourceText, Summarizer};
 use kpeval_torch::seq2seq::{load_summarizer, Seq2SeqSummarizer};
@@ -222,6 +222,96 @@ fn long_source_is_chunked_not_truncated() {
     assert!(chunks.len() >= 3 && chunks.iter().all(|(_, ids)| ids.len() <= 128));
     assert_eq!(chunks.iter().map(|(c, _)| c.split_whitespace().count()).sum::<usize>(), 400);
     assert!(notes.iter().any(|n| n.contains("split at word boundaries")), "{notes:?}");
+}
+
+/// `--long-merge second-pass`: the chunk summaries of a long source are joined and summarized
+/// again, pass after pass until they fit the context, so the summary is one generated sequence;
+/// every pass is noted and the merge mode is in the signature.
+#[test]
+fn long_source_second_pass_summarizes_the_chunk_summaries() {
+    let fx = expected();
+    let sentences: Vec<String> = fx["inputs"].as_array().unwrap().iter().flat_map(|t| split_sentences(t.as_str().unwrap())).collect();
+    let text: String = (0..sentences.len())
+        .map(|r| (0..sentences.len()).map(|k| sentences[(k + r) % sentences.len()].as_str()).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for model in ["tiny-bart", "tiny-t5"] {
+        let concat = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
+        let gen = GenerationConfig { long_merge: LongMerge::SecondPass, ..concat.clone() };
+        let c = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &concat, true).unwrap();
+        let s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
+        assert!(c.signature().contains("long=sentence-chunks+overlap1+concat"), "{}", c.signature());
+        assert!(s.signature().contains("long=sentence-chunks+overlap1+second-pass"), "{}", s.signature());
+        // The passes, recomputed step by step with the public pieces.
+        let mut current = text.clone();
+        let mut expected_notes: Vec<String> = Vec::new();
+        let mut passes = 0;
+        let final_text = loop {
+            passes += 1;
+            let (chunks, notes) = s.chunks(&current).unwrap();
+            let inputs: Vec<Vec<i64>> = chunks.iter().map(|(_, ids)| ids.clone()).collect();
+            let parts: Vec<String> = s.generate_ids(&inputs, false).unwrap().iter().map(|g| s.decode(&g.ids).unwrap().trim().to_string()).collect();
+            if passes == 1 {
+                assert!(chunks.len() >= 3, "{model}: {} chunks", chunks.len());
+                assert_eq!(notes.len(), 1, "{model}: {notes:?}");
+                assert!(notes[0].ends_with(&format!("{} chunks, their summaries summarized again", chunks.len())), "{model}: {notes:?}");
+                expected_notes.extend(notes);
+            } else {
+                let tokens = s.encode(&current).unwrap().len();
+                if chunks.len() == 1 {
+                    expected_notes.push(format!("pass {passes}: the chunk summaries ({tokens} tokens) summarized into one"));
+                } else {
+                    expected_notes.push(format!("pass {passes}: the chunk summaries are {tokens} tokens, over the context: {} chunks, their summaries summarized again", chunks.len()));
+                }
+            }
+            if chunks.len() == 1 {
+                break parts.into_iter().next().unwrap();
+            }
+            current = parts.join("\n");
+            assert!(passes < 8, "{model}: no convergence");
+        };
+        assert!(passes >= 2, "{model}");
+        let sums = s.summarize(&[SourceText { id: "long".into(), text: text.clone() }]);
+        let sum = sums[0].as_ref().unwrap();
+        assert_eq!(sum.notes, expected_notes, "{model}");
+        assert_eq!(sum.text, final_text, "{model}");
+        assert!(!sum.text.contains('\n'), "{model}: one generated sequence");
+        // A source that fits is summarized once, whatever the merge mode, and says nothing.
+        let short = SourceText { id: "short".into(), text: sentences[0].clone() };
+        let (a, b) = (s.summarize(std::slice::from_ref(&short)), c.summarize(std::slice::from_ref(&short)));
+        let (a, b) = (a[0].as_ref().unwrap(), b[0].as_ref().unwrap());
+        assert_eq!((&a.text, &a.notes), (&b.text, &b.notes), "{model}");
+        assert!(a.notes.is_empty(), "{model}: {:?}", a.notes);
+        // From the command line: the flag reaches the records (summary, notes, signature), and
+        // the summary cache keeps the two merge modes apart.
+        let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-merge-{model}-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let input = tmp.join("in.jsonl");
+        std::fs::write(&input, serde_json::json!({"id": "long", "article": text}).to_string() + "\n").unwrap();
+        let mut texts = Vec::new();
+        for (merge, want_text, want_notes) in [("second-pass", &sum.text, &sum.notes), ("concat", &c.summarize(&[SourceText { id: "long".into(), text: text.clone() }])[0].as_ref().unwrap().text, &vec![])] {
+            let out = tmp.join(format!("{merge}.jsonl"));
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+                .env("KPEVAL_CACHE", tmp.join("cache"))
+                .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"])
+                .args(["--num-beams", "1", "--min-length", "4", "--max-length", "12", "--long-merge", merge])
+                .status()
+                .unwrap();
+            assert!(status.success(), "{model} {merge}: {status}");
+            let r: Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().lines().next().unwrap()).unwrap();
+            assert_eq!(r["summary"]["text"].as_str().unwrap(), want_text.as_str(), "{model} {merge}");
+            if merge == "second-pass" {
+                assert_eq!(r["summary"]["notes"], serde_json::json!(want_notes), "{model} {merge}");
+            } else {
+                assert!(r["summary"]["notes"][0].as_str().unwrap().ends_with("chunks, summaries concatenated"), "{model}: {r}");
+            }
+            assert!(r["signature"].as_str().unwrap().contains(&format!("long=sentence-chunks+overlap1+{merge}")), "{model}: {r}");
+            texts.push(r["summary"]["text"].as_str().unwrap().to_string());
+        }
+        assert_ne!(texts[0], texts[1], "{model}: the concat run must not reuse the second-pass summary");
+        assert_eq!(walk_count(&tmp.join("cache").join("summaries")), 2, "{model}: one cache entry per merge mode");
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
 }
 
 /// Errors name the folder and the missing file; offline hub loads name the file not cached.
