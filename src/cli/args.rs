@@ -29,6 +29,10 @@ pub struct Cli {
     /// No progress bar or report on stderr.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Never download: models named by hub id or preset must already be in the local cache, and
+    /// an error names the missing file (same as KPEVAL_OFFLINE=1 or HF_HUB_OFFLINE=1).
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,11 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
             return code;
         }
     };
+    if cli.offline {
+        // Read by the model runtime (also after the re-execution below, which keeps the flag).
+        // SAFETY of set_var: no other thread exists yet.
+        std::env::set_var("KPEVAL_OFFLINE", "1");
+    }
     if backend.is_none() {
         match cli.needs_models() {
             // A model summarizer cannot run without the runtime.

@@ -51,12 +51,18 @@ impl SentenceEmbedder {
         let vocab = need(dir, "vocab.txt")?;
         let lower = dir.join("tokenizer_config.json").is_file() && read_json(&dir.join("tokenizer_config.json"))?.get("do_lower_case").and_then(|v| v.as_bool()).unwrap_or(true);
         let tokenizer = BertTokenizer::from_file(&vocab, lower, lower).map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
-        let weights = ["model.safetensors", "rust_model.ot"].iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
-            Error::model(format!("{}: no weights (model.safetensors or rust_model.ot)", dir.display()))
+        let weights = ["model.safetensors", "pytorch_model.bin", "rust_model.ot"].iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
+            Error::model(format!("{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)", dir.display()))
         })?;
         let mut vs = nn::VarStore::new(device);
         let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
-        vs.load(&weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))?;
+        // transformers checkpoints by name (a `bert.` prefix, as BertFor* heads save it, is
+        // matched too); rust-bert's .ot as it is.
+        if weights.extension().is_some_and(|e| e == "bin" || e == "safetensors") {
+            crate::nli::load_weights(&vs, &weights, &["bert"], None)?;
+        } else {
+            vs.load(&weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))?;
+        }
         vs.freeze();
         let mut max_len = 512usize.min(config.max_position_embeddings as usize);
         if let Ok(sb) = read_json(&dir.join("sentence_bert_config.json")) {

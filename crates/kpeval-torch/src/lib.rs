@@ -4,6 +4,7 @@ pub mod embed;
 pub mod nli;
 pub mod revision;
 pub mod seq2seq;
+pub mod torch_pickle;
 pub mod weights;
 
 use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};

@@ -36,7 +36,7 @@ use kpeval::models::{resolve, ModelSource};
 use kpeval::scoring::{KpMetric, Metric, ScoreInput, Similarity};
 use rust_bert::bart::{BartConfig, BartForSequenceClassification};
 use rust_bert::bert::{BertConfig, BertForSequenceClassification};
-use rust_bert::resources::{RemoteResource, ResourceProvider};
+
 use rust_bert::roberta::RobertaForSequenceClassification;
 use rust_tokenizers::tokenizer::{BertTokenizer, DeBERTaTokenizer, DeBERTaV2Tokenizer, RobertaTokenizer, Tokenizer, TruncationStrategy};
 use rust_tokenizers::TokenizedInput;
@@ -107,20 +107,15 @@ impl ModelFiles {
         self.fetch(file).ok_or_else(|| Error::model(format!("{}: missing {file}", self.origin)))
     }
 
-    /// The weights: model.safetensors (transformers) or rust_model.ot (rust-bert's own format).
+    /// The weights: model.safetensors or pytorch_model.bin (transformers) or rust_model.ot
+    /// (rust-bert's own format).
     pub fn weights(&mut self) -> Result<PathBuf> {
-        if let Some(p) = self.fetch("model.safetensors") {
-            return Ok(p);
+        for f in ["model.safetensors", "pytorch_model.bin", "rust_model.ot"] {
+            if let Some(p) = self.fetch(f) {
+                return Ok(p);
+            }
         }
-        if let Some(p) = self.fetch("rust_model.ot") {
-            return Ok(p);
-        }
-        let hint = if self.files.contains_key("pytorch_model.bin") || self.origin.starts_with("hub:") {
-            " (pytorch_model.bin is not read: save the model again with `save_pretrained(dir, safe_serialization=True)`)"
-        } else {
-            ""
-        };
-        Err(Error::model(format!("{}: no model.safetensors or rust_model.ot{hint}", self.origin)))
+        Err(Error::model(format!("{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)", self.origin)))
     }
 
     pub fn origin(&self) -> &str {
@@ -143,8 +138,7 @@ const KNOWN_FILES: &[&str] = &[
 
 /// A hub file through rust-bert's cache (`RUSTBERT_CACHE`, default ~/.cache/.rustbert).
 fn hub_file(id: &str, file: &str) -> std::result::Result<PathBuf, String> {
-    let url = format!("https://huggingface.co/{id}/resolve/main/{file}");
-    RemoteResource::new(&url, &format!("kpeval/{}", id.replace('/', "--"))).get_local_path().map_err(|e| e.to_string())
+    crate::seq2seq::hub_fetch(id, "main", file, crate::seq2seq::offline_from_env())
 }
 
 pub(crate) fn read_json(path: &Path) -> Result<Value> {
@@ -189,8 +183,8 @@ pub(crate) fn load_weights(vs: &nn::VarStore, path: &Path, prefixes: &[&str], sc
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     // Declared first so that it outlives every view of it below.
     let mut _mapping = None;
-    let named: Vec<(String, Tensor)> = if ext == "safetensors" {
-        let (m, tensors) = crate::weights::map_safetensors_file(path)?;
+    let named: Vec<(String, Tensor)> = if ext == "safetensors" || ext == "bin" {
+        let (m, tensors) = crate::weights::map_weights_file(path)?;
         _mapping = Some(m);
         tensors
     } else {
@@ -999,17 +993,19 @@ mod deberta {
                 return Err(Error::model("DeBERTa: talking_head models are not supported"));
             }
             let ext = weights.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if ext != "safetensors" {
-                return Err(Error::model(format!("{}: DeBERTa weights must be model.safetensors", weights.display())));
+            if ext != "safetensors" && ext != "bin" {
+                return Err(Error::model(format!("{}: DeBERTa weights must be model.safetensors or pytorch_model.bin", weights.display())));
             }
             let mut map: HashMap<String, Tensor> = HashMap::new();
-            for (k, t) in Tensor::read_safetensors(weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))? {
+            // Views of the mapped file: `get` copies what it takes before the mapping goes.
+            let (_mapping, tensors) = crate::weights::map_weights_file(weights)?;
+            for (k, t) in tensors {
                 let k = k.strip_suffix(".gamma").map(|s| format!("{s}.weight")).or_else(|| k.strip_suffix(".beta").map(|s| format!("{s}.bias"))).unwrap_or(k);
                 map.insert(k, t);
             }
             let get = |name: &str| -> Result<Tensor> {
                 let t = map.get(&format!("deberta.{name}")).or_else(|| map.get(name)).ok_or_else(|| Error::model(format!("{}: no tensor '{name}'", weights.display())))?;
-                Ok(t.to_kind(Kind::Float).to_device(device).detach())
+                Ok(t.to_kind(Kind::Float).to_device(device).detach().copy())
             };
             let opt = |name: &str| -> Option<Tensor> { get(name).ok() };
             let lin = |name: &str| -> Result<Lin> { Ok(Lin { w: get(&format!("{name}.weight"))?, b: opt(&format!("{name}.bias")) }) };

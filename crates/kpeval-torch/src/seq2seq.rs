@@ -144,36 +144,34 @@ impl Files {
                     None
                 }
             }
-            Files::Hub { id, revision, offline } => {
-                let url = format!("https://huggingface.co/{id}/resolve/{revision}/{file}");
-                let subdir = format!("kpeval/{}/{revision}", id.replace('/', "--"));
-                if *offline {
-                    match cached_offline(&url, &subdir) {
-                        Some(p) => Some(p),
-                        None => {
-                            why.push(format!(
-                                "{id}@{revision}: {file} is not in the rust-bert cache ({}) and downloads are off (offline)",
-                                rustbert_cache_dir().join(&subdir).display()
-                            ));
-                            None
-                        }
-                    }
-                } else {
-                    match RemoteResource::new(&url, &subdir).get_local_path() {
-                        Ok(p) => Some(p),
-                        Err(e) => {
-                            why.push(format!("{id}@{revision}: could not fetch {file} ({url}): {e}"));
-                            None
-                        }
-                    }
+            Files::Hub { id, revision, offline } => match hub_fetch(id, revision, file, *offline) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    why.push(format!("{id}@{revision}: {e}"));
+                    None
                 }
-            }
+            },
         }
     }
 
     fn need(&self, file: &str) -> Result<PathBuf> {
         let mut why = Vec::new();
         self.get(file, &mut why).ok_or_else(|| Error::model(why.join("; ")))
+    }
+}
+
+/// A file of a hub repository at a revision, through rust-bert's download cache
+/// (`<cache>/kpeval/<owner--name>/<revision>/`); offline, only what that cache already holds.
+/// A stalled connection fails after `KPEVAL_HUB_TIMEOUT` seconds (vendored rust-bert patch 11).
+pub(crate) fn hub_fetch(id: &str, revision: &str, file: &str, offline: bool) -> std::result::Result<PathBuf, String> {
+    let url = format!("https://huggingface.co/{id}/resolve/{revision}/{file}");
+    let subdir = format!("kpeval/{}/{revision}", id.replace('/', "--"));
+    if offline {
+        cached_offline(&url, &subdir).ok_or_else(|| {
+            format!("{file} is not in the rust-bert cache ({}) and downloads are off (--offline / KPEVAL_OFFLINE)", rustbert_cache_dir().join(&subdir).display())
+        })
+    } else {
+        RemoteResource::new(&url, &subdir).get_local_path().map_err(|e| format!("could not fetch {file} ({url}): {e}"))
     }
 }
 
@@ -399,11 +397,11 @@ unsafe impl Send for MappedWeights {}
 
 /// Maps safetensors files and renames their tensors to rust-bert's variable names (the weights
 /// are then copied once, straight from the page cache into the model: see [`FillResource`]).
-fn map_safetensors(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -> Result<MappedWeights> {
+fn map_checkpoint(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -> Result<MappedWeights> {
     let mut map: BTreeMap<String, Tensor> = BTreeMap::new();
     let mut mapped = Vec::with_capacity(files.len());
     for f in files {
-        let (file, tensors) = crate::weights::map_safetensors_file(f)?;
+        let (file, tensors) = crate::weights::map_weights_file(f)?;
         for (k, t) in tensors {
             let mut k = k;
             if let Some(s) = k.strip_suffix(".gamma") {
@@ -727,12 +725,17 @@ impl Seq2SeqSummarizer {
             }
         };
 
-        // Weights: rust_model.ot as is; safetensors renamed in memory.
-        let wanted = preset.as_ref().and_then(|p| p.weights.clone());
+        // Weights: rust_model.ot as is; safetensors and PyTorch checkpoints renamed in memory.
+        // A preset's weights file is what its hub repository is fetched for; a local folder
+        // (a store folder named after a preset included) is searched in the usual order.
+        let wanted = match &files {
+            Files::Hub { .. } => preset.as_ref().and_then(|p| p.weights.clone()),
+            Files::Local(_) => None,
+        };
         let mut why = Vec::new();
         let order: Vec<String> = match &wanted {
             Some(w) => vec![w.clone()],
-            None => vec!["model.safetensors".into(), "model.safetensors.index.json".into(), "rust_model.ot".into()],
+            None => ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json", "rust_model.ot"].map(String::from).to_vec(),
         };
         let mut weights: Option<(String, Vec<PathBuf>)> = None;
         for w in &order {
@@ -761,8 +764,8 @@ impl Seq2SeqSummarizer {
             Files::Hub { revision, .. } => revision.clone(),
             Files::Local(_) => format!("sha256:{}", crate::revision::weights_revision(&weight_files)?),
         };
-        let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind.starts_with("model.safetensors") {
-            Box::new(FillResource::new(map_safetensors(&weight_files, arch, &config, &folder)?, folder.clone()))
+        let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind.starts_with("model.safetensors") || weights_kind.starts_with("pytorch_model.bin") {
+            Box::new(FillResource::new(map_checkpoint(&weight_files, arch, &config, &folder)?, folder.clone()))
         } else {
             Box::new(LocalResource::from(weight_files[0].clone()))
         };

@@ -84,3 +84,40 @@ pub fn map_safetensors_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor
     }
     Ok((file, out))
 }
+
+/// Maps one PyTorch checkpoint (`pytorch_model.bin`, `torch.save` zip format; see
+/// [`crate::torch_pickle`]): the mapping and its tensors as views of it (the tensors must not
+/// outlive the mapping).
+pub fn map_torch_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)> {
+    let shown = f.display().to_string();
+    let archive = crate::torch_pickle::read_archive(f)?;
+    let refs = crate::torch_pickle::state_dict(&archive.pickle).map_err(|e| Error::model(format!("{shown}: not a state dict kpeval can read: {e}")))?;
+    let file = MappedFile::open(f)?;
+    let bytes = file.bytes();
+    let mut out = Vec::with_capacity(refs.len());
+    for (name, r) in refs {
+        let &(start, size) = archive.storages.get(&r.storage).ok_or_else(|| Error::model(format!("{shown}: tensor {name}: storage {} is missing from the archive", r.storage)))?;
+        let es = crate::torch_pickle::elem_size(r.kind);
+        let need = (r.numel as u64).saturating_mul(es as u64);
+        if need > size || start.saturating_add(size) > bytes.len() as u64 {
+            return Err(Error::model(format!("{shown}: tensor {name}: storage {} holds {size} bytes, {need} needed (truncated file?)", r.storage)));
+        }
+        let ptr = bytes[start as usize..].as_ptr().wrapping_add(r.offset * es);
+        // SAFETY: the view (offset, size, stride) was checked against the storage's element
+        // count, and the storage's bytes lie inside the mapping, which the caller keeps alive
+        // longer than the tensor; libtorch only reads them.
+        let t = unsafe { Tensor::f_from_blob(ptr, &r.size, &r.stride, r.kind, Device::Cpu) }.map_err(|e| Error::model(format!("{shown}: tensor {name}: {e}")))?;
+        out.push((name, t));
+    }
+    Ok((file, out))
+}
+
+/// Maps a weights file by its format: safetensors, else a PyTorch checkpoint (`.bin`, `.pt`).
+pub fn map_weights_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)> {
+    let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    if name.ends_with(".safetensors") {
+        map_safetensors_file(f)
+    } else {
+        map_torch_file(f)
+    }
+}

@@ -121,7 +121,18 @@ lazy_static! {
     pub static ref CACHE: Cache = Cache::builder()
         .dir(_get_cache_directory())
         .progress_bar(Some(ProgressBar::Light))
+        // kpeval: a stalled connection fails instead of hanging forever. reqwest's blocking
+        // client applies the timeout to connecting, to waiting for the response headers and to
+        // each read of the body (not to the whole download, so large files are not cut off).
+        .connect_timeout(std::time::Duration::from_secs(hub_timeout_secs().min(30)))
+        .timeout(std::time::Duration::from_secs(hub_timeout_secs()))
         .build().unwrap();
+}
+
+/// Seconds a hub request may stall (connect, response headers, each body read):
+/// `KPEVAL_HUB_TIMEOUT`, default 60.
+pub fn hub_timeout_secs() -> u64 {
+    std::env::var("KPEVAL_HUB_TIMEOUT").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|&s| s > 0).unwrap_or(60)
 }
 
 fn _get_cache_directory() -> PathBuf {
