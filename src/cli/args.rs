@@ -238,7 +238,8 @@ pub struct GenArgs {
     /// Beam search stops when num_beams finished candidates exist (transformers' early_stopping=True).
     #[arg(long)]
     pub early_stopping: Option<bool>,
-    /// Sample instead of greedy/beam search (seeded with --seed; deterministic).
+    /// Sample instead of greedy/beam search: each input is sampled from a seed made of --seed and
+    /// its tokens, so a summary does not depend on batching, shards or resume (deterministic).
     #[arg(long)]
     pub do_sample: bool,
     /// Do not read or write the summary cache ($KPEVAL_CACHE/summaries) for model summarizers.

@@ -6,6 +6,9 @@ use crate::error::RecordError;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
+/// Whether a failed cache write was reported (once per process).
+static WRITE_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub struct CachedSummarizer {
     pub inner: Box<dyn Summarizer>,
     pub dir: PathBuf,
@@ -40,7 +43,13 @@ impl Summarizer for CachedSummarizer {
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
         let mut out: Vec<Option<Result<Summary, RecordError>>> = batch
             .iter()
-            .map(|s| std::fs::read(self.path(&s.text)).ok().and_then(|b| serde_json::from_slice::<Summary>(&b).ok()).map(Ok))
+            .map(|s| {
+                std::fs::read(self.path(&s.text))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Summary>(&b).ok())
+                    // key points are always the summary's sentences, whatever the entry says
+                    .map(|c| Ok(Summary::from_text(&c.system, c.text, c.notes)))
+            })
             .collect();
         let missing: Vec<usize> = (0..batch.len()).filter(|&i| out[i].is_none()).collect();
         if !missing.is_empty() {
@@ -54,8 +63,11 @@ impl Summarizer for CachedSummarizer {
                     }
                     let tmp = p.with_extension(format!("tmp{}", std::process::id()));
                     if let Ok(bytes) = serde_json::to_vec(sum) {
-                        if std::fs::write(&tmp, bytes).is_ok() {
-                            let _ = std::fs::rename(&tmp, &p);
+                        if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &p)) {
+                            let _ = std::fs::remove_file(&tmp);
+                            if !WRITE_WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                                eprintln!("kpeval: warning: summaries are not cached: cannot write {} ({e})", p.display());
+                            }
                         }
                     }
                 }
@@ -98,6 +110,12 @@ mod tests {
         let second: Vec<Summary> = c.summarize(&more).into_iter().map(Result::unwrap).collect();
         assert_eq!(second[0], first[1], "cached summary returned as generated");
         assert_eq!(calls.load(Ordering::SeqCst), 3, "only the new text was generated");
+        // An entry edited by hand: its key points are the text's sentences again.
+        let p = c.path("Text A.");
+        std::fs::write(&p, r#"{"system":"count","text":"Edited. Second one.","key_points":["only one"],"notes":[]}"#).unwrap();
+        let edited = c.summarize(&batch[..1]).remove(0).unwrap();
+        assert_eq!(edited.key_points, vec!["Edited.".to_string(), "Second one.".to_string()]);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
         // Another signature does not see these entries.
         struct Other(Arc<AtomicUsize>);
         impl Summarizer for Other {

@@ -616,8 +616,14 @@ impl Seq2SeqSummarizer {
         let config_path = files.need("config.json")?;
         let mut config = read_json(&config_path)?;
         let mut why = Vec::new();
-        let gen_config = files.get("generation_config.json", &mut why).map(|p| read_json(&p)).transpose()?;
-        let tok_config = files.get("tokenizer_config.json", &mut why).map(|p| read_json(&p)).transpose()?;
+        // Every file read besides the weights: their digest joins the revision in the signature
+        // (and so the summary cache key), since each can change the output.
+        let mut read_files: Vec<PathBuf> = vec![config_path.clone()];
+        let gen_config_path = files.get("generation_config.json", &mut why);
+        let tok_config_path = files.get("tokenizer_config.json", &mut why);
+        read_files.extend(gen_config_path.iter().chain(tok_config_path.iter()).cloned());
+        let gen_config = gen_config_path.map(|p| read_json(&p)).transpose()?;
+        let tok_config = tok_config_path.map(|p| read_json(&p)).transpose()?;
 
         let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
         let arch = Arch::from_model_type(&model_type)
@@ -714,12 +720,14 @@ impl Seq2SeqSummarizer {
             Arch::Bart => {
                 let vocab = files.need("vocab.json")?;
                 let merges = files.need("merges.txt")?;
+                read_files.extend([vocab.clone(), merges.clone()]);
                 let add_prefix_space = tok_config.as_ref().and_then(|t| opt_bool(t, "add_prefix_space")).unwrap_or(false);
                 TokenizerOption::from_file(ModelType::Bart, &vocab.to_string_lossy(), Some(&merges.to_string_lossy()), false, None::<bool>, add_prefix_space)
                     .map_err(|e| Error::model(format!("{folder}: tokenizer (vocab.json, merges.txt): {e}")))?
             }
             _ => {
                 let spiece = files.need("spiece.model")?;
+                read_files.push(spiece.clone());
                 TokenizerOption::from_file(arch.model_type(), &spiece.to_string_lossy(), None, false, None::<bool>, None::<bool>)
                     .map_err(|e| Error::model(format!("{folder}: tokenizer (spiece.model): {e}")))?
             }
@@ -764,6 +772,7 @@ impl Seq2SeqSummarizer {
             Files::Hub { revision, .. } => revision.clone(),
             Files::Local(_) => format!("sha256:{}", crate::revision::weights_revision(&weight_files)?),
         };
+        let revision = format!("{revision}+files:{}", files_digest(&read_files)?);
         let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind.starts_with("model.safetensors") || weights_kind.starts_with("pytorch_model.bin") {
             Box::new(FillResource::new(map_checkpoint(&weight_files, arch, &config, &folder)?, folder.clone()))
         } else {
@@ -918,6 +927,15 @@ impl Seq2SeqSummarizer {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
+        if self.settings.do_sample && inputs.len() > 1 {
+            // Each input sampled on its own, from a seed of its own (below): a sampled summary
+            // must not depend on which inputs share its batch (batch size, shards, resume, cache).
+            let mut out = Vec::with_capacity(inputs.len());
+            for one in inputs {
+                out.extend(self.generate_batch(g, std::slice::from_ref(one), with_scores, max_length)?);
+            }
+            return Ok(out);
+        }
         let width = inputs.iter().map(|v| v.len()).max().unwrap_or(0).max(1);
         let mut ids = vec![self.ids.pad; inputs.len() * width];
         let mut mask = vec![0i64; inputs.len() * width];
@@ -954,7 +972,7 @@ impl Seq2SeqSummarizer {
             ..Default::default()
         };
         if self.settings.do_sample {
-            tch::manual_seed(self.settings.seed as i64);
+            tch::manual_seed(sample_seed(self.settings.seed, &inputs[0]));
         }
         let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.generate(ids, mask, opts)))
             .map_err(|p| {
@@ -1081,6 +1099,29 @@ impl Seq2SeqSummarizer {
         }
         parts.join(",")
     }
+}
+
+/// First 12 hex digits of the sha256 of the files' names and contents, in order.
+fn files_digest(paths: &[PathBuf]) -> Result<String> {
+    let mut h = Sha256::new();
+    for p in paths {
+        let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        h.update(p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect())
+}
+
+/// The sampling seed of one input: `--seed` and the input's token ids, hashed.
+fn sample_seed(seed: u64, ids: &[i64]) -> i64 {
+    let mut h = Sha256::new();
+    h.update(seed.to_le_bytes());
+    for t in ids {
+        h.update(t.to_le_bytes());
+    }
+    let d = h.finalize();
+    (u64::from_le_bytes(d[..8].try_into().unwrap()) >> 1) as i64
 }
 
 /// Packs units (byte spans of `text`, in order) into the fewest spans that fit; with

@@ -314,6 +314,64 @@ fn long_source_second_pass_summarizes_the_chunk_summaries() {
     }
 }
 
+/// `--do-sample`: an input's sampled summary depends on the seed and the input only, not on the
+/// batch it is generated in (batch size, other records, shards, resume, the summary cache).
+#[test]
+fn sampling_does_not_depend_on_batching() {
+    let fx = expected();
+    let inputs: Vec<SourceText> =
+        fx["inputs"].as_array().unwrap().iter().enumerate().map(|(i, t)| SourceText { id: format!("a{i}"), text: t.as_str().unwrap().to_string() }).collect();
+    assert!(inputs.len() >= 3);
+    for model in ["tiny-bart", "tiny-t5"] {
+        let gen = GenerationConfig { do_sample: true, seed: 7, num_beams: Some(1), min_length: Some(4), max_length: Some(16), ..GenerationConfig::default() };
+        let mut s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
+        s.batch_size = 8;
+        let texts = |v: Vec<Result<kpeval::summarize::Summary, kpeval::error::RecordError>>| v.into_iter().map(|r| r.unwrap().text).collect::<Vec<_>>();
+        let all = texts(s.summarize(&inputs));
+        for (i, one) in inputs.iter().enumerate() {
+            assert_eq!(texts(s.summarize(std::slice::from_ref(one))), vec![all[i].clone()], "{model} input {i} alone");
+        }
+        let reversed: Vec<SourceText> = inputs.iter().rev().cloned().collect();
+        let mut back = texts(s.summarize(&reversed));
+        back.reverse();
+        assert_eq!(back, all, "{model}: order");
+        s.batch_size = 1;
+        assert_eq!(texts(s.summarize(&inputs)), all, "{model}: batch size 1");
+        let other = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &GenerationConfig { seed: 8, ..gen.clone() }, true).unwrap();
+        assert_ne!(texts(other.summarize(&inputs)), all, "{model}: another seed samples other summaries");
+    }
+}
+
+/// The signature (and so the summary cache key) changes with every file that can change a
+/// summary, not only the weights: config, generation config, tokenizer files.
+#[test]
+fn signature_follows_config_and_tokenizer_files() {
+    let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-sig-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let dir = tmp.join("tiny-t5");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in std::fs::read_dir(model_dir("tiny-t5")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
+    }
+    let gen = GenerationConfig { max_length: Some(12), ..GenerationConfig::default() };
+    let sig = || Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).unwrap().signature();
+    let first = sig();
+    assert!(first.contains("+files:"), "{first}");
+    assert_eq!(sig(), first, "stable");
+    let mut seen = vec![first];
+    for (file, key) in [("generation_config.json", "forced_bos_token_id"), ("tokenizer_config.json", "clean_up_tokenization_spaces"), ("config.json", "pad_token_id")] {
+        let p = dir.join(file);
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        v[key] = if key == "clean_up_tokenization_spaces" { Value::Bool(true) } else { 5.into() };
+        std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let now = sig();
+        assert!(!seen.contains(&now), "{file} changed, signature did not: {now}");
+        seen.push(now);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 /// Errors name the folder and the missing file; offline hub loads name the file not cached.
 #[test]
 fn missing_files_are_named() {
