@@ -200,6 +200,22 @@ fn usage_errors_exit_2_with_a_message() {
     let o = run(&["score", "x.jsonl", "--metrics", "nope"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown metric"), "{}", stderr(&o));
+    // Regressions (review of session 9): a model and a baseline named together, summarize asked
+    // for files it never wrote, generation flags silently ignored by a baseline.
+    let article = fixture("venezuela-drug-talks.txt");
+    let a = article.to_str().unwrap();
+    let o = run(&["summarize", a, "--model", "some/model", "--summarizer", "lead-3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let agg = dir.path().join("a.json");
+    let o = run(&["summarize", a, "--aggregate", agg.to_str().unwrap(), "-o", dir.path().join("s.jsonl").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--aggregate and --report need scores"), "{}", stderr(&o));
+    assert!(!agg.exists() && !dir.path().join("s.jsonl").exists());
+    let o = run(&["summarize", a, "--summarizer", "lead-2", "--num-beams", "4", "--do-sample"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--num-beams, --do-sample apply to model summarizers only; lead-2 ignores them"), "{}", stderr(&o));
 }
 
 #[test]

@@ -214,10 +214,12 @@ impl ScoreOpts {
 /// Summarizer and generation options (transformers' names).
 #[derive(Debug, Args, Clone)]
 pub struct GenArgs {
-    /// Summarizer: lead-K, textrank-K, mmr-K, or a model (preset name, hub id or local folder).
-    #[arg(long, default_value = "lead-3")]
-    pub summarizer: String,
-    /// A seq2seq model (preset, hub id or local folder); same as --summarizer MODEL.
+    /// Summarizer: lead-K, textrank-K, mmr-K, or a model (preset name, hub id or local folder)
+    /// [default: lead-3].
+    #[arg(long, conflicts_with = "model")]
+    pub summarizer: Option<String>,
+    /// A seq2seq model (preset, hub id or local folder); like --summarizer MODEL, but never read
+    /// as a baseline name.
     #[arg(long)]
     pub model: Option<String>,
     /// Beams of beam search (1 = greedy). Default: the preset's, else the model config's.
@@ -256,7 +258,7 @@ impl GenArgs {
     pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
         match &self.model {
             Some(m) => Ok(crate::summarize::SummarizerSpec::Model(m.clone())),
-            None => crate::summarize::SummarizerSpec::parse(&self.summarizer),
+            None => crate::summarize::SummarizerSpec::parse(self.summarizer.as_deref().unwrap_or("lead-3")),
         }
     }
 }

@@ -269,6 +269,25 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
 
 fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, device: &str) -> Result<Box<dyn Summarizer>> {
     let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
+    if !matches!(spec, crate::summarize::SummarizerSpec::Model(_)) {
+        let given: Vec<&str> = [
+            ("--num-beams", g.num_beams.is_some()),
+            ("--min-length", g.min_length.is_some()),
+            ("--max-length", g.max_length.is_some()),
+            ("--no-repeat-ngram-size", g.no_repeat_ngram_size.is_some()),
+            ("--length-penalty", g.length_penalty.is_some()),
+            ("--early-stopping", g.early_stopping.is_some()),
+            ("--do-sample", g.do_sample),
+            ("--long-merge", g.long_merge != crate::backend::LongMerge::Concat),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| *f)
+        .collect();
+        if !given.is_empty() {
+            eprintln!("kpeval: warning: {} apply to model summarizers only; {} ignores them", given.join(", "), g.summarizer.as_deref().unwrap_or("lead-3"));
+        }
+    }
     if let Some(s) = spec.build_plain() {
         return Ok(s);
     }
@@ -367,6 +386,9 @@ fn article_views(records: &Path) -> Result<String> {
 fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
     if a.output.batch_size == 0 {
         return Err(Error::config("--batch-size must be positive"));
+    }
+    if a.output.aggregate.is_some() || a.output.report.is_some() {
+        return Err(Error::config("summarize writes records only: --aggregate and --report need scores (use `kpeval run`, or `kpeval score` on these records)"));
     }
     guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;

@@ -44,7 +44,14 @@ pub fn device(name: &str) -> Result<Device> {
                 Err(Error::config("--device cuda: no CUDA device is available"))
             }
         }
-        d if d.starts_with("cuda:") => d[5..].parse::<usize>().map(Device::Cuda).map_err(|_| Error::config(format!("--device {d}: bad index"))),
+        d if d.starts_with("cuda:") => {
+            let i = d[5..].parse::<usize>().map_err(|_| Error::config(format!("--device {d}: bad index")))?;
+            let n = if tch::Cuda::is_available() { tch::Cuda::device_count().max(0) as usize } else { 0 };
+            if i >= n {
+                return Err(Error::config(format!("--device {d}: {}", if n == 0 { "no CUDA device is available".to_string() } else { format!("this machine has {n} CUDA device(s) (cuda:0..cuda:{})", n - 1) })));
+            }
+            Ok(Device::Cuda(i))
+        }
         other => Err(Error::config(format!("--device {other}: expected cpu, cuda or cuda:N"))),
     }
 }

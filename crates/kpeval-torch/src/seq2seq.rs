@@ -695,6 +695,19 @@ impl Seq2SeqSummarizer {
         if settings.max_length < 2 {
             return Err(Error::config(format!("max_length {} leaves no room for a generated token", settings.max_length)));
         }
+        if !settings.length_penalty.is_finite() {
+            return Err(Error::config(format!("length_penalty {} is not a finite number", settings.length_penalty)));
+        }
+        if settings.min_length > settings.max_length {
+            let from = |cli: bool, flag: &str, key: &str| if cli { format!("--{flag}") } else { format!("the preset's or model config's {key}") };
+            return Err(Error::config(format!(
+                "{} {} exceeds {} {}: no summary can satisfy both (give --min-length and --max-length together)",
+                from(gen.min_length.is_some(), "min-length", "min_length"),
+                settings.min_length,
+                from(gen.max_length.is_some(), "max-length", "max_length"),
+                settings.max_length
+            )));
+        }
 
         let prefix = match preset.as_ref().and_then(|p| p.prefix.clone()) {
             Some(p) => p,

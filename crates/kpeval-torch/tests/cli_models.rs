@@ -153,3 +153,30 @@ fn nli_command_matches_transformers() {
     }
     assert!(max < 1e-5, "max abs diff {max}");
 }
+
+/// Regressions (review of session 9): generation settings no summary can meet were accepted and
+/// recorded; `--device cuda:N` without such a device panicked with a backtrace.
+#[test]
+fn impossible_generation_settings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inp = dir.path().join("a.jsonl");
+    std::fs::write(&inp, "{\"id\": \"a\", \"article\": \"The talks ended. Ministers will meet again.\"}\n").unwrap();
+    let model = root().join("tests/fixtures/models/tiny-t5");
+    let n = if tch::Cuda::is_available() { tch::Cuda::device_count() } else { 0 };
+    let cuda = format!("cuda:{n}");
+    for (args, want) in [
+        (vec!["--min-length", "30", "--max-length", "10"], "--min-length 30 exceeds --max-length 10"),
+        (vec!["--length-penalty", "inf"], "length_penalty inf is not a finite number"),
+        (vec!["--device", cuda.as_str()], if n == 0 { "no CUDA device is available" } else { "CUDA device(s)" }),
+    ] {
+        let o = bin()
+            .args(["summarize", inp.to_str().unwrap(), "--model", model.to_str().unwrap(), "--no-cache", "-q"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want) && !err.contains("panicked"), "{args:?}: {err}");
+        assert!(o.stdout.is_empty());
+    }
+}
