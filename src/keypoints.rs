@@ -5,7 +5,9 @@
 //! whitespace, unless the word before is a known abbreviation, a single initial, or a number
 //! continues. In cased text the next sentence must start with an uppercase letter, a digit or
 //! an opening quote; in lowercased/tokenized text (` . ` style) any start is accepted.
-//! Newlines that separate paragraphs (or lines in a summary) always end a sentence.
+//! Newlines that separate paragraphs (or lines in a summary) always end a sentence. Chinese and
+//! Japanese full-width terminators (`。！？`, with closing brackets such as `」`) end a sentence
+//! whether or not whitespace follows.
 
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "gov", "sen",
@@ -16,7 +18,13 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 fn is_closing(c: char) -> bool {
-    matches!(c, '"' | '\'' | '’' | '”' | ')' | ']' | '»')
+    matches!(c, '"' | '\'' | '’' | '”' | ')' | ']' | '»' | '」' | '』' | '）' | '】' | '〕')
+}
+
+/// Full-width terminators of Chinese and Japanese text: a sentence ends there, with or without
+/// whitespace after it.
+fn is_cjk_terminator(c: char) -> bool {
+    matches!(c, '。' | '！' | '？' | '｡')
 }
 
 fn is_opening(c: char) -> bool {
@@ -47,7 +55,7 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
         let cased = text.chars().any(|c| c.is_uppercase());
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let next_term = |mut i: usize| {
-            while i < chars.len() && !matches!(chars[i].1, '.' | '!' | '?' | '…') {
+            while i < chars.len() && !matches!(chars[i].1, '.' | '!' | '?' | '…') && !is_cjk_terminator(chars[i].1) {
                 i += 1;
             }
             i
@@ -68,6 +76,23 @@ fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize
             break;
         }
         let (_, c) = chars(i);
+        if is_cjk_terminator(c) {
+            let mut j = i + 1;
+            while j < len && (is_cjk_terminator(chars(j).1) || is_closing(chars(j).1)) {
+                j += 1;
+            }
+            let end = if j < len { chars(j).0 } else { text.len() };
+            let s = text[start..end].trim();
+            if !s.is_empty() {
+                out.push(s.to_string());
+            }
+            while j < len && chars(j).1.is_whitespace() {
+                j += 1;
+            }
+            start = if j < len { chars(j).0 } else { text.len() };
+            i = j;
+            continue;
+        }
         // Extend over repeated terminators and closing quotes/brackets.
         let mut j = i + 1;
         while j < len && matches!(chars(j).1, '.' | '!' | '?' | '…') {
@@ -92,7 +117,8 @@ fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize
         }
         let next = chars(k).1;
         let tokenized = i > 0 && chars(i - 1).1 == ' ';
-        let ok_start = next.is_uppercase() || next.is_ascii_digit() || is_opening(next);
+        // (a letter of an uncased script, such as CJK, may start a sentence too)
+        let ok_start = next.is_uppercase() || next.is_ascii_digit() || is_opening(next) || (next.is_alphabetic() && !next.is_lowercase());
         let boundary = if c == '.' && !tokenized {
             // The word before the period.
             let wend = chars(i).0;
@@ -211,5 +237,13 @@ mod tests {
     fn no_split_inside_lowercase_continuation_of_cased_text() {
         let s = split_sentences("The U.S. economy grew. about 3 percent is expected.");
         assert_eq!(s, vec!["The U.S. economy grew. about 3 percent is expected."]);
+    }
+
+    /// Chinese and Japanese sentences end at full-width terminators, without spaces after them.
+    #[test]
+    fn cjk_terminators_end_sentences() {
+        assert_eq!(split_sentences("今天天气很好。我们去公园散步！然后回家吃饭？好的"), vec!["今天天气很好。", "我们去公园散步！", "然后回家吃饭？", "好的"]);
+        assert_eq!(split_sentences("彼は「行く。」と言った。 次の文です。"), vec!["彼は「行く。」", "と言った。", "次の文です。"]);
+        assert_eq!(split_sentences("Mixed text. 中文句子。English again."), vec!["Mixed text.", "中文句子。", "English again."]);
     }
 }

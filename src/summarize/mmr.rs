@@ -84,7 +84,8 @@ impl Summarizer for Mmr {
                     return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
                 }
                 let kp: Vec<String> = mmr_select(e, self.k, self.lambda).into_iter().map(|i| ss[i].clone()).collect();
-                Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes: Vec::new() })
+                let notes = if ss.len() < self.k { vec![format!("source has only {} sentence(s); mmr-{} took all", ss.len(), self.k)] } else { Vec::new() };
+                Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes })
             })
             .collect()
     }

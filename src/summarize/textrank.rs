@@ -80,7 +80,7 @@ impl Summarizer for TextRank {
         format!("textrank-{}", self.k)
     }
     fn signature(&self) -> String {
-        format!("textrank-{}(d={},sim=stemmed-overlap)", self.k, self.damping)
+        format!("textrank-{}(d={},sim=stemmed-overlap,distinct)", self.k, self.damping)
     }
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
         batch
@@ -90,8 +90,19 @@ impl Summarizer for TextRank {
                 if sents.is_empty() {
                     return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
                 }
-                let kp: Vec<String> = self.select(&sents).into_iter().map(|i| sents[i].clone()).collect();
-                Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes: Vec::new() })
+                // A sentence repeated in the source is one node (else its copies, equally central,
+                // would fill the summary with the same point).
+                let mut seen = std::collections::HashSet::new();
+                let distinct: Vec<String> = sents.iter().filter(|t| seen.insert(t.as_str())).cloned().collect();
+                let mut notes = Vec::new();
+                if distinct.len() < sents.len() {
+                    notes.push(format!("{} repeated sentence(s) of the source counted once", sents.len() - distinct.len()));
+                }
+                if distinct.len() < self.k {
+                    notes.push(format!("source has only {} distinct sentence(s); textrank-{} took all", distinct.len(), self.k));
+                }
+                let kp: Vec<String> = self.select(&distinct).into_iter().map(|i| distinct[i].clone()).collect();
+                Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes })
             })
             .collect()
     }
@@ -113,5 +124,14 @@ mod tests {
         let chosen = tr.select(&s);
         assert_eq!(chosen.len(), 1);
         assert_ne!(chosen[0], 0, "the off-topic sentence must not be the most central");
+    }
+
+    /// Regression (review of session 9): a sentence repeated in the article was picked twice.
+    #[test]
+    fn repeated_sentences_are_one_candidate() {
+        let text = "The cat sat on the mat. The cat sat on the mat. The cat sat on the mat. The dog ran to the park. The dog ran to the park.";
+        let out = TextRank::new(3).summarize(&[SourceText { id: "a".into(), text: text.into() }]).remove(0).unwrap();
+        assert_eq!(out.key_points, vec!["The cat sat on the mat.".to_string(), "The dog ran to the park.".to_string()]);
+        assert_eq!(out.notes, vec!["3 repeated sentence(s) of the source counted once".to_string(), "source has only 2 distinct sentence(s); textrank-3 took all".to_string()]);
     }
 }

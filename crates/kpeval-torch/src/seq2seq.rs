@@ -1034,7 +1034,7 @@ impl Seq2SeqSummarizer {
         }
         if plan.split_long > 0 {
             let at = if pass > 1 { format!("pass {pass}: ") } else { String::new() };
-            notes.push(format!("{at}{} sentence(s) longer than the context were split at word boundaries", plan.split_long));
+            notes.push(format!("{at}{} sentence(s) longer than the context were split at word boundaries (characters where a word alone is too long)", plan.split_long));
         }
         notes
     }
