@@ -42,12 +42,28 @@ pub fn store_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// When `name`, read as a hub id, starts with a local folder's name: a hint that it may be a
+/// mistyped path (for errors).
+pub fn path_hint(name: &str) -> String {
+    match name.split_once('/') {
+        Some((first, _)) if !first.is_empty() && Path::new(first).is_dir() => {
+            format!(" (read as a hub id; if you meant a folder under the local '{first}', no such folder exists)")
+        }
+        _ => String::new(),
+    }
+}
+
 /// Resolves a model name: an existing folder, a name in the store, else a hub id.
 pub fn resolve(name: &str) -> Result<ModelSource> {
     let p = Path::new(name);
     if p.is_dir() {
         return Ok(ModelSource::Local(p.to_path_buf()));
     }
+    if p.is_file() {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).map_or(".".to_string(), |d| d.display().to_string());
+        return Err(Error::model(format!("model '{name}' is a file: give the model's folder ({parent})")));
+    }
+
     // Store names may be given with or without the hub organisation.
     let short = name.rsplit('/').next().unwrap_or(name);
     for d in store_dirs() {

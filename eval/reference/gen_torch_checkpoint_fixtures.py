@@ -12,6 +12,8 @@ copy of the original folder's config and tokenizer files, so both folders hold t
   tiny-bart, tiny-t5          one pytorch_model.bin each (tied embeddings share one storage)
   tiny-bart-sharded           the same BART in shards of at most 100 kB + the index
   tiny-nli-roberta, tiny-nli-deberta-v2, tiny-nli-bert   one pytorch_model.bin each
+It also writes tests/fixtures/models/tokenizer-json/tiny-bart/tokenizer.json: tiny-bart's fast
+tokenizer alone (a folder with tokenizer.json but no vocab.json / merges.txt must still load).
 
 Run with the libtorch venv (torch 2.4.0, transformers 4.46.3):
     ~/.cache/kpeval/torch-2.4.0/bin/python eval/reference/gen_torch_checkpoint_fixtures.py
@@ -20,7 +22,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from transformers import AutoModelForSeq2SeqLM, AutoModelForSequenceClassification
+from transformers import AutoModelForSeq2SeqLM, AutoModelForSequenceClassification, BartTokenizerFast
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "tests" / "fixtures" / "models"
@@ -51,6 +53,14 @@ def main():
             for f in files:
                 shutil.copy(Path(tmp) / f, dst / f)
             print(name, files)
+    tok_out = MODELS / "tokenizer-json" / "tiny-bart"
+    if tok_out.exists():
+        shutil.rmtree(tok_out)
+    tok_out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        BartTokenizerFast.from_pretrained(MODELS / "tiny-bart").save_pretrained(tmp)
+        shutil.copy(Path(tmp) / "tokenizer.json", tok_out / "tokenizer.json")
+    print("tokenizer-json/tiny-bart", ["tokenizer.json"])
 
 
 if __name__ == "__main__":

@@ -47,6 +47,16 @@ impl SentenceEmbedder {
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
         let config_path = need(dir, "config.json")?;
         let cfg_text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let model_type = serde_json::from_str::<serde_json::Value>(&cfg_text)
+            .ok()
+            .and_then(|v| v.get("model_type").and_then(|t| t.as_str()).map(String::from))
+            .unwrap_or_default();
+        if !model_type.is_empty() && model_type != "bert" {
+            return Err(Error::model(format!(
+                "{}: model_type '{model_type}' is not a BERT encoder; embeddings are computed with BERT / MiniLM sentence-transformers models",
+                config_path.display()
+            )));
+        }
         let config: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| Error::Json { context: config_path.display().to_string(), source: e })?;
         let vocab = need(dir, "vocab.txt")?;
         let lower = dir.join("tokenizer_config.json").is_file() && read_json(&dir.join("tokenizer_config.json"))?.get("do_lower_case").and_then(|v| v.as_bool()).unwrap_or(true);

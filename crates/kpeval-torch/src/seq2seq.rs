@@ -608,7 +608,11 @@ impl Seq2SeqSummarizer {
             (None, Files::Local(d)) => d.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string()),
             (None, Files::Hub { id, .. }) => id.rsplit('/').next().unwrap_or(id).to_string(),
         };
-        Self::load_files(files, display_name, preset, gen, device)
+        let hub = matches!(files, Files::Hub { .. }) && preset.is_none();
+        Self::load_files(files, display_name, preset, gen, device).map_err(|e| match e {
+            Error::Model(m) if hub => Error::Model(format!("{m}{}", kpeval::models::path_hint(name))),
+            other => other,
+        })
     }
 
     fn load_files(files: Files, name: String, preset: Option<Preset>, gen: &GenerationConfig, device: Device) -> Result<Self> {
@@ -731,8 +735,16 @@ impl Seq2SeqSummarizer {
         // Tokenizer (rust-bert reads the slow tokenizer files, not tokenizer.json).
         let tokenizer = match arch {
             Arch::Bart => {
-                let vocab = files.need("vocab.json")?;
-                let merges = files.need("merges.txt")?;
+                let mut why_tok = Vec::new();
+                let (vocab, merges) = match (files.get("vocab.json", &mut why_tok), files.get("merges.txt", &mut why_tok)) {
+                    (Some(v), Some(m)) => (v, m),
+                    // Only the fast tokenizer's tokenizer.json: its BPE vocabulary and merges are
+                    // the same data; written out as the files rust-bert reads.
+                    _ => match files.get("tokenizer.json", &mut why_tok) {
+                        Some(tj) => bpe_files_from_tokenizer_json(&tj).map_err(|e| Error::model(format!("{folder}: no vocab.json / merges.txt, and tokenizer.json: {e}")))?,
+                        None => return Err(Error::model(format!("{folder}: tokenizer: {}", why_tok.join("; ")))),
+                    },
+                };
                 read_files.extend([vocab.clone(), merges.clone()]);
                 let add_prefix_space = tok_config.as_ref().and_then(|t| opt_bool(t, "add_prefix_space")).unwrap_or(false);
                 TokenizerOption::from_file(ModelType::Bart, &vocab.to_string_lossy(), Some(&merges.to_string_lossy()), false, None::<bool>, add_prefix_space)
@@ -1114,6 +1126,40 @@ impl Seq2SeqSummarizer {
     }
 }
 
+/// vocab.json and merges.txt (the slow BPE tokenizer's files, which rust-bert reads) written
+/// from a fast tokenizer's tokenizer.json into a folder keyed by its digest.
+fn bpe_files_from_tokenizer_json(path: &Path) -> std::result::Result<(PathBuf, PathBuf), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let model = v.get("model").ok_or("no \"model\"")?;
+    if model.get("type").and_then(|t| t.as_str()) != Some("BPE") {
+        return Err(format!("its model is {} , not BPE", model.get("type").map_or("missing".to_string(), |t| t.to_string())));
+    }
+    let vocab = model.get("vocab").and_then(|x| x.as_object()).ok_or("no BPE vocab")?;
+    let merges = model.get("merges").and_then(|x| x.as_array()).ok_or("no BPE merges")?;
+    let mut lines = String::from("#version: 0.2\n");
+    for m in merges {
+        // "a b" (tokenizers < 0.20) or ["a", "b"]
+        let line = match m {
+            Value::String(s) => s.clone(),
+            Value::Array(p) if p.len() == 2 => format!("{} {}", p[0].as_str().ok_or("a merge that is not text")?, p[1].as_str().ok_or("a merge that is not text")?),
+            _ => return Err("a merge that is neither \"a b\" nor [a, b]".into()),
+        };
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    let dir = std::env::temp_dir().join(format!("kpeval-bpe-{}", &hex_sha256(&bytes)[..16]));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (vp, mp) = (dir.join("vocab.json"), dir.join("merges.txt"));
+    let write = |p: &Path, data: &[u8]| -> std::result::Result<(), String> {
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, p)).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    write(&vp, serde_json::to_string(vocab).map_err(|e| e.to_string())?.as_bytes())?;
+    write(&mp, lines.as_bytes())?;
+    Ok((vp, mp))
+}
+
 /// First 12 hex digits of the sha256 of the files' names and contents, in order.
 fn files_digest(paths: &[PathBuf]) -> Result<String> {
     let mut h = Sha256::new();
@@ -1283,6 +1329,9 @@ impl Summarizer for Seq2SeqSummarizer {
                     }
                 }
                 let text = texts.join("\n");
+                if last && text.trim().is_empty() {
+                    notes[i].push("the model generated an empty summary (only special tokens)".to_string());
+                }
                 if last {
                     results[i] = Some(Ok(Summary::from_text(&self.name, text, std::mem::take(&mut notes[i]))));
                 } else {

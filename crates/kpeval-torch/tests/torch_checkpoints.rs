@@ -168,11 +168,37 @@ fn preset_named_folder_in_save_pretrained_layout() {
         let f = f.unwrap();
         std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
     }
-    let s = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &GenerationConfig { max_length: Some(12), ..GenerationConfig::default() }, true)
+    let s = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &GenerationConfig { min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() }, true)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name(), "t5-small");
     assert_eq!(s.prefix, "summarize: ");
     let out = s.summarize(&[SourceText { id: "a".into(), text: "The talks ended on Tuesday without an agreement.".into() }]);
     assert!(out[0].is_ok());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A BART folder whose tokenizer is only the fast tokenizer's tokenizer.json (no vocab.json /
+/// merges.txt) loads, with the same tokens and summaries as the slow tokenizer files give.
+#[test]
+fn bart_with_tokenizer_json_only() {
+    let tmp = tmp_dir("tokjson");
+    let dst = tmp.join("tiny-bart-tokjson");
+    std::fs::create_dir_all(&dst).unwrap();
+    for f in std::fs::read_dir(models().join("tiny-bart")).unwrap() {
+        let f = f.unwrap();
+        if f.file_name() != "vocab.json" && f.file_name() != "merges.txt" {
+            std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
+        }
+    }
+    let gen = GenerationConfig { max_length: Some(16), ..GenerationConfig::default() };
+    let err = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true).err().expect("no tokenizer at all").to_string();
+    assert!(err.contains("vocab.json") && err.contains("tokenizer.json"), "{err}");
+    std::fs::copy(models().join("tokenizer-json/tiny-bart/tokenizer.json"), dst.join("tokenizer.json")).unwrap();
+    let a = Seq2SeqSummarizer::load(models().join("tiny-bart").to_str().unwrap(), &gen, true).unwrap();
+    let b = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true).unwrap_or_else(|e| panic!("{e}"));
+    let text = "The talks between the two governments ended on Tuesday without an agreement. Both sides said they would meet again.";
+    assert_eq!(a.encode(text).unwrap(), b.encode(text).unwrap());
+    let batch = [SourceText { id: "a".into(), text: text.into() }];
+    assert_eq!(a.summarize(&batch)[0].as_ref().unwrap().text, b.summarize(&batch)[0].as_ref().unwrap().text);
     let _ = std::fs::remove_dir_all(&tmp);
 }
