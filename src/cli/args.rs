@@ -235,7 +235,7 @@ pub struct GenArgs {
     #[arg(long)]
     pub no_repeat_ngram_size: Option<usize>,
     /// Exponent of the length normalization of beam scores (> 0). Default: preset, else model config.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub length_penalty: Option<f64>,
     /// Beam search stops when num_beams finished candidates exist (transformers' early_stopping=True).
     #[arg(long)]
