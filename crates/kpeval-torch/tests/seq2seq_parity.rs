@@ -121,7 +121,9 @@ fn generate_matches_transformers() {
             let sums = boxed.summarize(&batch);
             for (i, ((r, row), g)) in sums.iter().zip(rows).zip(&got).enumerate() {
                 let r = r.as_ref().unwrap_or_else(|e| panic!("{model} {mode} input {i}: {e}"));
-                assert!(r.notes.is_empty(), "{model}: {:?}", r.notes);
+                // no notes, except that an empty generation (transformers' too) says so
+                let want_notes: Vec<String> = if r.text.is_empty() { vec!["the model generated an empty summary (only special tokens)".into()] } else { vec![] };
+                assert_eq!(r.notes, want_notes, "{model}");
                 if r.text != s.decode(&g.ids).unwrap().trim() {
                     failures.push(format!("{model} {mode} input {i}: Summarizer text {:?}", r.text));
                 }
