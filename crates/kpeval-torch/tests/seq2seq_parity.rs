@@ -169,17 +169,23 @@ fn with_forced_eos(src: &Path, dst: &Path, eos: i64) -> PathBuf {
     dst.to_path_buf()
 }
 
-/// A source over the context is split into sentence chunks that fit, with one sentence of
-/// overlap, each summarized; the notes say so; nothing is dropped.
-#[test]
-fn long_source_is_chunked_not_truncated() {
-    // Paragraphs of the parity inputs in rotating order: ~30 sentences, each of which fits.
+/// A source far over the tiny models' context: the parity inputs' sentences (~30, each of which
+/// fits), as paragraphs in rotating order. Returns the sentences and the text.
+fn long_text() -> (Vec<String>, String) {
     let fx = expected();
     let sentences: Vec<String> = fx["inputs"].as_array().unwrap().iter().flat_map(|t| split_sentences(t.as_str().unwrap())).collect();
     let text: String = (0..sentences.len())
         .map(|r| (0..sentences.len()).map(|k| sentences[(k + r) % sentences.len()].as_str()).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n");
+    (sentences, text)
+}
+
+/// A source over the context is split into sentence chunks that fit, with one sentence of
+/// overlap, each summarized; the notes say so; nothing is dropped.
+#[test]
+fn long_source_is_chunked_not_truncated() {
+    let (_, text) = long_text();
     let gen = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
     for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
         let s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
@@ -231,12 +237,7 @@ fn long_source_is_chunked_not_truncated() {
 /// every pass is noted and the merge mode is in the signature.
 #[test]
 fn long_source_second_pass_summarizes_the_chunk_summaries() {
-    let fx = expected();
-    let sentences: Vec<String> = fx["inputs"].as_array().unwrap().iter().flat_map(|t| split_sentences(t.as_str().unwrap())).collect();
-    let text: String = (0..sentences.len())
-        .map(|r| (0..sentences.len()).map(|k| sentences[(k + r) % sentences.len()].as_str()).collect::<Vec<_>>().join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let (sentences, text) = long_text();
     for model in ["tiny-bart", "tiny-t5"] {
         let concat = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
         let gen = GenerationConfig { long_merge: LongMerge::SecondPass, ..concat.clone() };

@@ -20,16 +20,21 @@ fn tmp_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// A copy of the original folder whose weights are the PyTorch checkpoint(s) of `bin`.
-fn bin_folder(tmp: &Path, original: &str, bin: &str, name: &str) -> PathBuf {
-    let dst = tmp.join(name);
-    std::fs::create_dir_all(&dst).unwrap();
-    for f in std::fs::read_dir(models().join(original)).unwrap() {
+/// A copy of a fixture model folder at `dst`, without the files named in `skip`.
+fn copy_model(model: &str, dst: &Path, skip: &[&str]) -> PathBuf {
+    std::fs::create_dir_all(dst).unwrap();
+    for f in std::fs::read_dir(models().join(model)).unwrap() {
         let f = f.unwrap();
-        if f.file_name() != "model.safetensors" {
+        if !skip.iter().any(|s| f.file_name() == *s) {
             std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
         }
     }
+    dst.to_path_buf()
+}
+
+/// A copy of the original folder whose weights are the PyTorch checkpoint(s) of `bin`.
+fn bin_folder(tmp: &Path, original: &str, bin: &str, name: &str) -> PathBuf {
+    let dst = copy_model(original, &tmp.join(name), &["model.safetensors"]);
     for f in std::fs::read_dir(models().join("torch-bin").join(bin)).unwrap() {
         let f = f.unwrap();
         std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
@@ -162,12 +167,7 @@ fn broken_pytorch_checkpoints_are_named() {
 #[test]
 fn preset_named_folder_in_save_pretrained_layout() {
     let tmp = tmp_dir("preset");
-    let dst = tmp.join("t5-small");
-    std::fs::create_dir_all(&dst).unwrap();
-    for f in std::fs::read_dir(models().join("tiny-t5")).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
-    }
+    let dst = copy_model("tiny-t5", &tmp.join("t5-small"), &[]);
     let s = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &GenerationConfig { min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() }, true)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name(), "t5-small");
@@ -182,14 +182,7 @@ fn preset_named_folder_in_save_pretrained_layout() {
 #[test]
 fn bart_with_tokenizer_json_only() {
     let tmp = tmp_dir("tokjson");
-    let dst = tmp.join("tiny-bart-tokjson");
-    std::fs::create_dir_all(&dst).unwrap();
-    for f in std::fs::read_dir(models().join("tiny-bart")).unwrap() {
-        let f = f.unwrap();
-        if f.file_name() != "vocab.json" && f.file_name() != "merges.txt" {
-            std::fs::copy(f.path(), dst.join(f.file_name())).unwrap();
-        }
-    }
+    let dst = copy_model("tiny-bart", &tmp.join("tiny-bart-tokjson"), &["vocab.json", "merges.txt"]);
     let gen = GenerationConfig { max_length: Some(16), ..GenerationConfig::default() };
     let err = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true).err().expect("no tokenizer at all").to_string();
     assert!(err.contains("vocab.json") && err.contains("tokenizer.json"), "{err}");
