@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models browser build run test bench clean-store
+.PHONY: setup libtorch models browser build run test bench clean-store fit-kp-cover
 
 setup: libtorch models
 
@@ -51,3 +51,14 @@ bench: build
 	$(PYTHON) eval/bench/overlap.py
 	$(TORCH_ENV)/bin/python eval/bench/embed.py
 	$(TORCH_ENV)/bin/python eval/bench/generate.py
+
+# The coverage judge (kp-cover): refit models/kp-cover.json on PyrXSum's per-unit human verdicts
+# (../shared/data/pyrxsum-1000.jsonl), 10-fold cross-validation by document. numpy only.
+FIT_ENV := $(KPEVAL_CACHE)/fit-venv
+KP_COVER_FEATURES ?= tok_low2,ent_all,rec1_content,tok_min
+KP_COVER_VERSION ?= 1
+fit-kp-cover: build
+	@test -x "$(FIT_ENV)/bin/python" || { $(PYTHON) -m venv "$(FIT_ENV)" && "$(FIT_ENV)/bin/pip" install -q --disable-pip-version-check numpy; }
+	mkdir -p results
+	./target/release/kpeval score ../shared/data/pyrxsum-1000.jsonl --metrics kp-cover --kp-cover-features -q -o results/pyrxsum-features.jsonl
+	"$(FIT_ENV)/bin/python" eval/coverage/fit_kp_cover.py results/pyrxsum-features.jsonl --features $(KP_COVER_FEATURES) --version $(KP_COVER_VERSION) --write-preset models/kp-cover.json

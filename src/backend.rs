@@ -72,11 +72,13 @@ pub struct ModelMetricConfig {
     pub kp_threshold: f64,
     pub device: String,
     pub offline: bool,
+    /// Write the coverage judge's features into each verdict.
+    pub kp_cover_features: bool,
 }
 
 impl Default for ModelMetricConfig {
     fn default() -> Self {
-        ModelMetricConfig { embedding_model: "all-MiniLM-L6-v2".into(), nli_model: None, kp_threshold: 0.6, device: "cpu".into(), offline: false }
+        ModelMetricConfig { embedding_model: "all-MiniLM-L6-v2".into(), nli_model: None, kp_threshold: 0.6, device: "cpu".into(), offline: false, kp_cover_features: false }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The HTML report: one self-contained file (no network): per-system table with CIs, metric
-//! distributions as inline SVG, and a per-article view that shows each Key Development beside
-//! the generated key point aligned to it, with scores.
+//! distributions as inline SVG, and a per-article view that shows each Key Development with its
+//! coverage verdict (covered or not, score) beside the summary sentences that support it.
 use crate::error::{Error, Result};
 use crate::record::Record;
 use crate::report::{flatten_scores, headline_metric, table_columns, Aggregate};
@@ -8,6 +8,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
+
+/// Coverage metrics whose per-Key-Development verdicts the views show, best first.
+pub const COVERAGE_FIELDS: [&str; 6] = ["kp_cover_nli", "kp_cover", "kp_nli", "kp_tok", "kp", "kp_rouge"];
 
 /// Articles shown in the per-article view (the table and plots use every record).
 const MAX_ARTICLES: usize = crate::accumulate::TRACKED_IDS;
@@ -85,12 +88,12 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportDa
             order.push(r.id.clone());
             articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
         }
-        let align_field = r.scores.as_ref().and_then(|s| ["kp_nli", "kp", "kp_rouge"].into_iter().find(|f| s.contains_key(*f)));
+        let cover_field = r.scores.as_ref().and_then(|s| COVERAGE_FIELDS.into_iter().find(|f| s.get(*f).is_some_and(|v| v["key_points"].is_array())));
         let sys_view = json!({
             "key_points": r.summary.as_ref().map(|s| s.key_points.clone()).unwrap_or_default(),
             "notes": r.summary.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
-            "alignment_by": align_field,
-            "alignment": align_field.and_then(|f| r.scores.as_ref().unwrap()[f].get("alignment").cloned()),
+            "verdicts_by": cover_field,
+            "verdicts": cover_field.and_then(|f| r.scores.as_ref().unwrap()[f].get("key_points").cloned()),
             "scores": r.scores.as_ref().map(|s| flatten_scores(s).into_iter().filter(|(k, _)| headline_metric(k)).collect::<BTreeMap<_, _>>()),
             "error": r.error.as_ref().map(|e| e.message.clone()),
         });
@@ -157,18 +160,24 @@ function render() {{
   const a = DATA[artSel.value]; if (!a) return;
   const s = a.systems[sysSel.value]; if (!s) return;
   if (s.error) {{ view.appendChild(el("p", "miss", "Error: " + s.error)); return; }}
-  view.appendChild(el("h3", null, "Key Developments and the generated key points aligned to them" + (s.alignment_by ? " (" + s.alignment_by + ")" : "")));
-  const byRef = {{}}; (s.alignment || []).forEach(p => byRef[p.reference] = p);
+  const vs = s.verdicts || [];
+  const nCovered = vs.filter(v => v.covered).length;
+  view.appendChild(el("h3", null, "Key Developments: " + (s.verdicts_by ? nCovered + " of " + a.key_points.length + " covered (" + s.verdicts_by + ")" : "no coverage metric computed")));
   const used = new Set();
   a.key_points.forEach((kd, i) => {{
+    const v = vs[i];
     const row = el("div", "pair"); row.appendChild(el("div", "kd", kd));
-    const p = byRef[i];
-    if (p) {{ used.add(p.generated); row.appendChild(el("div", "sim", p.similarity.toFixed(3))); row.appendChild(el("div", "gen", s.key_points[p.generated])); }}
-    else {{ row.appendChild(el("div", "sim", "–")); row.appendChild(el("div", "miss", "not covered")); }}
+    if (v) {{
+      row.appendChild(el("div", "sim", (v.covered ? "covered " : "not covered ") + v.score.toFixed(3)));
+      const ev = el("div", v.covered ? "gen" : "miss");
+      (v.evidence || []).forEach(g => {{ used.add(g); ev.appendChild(el("div", null, s.key_points[g])); }});
+      if (!(v.evidence || []).length) ev.textContent = "no supporting sentence";
+      row.appendChild(ev);
+    }} else {{ row.appendChild(el("div", "sim", "–")); row.appendChild(el("div", "miss", "not judged")); }}
     view.appendChild(row);
   }});
   const extra = s.key_points.filter((_, j) => !used.has(j));
-  if (extra.length) {{ view.appendChild(el("h4", null, "Generated key points not aligned to any Key Development")); extra.forEach(t => view.appendChild(el("div", "gen", t))); }}
+  if (extra.length) {{ view.appendChild(el("h4", null, "Generated key points that support no Key Development")); extra.forEach(t => view.appendChild(el("div", "gen", t))); }}
   if (s.notes && s.notes.length) view.appendChild(el("p", "muted", "Notes: " + s.notes.join("; ")));
   const t = el("table"); const tb = el("tbody"); t.appendChild(tb);
   Object.entries(s.scores || {{}}).forEach(([k, v]) => {{ const tr = el("tr"); tr.appendChild(el("td", null, k)); tr.appendChild(el("td", null, v.toFixed(4))); tb.appendChild(tr); }});

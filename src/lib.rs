@@ -10,6 +10,7 @@ pub mod compare;
 pub mod error;
 pub mod experiment;
 pub mod html;
+pub mod judge;
 pub mod keypoints;
 pub mod metaeval;
 pub mod metrics;

@@ -52,13 +52,16 @@ pub enum MetricKind {
     /// Key-point alignment/coverage on token alignment with the embedding model's contextual
     /// token vectors (BERTScore-style greedy matching between a key point and a generated point).
     KpTok,
+    /// The coverage judge: a verdict per Key Development from lexical and MiniLM evidence
+    /// combined by a fitted preset (needs the embedding model).
+    KpCover,
     Bertscore,
     /// Key-point alignment on NLI entailment and SummaC-style faithfulness (needs an NLI model).
     Nli,
 }
 
 impl MetricKind {
-    pub const ALL: [MetricKind; 10] = [
+    pub const ALL: [MetricKind; 11] = [
         MetricKind::Rouge,
         MetricKind::Bleu,
         MetricKind::Chrf,
@@ -67,6 +70,7 @@ impl MetricKind {
         MetricKind::KpRouge,
         MetricKind::Kp,
         MetricKind::KpTok,
+        MetricKind::KpCover,
         MetricKind::Bertscore,
         MetricKind::Nli,
     ];
@@ -80,13 +84,14 @@ impl MetricKind {
             MetricKind::KpRouge => "kp-rouge",
             MetricKind::Kp => "kp",
             MetricKind::KpTok => "kp-tok",
+            MetricKind::KpCover => "kp-cover",
             MetricKind::Bertscore => "bertscore",
             MetricKind::Nli => "nli",
         }
     }
     /// Whether the metric runs a model (and so needs the libtorch binary).
     pub fn needs_models(self) -> bool {
-        matches!(self, MetricKind::Kp | MetricKind::KpTok | MetricKind::Bertscore | MetricKind::Nli)
+        matches!(self, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover | MetricKind::Bertscore | MetricKind::Nli)
     }
 }
 
@@ -105,6 +110,7 @@ impl FromStr for MetricKind {
             "tokenf1" | "token_f1" | "f1" => "token-f1",
             "embedding" | "semantic" => "kp",
             "kp_tok" | "kptok" | "kp-token" => "kp-tok",
+            "kp_cover" | "kpcover" | "cover" | "coverage" => "kp-cover",
             other => other,
         };
         MetricKind::ALL.iter().copied().find(|m| m.name() == alias).ok_or_else(|| {
@@ -121,7 +127,7 @@ pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
         let kinds: Vec<MetricKind> = match part {
             "all" => MetricKind::ALL.to_vec(),
             "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
-            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || matches!(m, MetricKind::Kp | MetricKind::KpTok)).collect(),
+            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || matches!(m, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover)).collect(),
             other => vec![other.parse()?],
         };
         for k in kinds {
@@ -181,7 +187,17 @@ pub struct Scorer {
 
 impl Scorer {
     pub fn signature(&self) -> String {
-        self.metrics.iter().map(|m| m.signature()).collect::<Vec<_>>().join("|")
+        let mut sig = self.metrics.iter().map(|m| m.signature()).collect::<Vec<_>>().join("|");
+        if self.combines_cover_and_nli() {
+            sig.push_str("|kp_cover_nli:mean(kp_cover,kp_nli),t=mean-of-thresholds");
+        }
+        sig
+    }
+
+    /// Both the coverage judge and the entailment verdicts run: `kp_cover_nli` combines them.
+    fn combines_cover_and_nli(&self) -> bool {
+        let names: Vec<&str> = self.metrics.iter().map(|m| m.name()).collect();
+        names.contains(&"kp_cover") && names.contains(&"nli")
     }
 
     /// Scores a batch of inputs; each result is the `scores` object or the reason it failed.
@@ -197,8 +213,41 @@ impl Scorer {
                 }
             }
         }
+        if self.combines_cover_and_nli() {
+            for map in out.iter_mut().flatten() {
+                if let Some(v) = combine_cover_nli(map) {
+                    map.insert("kp_cover_nli".into(), v);
+                }
+            }
+        }
         out
     }
+}
+
+/// `kp_cover_nli`: per Key Development, the mean of the coverage judge's and the entailment
+/// verdict's scores, covered when it reaches the mean of their thresholds (0.5 for kp_nli), with
+/// both evidences. Not fitted: no real NLI model is available offline to fit a combination on.
+fn combine_cover_nli(scores: &Map<String, Value>) -> Option<Value> {
+    let cover = scores.get("kp_cover")?;
+    let nli = scores.get("kp_nli")?;
+    let (a, b) = (cover["key_points"].as_array()?, nli["key_points"].as_array()?);
+    if a.len() != b.len() {
+        return None;
+    }
+    let t_cover = crate::judge::CoverPreset::bundled().threshold;
+    let t = (t_cover + 0.5) / 2.0;
+    let mut verdicts = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b) {
+        let score = ((x["score"].as_f64()? + y["score"].as_f64()?) / 2.0 * 1e6).round() / 1e6;
+        let mut evidence: Vec<u64> = x["evidence"].as_array()?.iter().chain(y["evidence"].as_array()?).filter_map(Value::as_u64).collect();
+        evidence.sort_unstable();
+        evidence.dedup();
+        verdicts.push(json!({"score": score, "covered": score >= t && !evidence.is_empty(), "evidence": evidence}));
+    }
+    let n = verdicts.len().max(1) as f64;
+    let coverage = (verdicts.iter().filter_map(|v| v["score"].as_f64()).sum::<f64>() / n * 1e6).round() / 1e6;
+    let at_t = verdicts.iter().filter(|v| v["covered"] == true).count() as f64 / n;
+    Some(json!({"coverage": coverage, "coverage_at_t": at_t, "key_points": verdicts}))
 }
 
 /// Corpus-level metrics computed in the aggregate from per-record sufficient statistics.
@@ -383,7 +432,7 @@ impl Metric for KpMetric {
         self.field
     }
     fn signature(&self) -> String {
-        format!("{}:sim={},t={},match=hungarian", self.field, self.similarity.name(), self.threshold)
+        format!("{}:sim={},t={},cover=per-kd-best,match=hungarian", self.field, self.similarity.name(), self.threshold)
     }
     fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
         self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
@@ -598,6 +647,8 @@ pub struct MetricsConfig {
     pub nli_model: Option<String>,
     pub kp_threshold: f64,
     pub device: String,
+    /// Write the coverage judge's features into each verdict (what its fitting script reads).
+    pub kp_cover_features: bool,
 }
 
 impl Default for MetricsConfig {
@@ -611,6 +662,7 @@ impl Default for MetricsConfig {
             nli_model: None,
             kp_threshold: 0.6,
             device: "cpu".into(),
+            kp_cover_features: false,
         }
     }
 }
@@ -638,6 +690,7 @@ pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Ba
         kp_threshold: cfg.kp_threshold,
         device: cfg.device.clone(),
         offline: false,
+        kp_cover_features: cfg.kp_cover_features,
     };
     for k in kinds {
         match k {

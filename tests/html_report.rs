@@ -37,8 +37,11 @@ fn report_renders_in_headless_chromium() {
     let profile = dir.path().join("profile");
     let (dom, log) = browser(&["--dump-dom"], &page, &profile);
     assert!(dom.contains(r#"data-rendered="ok""#), "the page script did not run to the end; log:\n{log}");
-    // The per-article view was built: Key Developments beside aligned generated points.
-    assert!(dom.contains(r#"class="pair""#) && dom.contains(r#"class="kd""#), "no per-article alignment view in the DOM");
+    // The per-article view was built: each Key Development with its verdict (kp_rouge here:
+    // overlap metrics only) beside the summary sentences that support it.
+    assert!(dom.contains(r#"class="pair""#) && dom.contains(r#"class="kd""#), "no per-article verdict view in the DOM");
+    assert!(dom.contains("covered (kp_rouge)"), "the view does not name the verdicts' metric");
+    assert!(dom.contains("not covered ") || dom.contains(">covered "), "no verdict shown");
     for bad in ["Uncaught", "SyntaxError", "TypeError", "ReferenceError"] {
         assert!(!log.contains(bad), "console error in the page ({bad}):\n{log}");
     }

@@ -173,7 +173,7 @@ pub struct OutputArgs {
 /// Metric options.
 #[derive(Debug, Args, Clone)]
 pub struct ScoreOpts {
-    /// Metrics: comma list of rouge, bleu, chrf, chrf++, token-f1, kp-rouge, kp, bertscore, nli; `overlap` = every metric without a model; `default` = overlap + kp (embedding alignment); `all` = every one that can run.
+    /// Metrics: comma list of rouge, bleu, chrf, chrf++, token-f1, kp-rouge, kp, kp-tok, kp-cover, bertscore, nli; `overlap` = every metric without a model; `default` = overlap + kp + kp-tok + kp-cover; `all` = every one that can run.
     #[arg(long, default_value = "default")]
     pub metrics: String,
     /// Sentence-embedding model for kp and embedding metrics (store name, local folder or hub id).
@@ -197,6 +197,10 @@ pub struct ScoreOpts {
     /// ROUGE-1 F threshold above which a generated key point counts as covering a Key Development (kp-rouge).
     #[arg(long, default_value_t = 0.3)]
     pub kp_rouge_threshold: f64,
+    /// Write the coverage judge's inputs (`features`) into each kp-cover verdict: what
+    /// eval/coverage/fit_kp_cover.py reads to refit the judge.
+    #[arg(long)]
+    pub kp_cover_features: bool,
     /// Bootstrap resamples for confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub bootstrap: usize,
@@ -380,12 +384,25 @@ pub struct MetaEvalArgs {
     /// Results files (JSONL records from run/score) whose `meta` holds human judgments.
     #[arg(required = true)]
     pub inputs: Vec<String>,
-    /// Human judgment fields (default: every numeric field of the records' `meta`).
+    /// Human judgment fields (default: every numeric field of the records' `meta`, unless
+    /// --unit-labels is given: then correlations are computed only for the fields named here).
     #[arg(long, value_delimiter = ',')]
     pub human: Option<Vec<String>>,
     /// Score leaves to correlate (default: every F1 / score / coverage leaf plus ROUGE recalls).
+    /// With --unit-labels, a key-point metric named as `kp_cover` or `kp_cover.key_points`
+    /// selects it for the unit level (default: every metric with a verdict list); the other
+    /// names are the leaves to correlate.
     #[arg(long, value_delimiter = ',')]
     pub metrics: Option<Vec<String>>,
+    /// Unit-level meta-evaluation: the `meta` field holding one human label per Key Development
+    /// (e.g. `scu_labels` = [0, 1, 1, 0]; 1/0, true/false, or a soft label in [0, 1]), compared
+    /// with each metric's per-Key-Development verdicts (`scores.<metric>.key_points`): ROC-AUC of
+    /// the score, accuracy and F1 of `covered` (a soft label counts as positive when ≥ 0.5),
+    /// with document-bootstrap CIs, and a 10-bin calibration table with its ECE (observed = mean
+    /// label). Records with an error, without the metric, or whose label list length differs
+    /// from the verdict list are skipped and counted.
+    #[arg(long, value_name = "FIELD")]
+    pub unit_labels: Option<String>,
     /// Levels: summary (pooled), document (per-document averaged), system.
     #[arg(long, value_delimiter = ',', default_value = "summary,document,system")]
     pub levels: Vec<String>,

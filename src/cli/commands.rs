@@ -140,6 +140,7 @@ fn metrics_config(o: &ScoreOpts) -> MetricsConfig {
         nli_model: o.nli_model.clone(),
         kp_threshold: o.kp_threshold,
         device: o.device.clone(),
+        kp_cover_features: o.kp_cover_features,
     }
 }
 
@@ -348,8 +349,9 @@ fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     Ok(exit_code(&counts, Some(&agg)))
 }
 
-/// A readable view of a few records: sections found, each Key Development and the generated key
-/// point aligned to it (embedding alignment when computed, else ROUGE-1), and the notes.
+/// A readable view of a few records: sections found, for each Key Development the verdict of the
+/// best coverage metric computed (kp_cover_nli, else kp_cover, kp_nli, kp_tok, kp, kp_rouge): covered or not,
+/// its score, and the summary sentence(s) that cover it; then the notes.
 fn article_views(records: &Path) -> Result<String> {
     let text = std::fs::read_to_string(records).map_err(|e| Error::io(records, e))?;
     let mut out = String::new();
@@ -363,17 +365,20 @@ fn article_views(records: &Path) -> Result<String> {
         let names: Vec<&str> = r.sections.iter().map(|s| s.name()).collect();
         out.push_str(&format!("sections: {}\n", names.join(", ")));
         let (Some(sum), Some(scores)) = (&r.summary, &r.scores) else { continue };
-        let field = ["kp", "kp_rouge"].into_iter().find(|f| scores.contains_key(*f));
-        let align = field.and_then(|f| scores[f]["alignment"].as_array().cloned()).unwrap_or_default();
-        out.push_str(&format!("Key Developments ({}) and the aligned generated key points ({}):\n", r.key_points.len(), field.unwrap_or("-")));
+        let field = crate::html::COVERAGE_FIELDS.into_iter().find(|f| scores.get(*f).is_some_and(|v| v["key_points"].is_array()));
+        let verdicts = field.and_then(|f| scores[f]["key_points"].as_array().cloned()).unwrap_or_default();
+        let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
+        out.push_str(&format!("Key Developments covered: {covered} of {} ({}):\n", r.key_points.len(), field.unwrap_or("no coverage metric")));
         for (i, kd) in r.key_points.iter().enumerate() {
-            out.push_str(&format!("  {}. {kd}\n", i + 1));
-            match align.iter().find(|p| p["reference"] == i) {
-                Some(p) => {
-                    let g = p["generated"].as_u64().unwrap_or(0) as usize;
-                    out.push_str(&format!("     ↳ {:.3}  {}\n", p["similarity"].as_f64().unwrap_or(0.0), sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
-                }
-                None => out.push_str("     ↳ not covered\n"),
+            let Some(v) = verdicts.get(i) else {
+                out.push_str(&format!("  {}. {kd}\n", i + 1));
+                continue;
+            };
+            let mark = if v["covered"] == true { "covered" } else { "not covered" };
+            out.push_str(&format!("  {}. [{mark} {:.3}] {kd}\n", i + 1, v["score"].as_f64().unwrap_or(0.0)));
+            let evidence: Vec<usize> = v["evidence"].as_array().map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect()).unwrap_or_default();
+            for g in evidence {
+                out.push_str(&format!("     \u{21b3} {}\n", sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
             }
         }
         for n in &sum.notes {
@@ -768,7 +773,7 @@ fn numeric(v: &Value) -> Option<f64> {
 }
 
 fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
-    use crate::metaeval::{meta_evaluate, Corr, Level, Point};
+    use crate::metaeval::{collect_units, meta_evaluate, unit_evaluate, unit_metric_names, Corr, Level, Point, UnitLabels, UnitRecord};
     use std::io::BufRead;
     let levels: Vec<Level> = a
         .levels
@@ -793,6 +798,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     // (doc, system, leaves, humans) of every scored record.
     let mut rows: Vec<(String, String, Vec<(String, f64)>, Vec<(String, f64)>)> = Vec::new();
     let mut sigs: Vec<String> = Vec::new();
+    // Per-Key-Development verdicts and labels (--unit-labels), and the `meta` fields seen.
+    let mut unit_rows: Vec<UnitRecord> = Vec::new();
+    let mut meta_fields: Vec<String> = Vec::new();
     for it in expand_inputs(&a.inputs) {
         let p = match it {
             crate::article::InputItem::File(p) => p,
@@ -809,13 +817,40 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             if !sigs.contains(&r.signature) {
                 sigs.push(r.signature.clone());
             }
+            if let Some(field) = &a.unit_labels {
+                unit_rows.push(UnitRecord::from_record(&r, field));
+                for k in r.meta.keys() {
+                    if !meta_fields.contains(k) {
+                        meta_fields.push(k.clone());
+                    }
+                }
+            }
             let Some(scores) = &r.scores else { continue };
             let humans: Vec<(String, f64)> = r.meta.iter().filter_map(|(k, v)| numeric(v).map(|x| (k.clone(), x))).collect();
             rows.push((r.id.clone(), r.system.clone().unwrap_or_default(), report::flatten_scores(scores), humans));
         }
     }
+    // With --unit-labels, --metrics names of key-point metrics (`kp_cover`, `kp_cover.key_points`)
+    // select the unit level; the other names are leaves to correlate.
+    let unit_names = unit_metric_names(&unit_rows);
+    let mut unit_selected: Vec<String> = Vec::new();
+    let mut leaf_metrics = a.metrics.clone();
+    if let (Some(_), Some(ms)) = (&a.unit_labels, &a.metrics) {
+        let mut leaves = Vec::new();
+        for m in ms {
+            match m.strip_suffix(".key_points") {
+                Some(u) => unit_selected.push(u.to_string()),
+                None if unit_names.contains(m) => unit_selected.push(m.clone()),
+                None => leaves.push(m.clone()),
+            }
+        }
+        leaf_metrics = if leaves.is_empty() { None } else { Some(leaves) };
+    }
+    // Correlations run unless only the unit level was asked for (--unit-labels without --human).
+    let correlate = a.unit_labels.is_none() || a.human.is_some();
     let humans: Vec<String> = match a.human {
         Some(h) => h,
+        None if !correlate => Vec::new(),
         None => {
             let mut h: Vec<String> = Vec::new();
             for (_, _, _, hs) in &rows {
@@ -828,10 +863,10 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             h
         }
     };
-    if humans.is_empty() {
+    if correlate && humans.is_empty() {
         return Err(Error::input("no human judgments found in the records' `meta` (use --human FIELD)"));
     }
-    let metrics: Vec<String> = match a.metrics {
+    let metrics: Vec<String> = match leaf_metrics {
         Some(m) => m,
         None => {
             let mut m: Vec<String> = Vec::new();
@@ -883,26 +918,86 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             results.extend(meta_evaluate(&points, m, h, &levels, &corrs, &cfg));
         }
     }
-    if results.is_empty() {
+    if correlate && results.is_empty() {
         return Err(Error::input(format!(
             "no record has both a metric ({}) and a human judgment ({}); check --metrics / --human",
             if metrics.is_empty() { "none found".to_string() } else { metrics.join(", ") },
             humans.join(", ")
         )));
     }
+    let mut units = Vec::new();
+    if let Some(field) = &a.unit_labels {
+        if unit_rows.iter().all(|u| u.labels == UnitLabels::Missing) {
+            return Err(Error::input(format!(
+                "--unit-labels: no record's `meta` has '{field}' (fields found: {})",
+                if meta_fields.is_empty() { "none".to_string() } else { meta_fields.join(", ") }
+            )));
+        }
+        if unit_names.is_empty() {
+            return Err(Error::input(
+                "--unit-labels: no record has per-Key-Development verdicts (`scores.<metric>.key_points`); score with a key-point metric such as kp-cover, kp-tok or kp",
+            ));
+        }
+        let names = if unit_selected.is_empty() { unit_names.clone() } else { unit_selected.clone() };
+        for m in &names {
+            if !unit_names.contains(m) {
+                if !quiet {
+                    eprintln!("kpeval: warning: no record has verdicts of '{m}' (`scores.{m}.key_points`; found: {})", unit_names.join(", "));
+                }
+                continue;
+            }
+            let (points, skipped) = collect_units(&unit_rows, m);
+            if !quiet {
+                for (why, first) in &skipped.first {
+                    let n = skipped.count(*why);
+                    eprintln!("kpeval: warning: {m}: {n} record(s) skipped: {} (first: {first})", why.describe());
+                }
+            }
+            if points.is_empty() {
+                if !quiet {
+                    eprintln!("kpeval: warning: {m}: no units (every record skipped)");
+                }
+                continue;
+            }
+            units.push(unit_evaluate(&points, m, field, skipped, &cfg));
+        }
+        if units.is_empty() {
+            return Err(Error::input(format!(
+                "--unit-labels: no record has both verdicts of {} and valid '{field}' labels of the same length",
+                names.join(", ")
+            )));
+        }
+    }
     if let Some(p) = &a.output {
         let stats = serde_json::json!({"bootstrap_samples": cfg.bootstrap_samples, "seed": cfg.seed, "confidence": cfg.confidence});
-        let json = serde_json::to_string_pretty(&serde_json::json!({
-            "results": results,
-            "stats": stats,
-            "kpeval": crate::VERSION,
-            "signature": sigs.join(" || "),
-        }))
-        .map_err(|e| Error::Json { context: "meta-eval".into(), source: e })?
-            + "\n";
+        let doc = if a.unit_labels.is_some() {
+            serde_json::json!({
+                "results": results,
+                "units": units,
+                "stats": stats,
+                "kpeval": crate::VERSION,
+                "signature": sigs.join(" || "),
+            })
+        } else {
+            serde_json::json!({
+                "results": results,
+                "stats": stats,
+                "kpeval": crate::VERSION,
+                "signature": sigs.join(" || "),
+            })
+        };
+        let json = serde_json::to_string_pretty(&doc).map_err(|e| Error::Json { context: "meta-eval".into(), source: e })? + "\n";
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
-    print!("{}", crate::metaeval::markdown(&results));
+    if !results.is_empty() {
+        print!("{}", crate::metaeval::markdown(&results));
+    }
+    if !units.is_empty() {
+        if !results.is_empty() {
+            println!();
+        }
+        print!("{}", crate::metaeval::unit_markdown(&units));
+    }
     println!("\n{} bootstrap resamples of documents, seed {}; 95% CIs.", cfg.bootstrap_samples, cfg.seed);
     Ok(0)
 }

@@ -1,6 +1,11 @@
-//! Key-point alignment: optimal one-to-one matching (Hungarian algorithm) between reference key
-//! points K (rows) and generated key points G (columns) on any similarity, and the coverage /
-//! precision / F1 derived from it.
+//! Key-point coverage and alignment between reference key points K (rows: the Key Developments)
+//! and generated key points G (columns) on any similarity.
+//!
+//! Coverage is judged for each Key Development against the whole summary (many-to-one: one
+//! generated point may support several Key Developments): its score is its best similarity to
+//! any generated point, and it is covered when that score reaches the threshold. The optimal
+//! one-to-one matching (Hungarian algorithm) is kept for what it means: precision (each
+//! generated point counted once) and the side-by-side view; it never caps coverage.
 use serde::{Deserialize, Serialize};
 
 /// One matched pair.
@@ -11,6 +16,43 @@ pub struct Pair {
     pub similarity: f64,
 }
 
+/// The verdict on one Key Development: how well the summary states it, whether that reaches the
+/// metric's threshold, and which generated key points (indices into the summary's key points)
+/// support it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// 0..1 (the metric's similarity or probability).
+    pub score: f64,
+    /// `score ≥` the metric's threshold.
+    pub covered: bool,
+    /// Generated key points that support it (empty when the score is 0).
+    pub evidence: Vec<usize>,
+    /// The judge's inputs, when asked for (`--kp-cover-features`: what the fitting script reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Per Key Development, its best similarity to any generated point (`rec[k][g]`), covered at
+/// `threshold`, with the first best point as evidence.
+pub fn verdicts(rec: &[Vec<f64>], threshold: f64) -> Vec<Verdict> {
+    rec.iter()
+        .map(|row| {
+            let mut best: Option<(usize, f64)> = None;
+            for (g, &v) in row.iter().enumerate() {
+                if best.map_or(true, |(_, b)| v > b) {
+                    best = Some((g, v));
+                }
+            }
+            let (score, evidence) = match best {
+                Some((g, v)) if v > 0.0 => (v, vec![g]),
+                Some((_, v)) => (v.max(0.0), Vec::new()),
+                None => (0.0, Vec::new()),
+            };
+            Verdict { score, covered: score >= threshold, evidence, features: None }
+        })
+        .collect()
+}
+
 /// Key-point scores of one summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpScores {
@@ -19,13 +61,15 @@ pub struct KpScores {
     /// Mean over G of the best similarity to any reference point (continuous precision).
     pub precision: f64,
     pub f1: f64,
-    /// Share of K matched one-to-one with similarity ≥ threshold.
+    /// Share of K covered: best similarity to any generated point ≥ threshold (many-to-one).
     pub coverage_at_t: f64,
     /// Share of G matched one-to-one with similarity ≥ threshold.
     pub precision_at_t: f64,
     pub f1_at_t: f64,
     /// The optimal one-to-one matching (every matched pair, whatever its similarity).
     pub alignment: Vec<Pair>,
+    /// One verdict per Key Development, in the order of the record's `key_points`.
+    pub key_points: Vec<Verdict>,
 }
 
 fn f1(p: f64, r: f64) -> f64 {
@@ -49,7 +93,8 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
     let nk = rec.len();
     let ng = rec.first().map_or(0, |r| r.len());
     if nk == 0 || ng == 0 {
-        return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new() };
+        let key_points = (0..nk).map(|_| Verdict { score: 0.0, covered: false, evidence: Vec::new(), features: None }).collect();
+        return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new(), key_points };
     }
     let pm = prec.unwrap_or(rec);
     let coverage = rec.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / nk as f64;
@@ -61,8 +106,10 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
     let alignment: Vec<Pair> =
         max_weight_matching(&pair_sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] }).collect();
     let hits = alignment.iter().filter(|p| p.similarity >= threshold).count() as f64;
-    let (ct, pt) = (hits / nk as f64, hits / ng as f64);
-    KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment }
+    let key_points = verdicts(rec, threshold);
+    let ct = key_points.iter().filter(|v| v.covered).count() as f64 / nk as f64;
+    let pt = hits / ng as f64;
+    KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment, key_points }
 }
 
 /// Maximum-weight one-to-one matching of a rectangular matrix (Hungarian / Kuhn–Munkres,
@@ -194,5 +241,19 @@ mod tests {
         assert_eq!(s.alignment.len(), 2);
         assert!((s.coverage_at_t - 2.0 / 3.0).abs() < 1e-12);
         assert!((s.precision_at_t - 1.0).abs() < 1e-12);
+        let got: Vec<(f64, bool, Vec<usize>)> = s.key_points.iter().map(|v| (v.score, v.covered, v.evidence.clone())).collect();
+        assert_eq!(got, vec![(0.9, true, vec![0]), (0.3, false, vec![1]), (0.7, true, vec![1])]);
+    }
+
+    #[test]
+    fn one_generated_point_covers_several_key_developments() {
+        // One sentence states all three Key Developments: one-to-one matching would cover one.
+        let sim = vec![vec![0.9, 0.1], vec![0.8, 0.2], vec![0.75, 0.0]];
+        let s = kp_scores(&sim, 0.6);
+        assert!((s.coverage_at_t - 1.0).abs() < 1e-12, "{}", s.coverage_at_t);
+        assert!(s.key_points.iter().all(|v| v.covered && v.evidence == vec![0]));
+        // precision stays one-to-one: the second point matches nothing above the threshold
+        assert!((s.precision_at_t - 0.5).abs() < 1e-12);
+        assert_eq!(s.alignment.len(), 2);
     }
 }

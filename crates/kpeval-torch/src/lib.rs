@@ -136,6 +136,10 @@ impl Backend for TorchBackend {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
                 Ok(Ok(Box::new(KpMetric { field: "kp_tok", similarity: Box::new(TokenAlignSimilarity::new(emb)), threshold: KP_TOK_THRESHOLD })))
             }
+            MetricKind::KpCover => {
+                let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
+                Ok(Ok(Box::new(kpeval::judge::KpCoverMetric::new(emb, kpeval::judge::CoverPreset::bundled(), cfg.kp_cover_features))))
+            }
             MetricKind::Nli => match &cfg.nli_model {
                 None => Ok(Err("no NLI model given (--nli-model)".to_string())),
                 Some(m) => {

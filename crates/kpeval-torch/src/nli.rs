@@ -33,7 +33,7 @@
 use kpeval::error::{Error, Result};
 use kpeval::keypoints::split_sentences;
 use kpeval::models::{resolve, ModelSource};
-use kpeval::scoring::{KpMetric, Metric, ScoreInput, Similarity};
+use kpeval::scoring::{Metric, ScoreInput, Similarity};
 use rust_bert::bart::{BartConfig, BartForSequenceClassification};
 use rust_bert::bert::{BertConfig, BertForSequenceClassification};
 
@@ -794,12 +794,86 @@ impl Similarity for NliSimilarity {
     }
 }
 
-/// The NLI metrics: faithfulness and `kp_nli` (key-point alignment on entailment, threshold 0.5).
+/// `kp_nli`: key-point coverage on entailment. Each Key Development k is judged against every
+/// window of consecutive summary sentences (up to [`kpeval::judge::MAX_WINDOW`], joined with
+/// spaces): its score is the best P(entailment | premise = window, hypothesis = k), its evidence
+/// that window's sentences, covered at `threshold`. Precision and the one-to-one alignment come
+/// from single sentences (premise = generated point g), as before.
+pub struct NliCoverMetric {
+    pub model: Arc<NliModel>,
+    pub threshold: f64,
+}
+
+impl NliCoverMetric {
+    fn window_text(generated: &[String], w: &std::ops::Range<usize>) -> String {
+        generated[w.clone()].join(" ")
+    }
+}
+
+impl Metric for NliCoverMetric {
+    fn name(&self) -> &'static str {
+        "kp_nli"
+    }
+    fn signature(&self) -> String {
+        format!("kp_nli:sim=nli-entail({}),t={},cover=best-window<={},match=hungarian", self.model.name(), self.threshold, kpeval::judge::MAX_WINDOW)
+    }
+    fn score(&self, input: &ScoreInput) -> std::result::Result<Vec<(String, Value)>, String> {
+        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+    }
+    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
+        let mut pairs = Vec::new();
+        for i in inputs {
+            for w in kpeval::judge::windows(i.generated.len()) {
+                let premise = Self::window_text(i.generated, &w);
+                for k in i.references {
+                    pairs.push((premise.clone(), k.clone()));
+                }
+            }
+        }
+        let probs = match predict_unique(&self.model, pairs) {
+            Ok(p) => p,
+            Err(e) => return inputs.iter().map(|_| Err(e.to_string())).collect(),
+        };
+        inputs
+            .iter()
+            .map(|i| {
+                let sim: Vec<Vec<f64>> = i.references.iter().map(|k| i.generated.iter().map(|g| round6(probs[&(g.clone(), k.clone())].entailment)).collect()).collect();
+                let mut s = kpeval::metrics::alignment::kp_scores(&sim, self.threshold);
+                let mut truncated = 0usize;
+                for (ki, k) in i.references.iter().enumerate() {
+                    let mut best: Option<(f64, std::ops::Range<usize>)> = None;
+                    for w in kpeval::judge::windows(i.generated.len()) {
+                        let p = &probs[&(Self::window_text(i.generated, &w), k.clone())];
+                        if p.truncated > 0 {
+                            truncated += 1;
+                        }
+                        let e = round6(p.entailment);
+                        if best.as_ref().map_or(true, |(b, _)| e > *b) {
+                            best = Some((e, w));
+                        }
+                    }
+                    let (score, evidence) = best.map(|(e, w)| (e, w.collect())).unwrap_or((0.0, Vec::new()));
+                    s.key_points[ki] = kpeval::metrics::alignment::Verdict { score, covered: score >= self.threshold && !evidence.is_empty(), evidence, features: None };
+                }
+                let nk = s.key_points.len().max(1) as f64;
+                s.coverage = round6(s.key_points.iter().map(|v| v.score).sum::<f64>() / nk);
+                s.coverage_at_t = s.key_points.iter().filter(|v| v.covered).count() as f64 / nk;
+                let f1 = |p: f64, r: f64| if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+                s.f1 = f1(s.precision, s.coverage);
+                s.f1_at_t = f1(s.precision_at_t, s.coverage_at_t);
+                let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
+                if truncated > 0 {
+                    v["truncated_pairs"] = Value::from(truncated);
+                }
+                Ok(vec![("kp_nli".to_string(), v)])
+            })
+            .collect()
+    }
+}
+
+/// The NLI metrics: faithfulness and `kp_nli` (key-point coverage on entailment, threshold 0.5).
 pub fn nli_metrics(model: Arc<NliModel>) -> Vec<Box<dyn Metric>> {
-    vec![
-        Box::new(FaithfulnessMetric::new(model.clone())),
-        Box::new(KpMetric { field: "kp_nli", similarity: Box::new(NliSimilarity { model }), threshold: 0.5 }),
-    ]
+    vec![Box::new(FaithfulnessMetric::new(model.clone())), Box::new(NliCoverMetric { model, threshold: 0.5 })]
 }
 
 /// The NLI metrics as one [`Metric`] (what `Backend::metric(MetricKind::Nli)` returns): fields

@@ -243,13 +243,16 @@ fn outside_greedy_steps_logits_are_plain() {
     let head = LmHead::new();
     let x = tensor(&(0..3 * k).map(|_| rng.normal(1.0)).collect::<Vec<_>>(), &[3, 1, k as i64]);
     let plain = x.linear::<Tensor>(&wt, None) * 0.5;
+    // The plain path may run another GEMM kernel than this reference (a [1, 3, k] input is not
+    // a [3, 1, k] one; MKL picks kernels per CPU): equal within float rounding, not bit for bit.
+    let close = |a: &Tensor, b: &Tensor| a.size() == b.size() && a.allclose(b, 1e-5, 1e-5, false);
     // no scope: plain
-    assert!(head.logits(&x, &wt, Some(0.5), None).equal(&plain));
+    assert!(close(&head.logits(&x, &wt, Some(0.5), None), &plain));
     // in a scope, but more than one position per row (not a decoding step): plain
     let x2 = x.view([1, 3, k as i64]);
     {
         let _scope = greedy_scope();
-        assert!(head.logits(&x2, &wt, Some(0.5), None).equal(&plain.view([1, 3, v as i64])));
+        assert!(close(&head.logits(&x2, &wt, Some(0.5), None), &plain.view([1, 3, v as i64])));
         // autograd on the input: plain
         let xg = x.detach().set_requires_grad(true);
         let out = head.logits(&xg, &wt, Some(0.5), None);
@@ -263,7 +266,7 @@ fn outside_greedy_steps_logits_are_plain() {
         let _scope = greedy_scope();
         let _ = head.logits(&x, &wt, None, None);
     }
-    assert!(head.logits(&x, &wt, Some(0.5), None).equal(&plain));
+    assert!(close(&head.logits(&x, &wt, Some(0.5), None), &plain));
     let z = plain.view([3, v as i64]);
     assert!(argmax(&z).equal(&z.argmax(-1, false)));
 }

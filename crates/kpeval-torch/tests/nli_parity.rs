@@ -221,4 +221,22 @@ fn faithfulness_chunks_long_articles() {
     }
     assert!(max_e >= 0.0);
     assert!(nli.signature().contains("kp_nli:sim=nli-entail(tiny-nli-roberta@"), "{}", nli.signature());
+    // One verdict per Key Development: the best window of consecutive generated points (joined
+    // with spaces) as premise, computed directly; evidence = that window's points.
+    let verdicts = kp["key_points"].as_array().unwrap();
+    assert_eq!(verdicts.len(), references.len());
+    let windows = kpeval::judge::windows(generated.len());
+    assert_eq!(windows.len(), 3 + 2 + 1);
+    let mut covered = 0;
+    for (k, v) in references.iter().zip(verdicts) {
+        let pairs: Vec<(String, String)> = windows.iter().map(|w| (generated[w.clone()].join(" "), k.clone())).collect();
+        let probs = model.predict(&pairs).unwrap();
+        let (best, w) = probs.iter().zip(&windows).fold((f64::NEG_INFINITY, 0..0), |acc, (p, w)| if p.entailment > acc.0 { (p.entailment, w.clone()) } else { acc });
+        assert!((v["score"].as_f64().unwrap() - best).abs() < 2e-6, "{v} vs {best}");
+        let ev: Vec<usize> = v["evidence"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+        assert_eq!(ev, w.collect::<Vec<_>>());
+        assert_eq!(v["covered"].as_bool().unwrap(), v["score"].as_f64().unwrap() >= 0.5);
+        covered += v["covered"].as_bool().unwrap() as usize;
+    }
+    assert!((kp["coverage_at_t"].as_f64().unwrap() - covered as f64 / references.len() as f64).abs() < 1e-12);
 }
