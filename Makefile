@@ -55,8 +55,8 @@ bench: build
 # The coverage judge (kp-cover): refit models/kp-cover.json on PyrXSum's per-unit human verdicts
 # (../shared/data/pyrxsum-1000.jsonl), 10-fold cross-validation by document. numpy only.
 FIT_ENV := $(KPEVAL_CACHE)/fit-venv
-KP_COVER_FEATURES ?= tok_low2,ent_all,rec1_content,tok_min
-KP_COVER_VERSION ?= 1
+KP_COVER_FEATURES ?= tok_q10,ent_all,rec1_content
+KP_COVER_VERSION ?= 2
 fit-kp-cover: build
 	@test -x "$(FIT_ENV)/bin/python" || { $(PYTHON) -m venv "$(FIT_ENV)" && "$(FIT_ENV)/bin/pip" install -q --disable-pip-version-check numpy; }
 	mkdir -p results

@@ -6,8 +6,9 @@
 //! computes the features below, and `P(covered | k, W) = σ(bias + Σ wᵢ·featureᵢ)` with the
 //! weights of a preset ([`CoverPreset`], fitted by `eval/coverage/fit_kp_cover.py` with
 //! cross-validation by document on people's verdicts). The verdict is the best window: its
-//! probability is the score, its sentences are the evidence, and the Key Development is covered
-//! when the score reaches the preset's threshold. Many-to-one by construction: one sentence can
+//! probability is the score, and the Key Development is covered when the score reaches the
+//! preset's threshold; the evidence is the shortest window that scores within
+//! [`EVIDENCE_TOLERANCE`] of it, less the sentences it does not need to. Many-to-one by construction: one sentence can
 //! cover every Key Development it states.
 //!
 //! Features of (k, W), all in 0..1:
@@ -27,7 +28,9 @@
 //! - `tok_low2`: mean of the two weakest best cosines;
 //! - `ent_all`: 1 when every name and number of k is in W (also when k has none);
 //! - `miss_content`: k's content words missing from W, min(count, 4) / 4;
-//! - `len`: k's length, min(tokens, 30) / 30.
+//! - `len`: k's length, min(tokens, 30) / 30;
+//! - `tok_q10`, `tok_q20`: the 10th / 20th percentile of the best cosines (nearest rank below:
+//!   the weakest for a short k, and not the single weakest word of a long one).
 use crate::metrics::alignment::Verdict;
 use crate::backend::{Embedder, TokenVectors};
 use crate::metrics::rouge::tokenize;
@@ -41,8 +44,10 @@ use std::sync::{Arc, Mutex};
 pub const MAX_WINDOW: usize = 3;
 
 /// The features the judge computes, in this order.
-pub const FEATURES: [&str; 14] =
-    ["rec1", "rec1_content", "rec2", "recl", "ent", "tok_rec", "tok_min", "cos", "tok_frac50", "tok_frac70", "tok_low2", "ent_all", "miss_content", "len"];
+pub const FEATURES: [&str; 16] = [
+    "rec1", "rec1_content", "rec2", "recl", "ent", "tok_rec", "tok_min", "cos", "tok_frac50", "tok_frac70", "tok_low2", "ent_all", "miss_content", "len", "tok_q10",
+    "tok_q20",
+];
 
 /// A fitted combination of the features: `σ(bias + Σ weights[i]·feature(features[i]))`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,13 +134,45 @@ fn is_stop(word: &str) -> bool {
     STOP_WORDS.contains(&word)
 }
 
-/// A text's lexical view: stemmed tokens, which are content words, and its names/numbers.
+/// A name or number that the summary must state for a Key Development to be covered.
+#[derive(Debug, Clone, PartialEq)]
+enum Entity {
+    /// A capitalized word or a number, as its stemmed tokens (all must be found; a stem of 5+
+    /// letters also matches a word that extends or shortens it by up to 3 letters: Venezuela /
+    /// Venezuelan).
+    Word(Vec<String>),
+    /// An acronym's letters (`U.S.`, `CIA`): found as the acronym, or as the initials of
+    /// consecutive words (United States, Central Intelligence Agency).
+    Acronym(String),
+}
+
+/// A text's lexical view: stemmed tokens, which are content words, its names/numbers, and its
+/// words (letters and digits only, lowercased) for acronyms.
 #[derive(Debug, Clone, Default)]
 pub struct Lexical {
     tokens: Vec<String>,
     content: Vec<bool>,
-    /// Each name or number as its stemmed tokens (all must be found).
-    entities: Vec<Vec<String>>,
+    entities: Vec<Entity>,
+    words: Vec<String>,
+}
+
+/// Strips surrounding punctuation and a possessive `'s`.
+fn bare_word(raw: &str) -> &str {
+    let w = raw.trim_matches(|c: char| !c.is_alphanumeric());
+    for suffix in ["\u{2019}s", "'s", "\u{2019}", "'"] {
+        if let Some(x) = w.strip_suffix(suffix) {
+            return x;
+        }
+    }
+    w
+}
+
+/// `U.S.`, `U.S.A.` (letters with dots) or `CIA`, `NATO` (2–6 capitals): its letters, lowercased.
+fn acronym(word: &str) -> Option<String> {
+    let letters: String = word.chars().filter(|c| *c != '.').collect();
+    let dotted = word.contains('.') && word.split('.').filter(|p| !p.is_empty()).all(|p| p.chars().count() == 1 && p.chars().all(char::is_uppercase));
+    let caps = !word.contains('.') && (2..=6).contains(&letters.chars().count()) && letters.chars().all(|c| c.is_uppercase());
+    ((dotted && letters.chars().count() >= 2) || caps).then(|| letters.to_lowercase())
 }
 
 impl Lexical {
@@ -145,20 +182,71 @@ impl Lexical {
         let plain = tokenize(text, false);
         // tokenize keeps token order and count with or without stemming
         let content = if plain.len() == tokens.len() { plain.iter().map(|w| !is_stop(w)).collect() } else { tokens.iter().map(|w| !is_stop(w)).collect() };
-        let mut entities: Vec<Vec<String>> = Vec::new();
-        for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-            let first = word.chars().next().unwrap_or(' ');
-            let has_digit = word.chars().any(|c| c.is_ascii_digit());
-            let name = first.is_uppercase() && !is_stop(&word.to_lowercase());
-            if has_digit || name {
-                let toks = tokenize(word, true);
-                if !toks.is_empty() && !entities.contains(&toks) {
-                    entities.push(toks);
+        let mut entities: Vec<Entity> = Vec::new();
+        let mut words = Vec::new();
+        for raw in text.split_whitespace() {
+            let word = bare_word(raw);
+            if word.is_empty() {
+                continue;
+            }
+            words.push(word.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase());
+            if let Some(a) = acronym(word) {
+                let e = Entity::Acronym(a);
+                if !entities.contains(&e) {
+                    entities.push(e);
+                }
+                continue;
+            }
+            for part in word.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                let first = part.chars().next().unwrap_or(' ');
+                let has_digit = part.chars().any(|c| c.is_ascii_digit());
+                let name = first.is_uppercase() && part.chars().count() >= 2 && !is_stop(&part.to_lowercase());
+                if has_digit || name {
+                    let toks = tokenize(part, true);
+                    let e = Entity::Word(toks);
+                    if !matches!(&e, Entity::Word(t) if t.is_empty()) && !entities.contains(&e) {
+                        entities.push(e);
+                    }
                 }
             }
         }
-        Lexical { tokens, content, entities }
+        Lexical { tokens, content, entities, words }
     }
+}
+
+/// Whether a stemmed entity token is among the window's tokens (or a 5+ letter stem within 3
+/// letters of one: demonyms and plurals the stemmer leaves apart).
+fn token_found(t: &str, set: &std::collections::HashSet<&str>) -> bool {
+    if set.contains(t) {
+        return true;
+    }
+    if t.len() < 5 || t.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    set.iter().any(|w| w.len() >= 5 && w.len().abs_diff(t.len()) <= 3 && (w.starts_with(t) || t.starts_with(*w)))
+}
+
+/// Whether an acronym is in the window: as itself, or as the initials of consecutive words
+/// (a stop word such as "of" may give its letter or sit between them).
+fn acronym_found(a: &str, words: &[&String]) -> bool {
+    if words.iter().any(|w| w.as_str() == a) {
+        return true;
+    }
+    let letters: Vec<char> = a.chars().collect();
+    'start: for i in 0..words.len() {
+        let (mut j, mut k) = (i, 0);
+        while k < letters.len() {
+            let Some(w) = words.get(j) else { continue 'start };
+            if w.chars().next() == Some(letters[k]) {
+                k += 1;
+            } else if k == 0 || !is_stop(w) {
+                continue 'start;
+            }
+            j += 1;
+        }
+        return true;
+    }
+    false
 }
 
 fn counts<'a, T: std::hash::Hash + Eq>(items: impl Iterator<Item = T>) -> HashMap<T, usize> {
@@ -212,7 +300,12 @@ pub fn lexical_features(k: &Lexical, window: &[&Lexical]) -> [f64; 8] {
     };
     let recl = if k.tokens.is_empty() { 0.0 } else { lcs_len(&k.tokens, &w) as f64 / k.tokens.len() as f64 };
     let set: std::collections::HashSet<&str> = w.iter().map(String::as_str).collect();
-    let ent = if k.entities.is_empty() { 1.0 } else { k.entities.iter().filter(|e| e.iter().all(|t| set.contains(t.as_str()))).count() as f64 / k.entities.len() as f64 };
+    let words: Vec<&String> = window.iter().flat_map(|l| l.words.iter()).collect();
+    let found = |e: &Entity| match e {
+        Entity::Word(toks) => toks.iter().all(|t| token_found(t, &set)),
+        Entity::Acronym(a) => acronym_found(a, &words),
+    };
+    let ent = if k.entities.is_empty() { 1.0 } else { k.entities.iter().filter(|e| found(e)).count() as f64 / k.entities.len() as f64 };
     let ent_all = if ent == 1.0 { 1.0 } else { 0.0 };
     let missing = kc.iter().filter(|t| !set.contains(t.as_str())).count();
     let miss_content = missing.min(4) as f64 / 4.0;
@@ -220,18 +313,25 @@ pub fn lexical_features(k: &Lexical, window: &[&Lexical]) -> [f64; 8] {
     [rec1, rec1c, rec2, recl, ent, ent_all, miss_content, len]
 }
 
+/// Dot product of two unit vectors in f32 with eight fixed lanes (the same order of operations
+/// on every CPU), summed in f64.
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(p, q)| *p as f64 * *q as f64).sum();
+    acc.iter().map(|&v| v as f64).sum::<f64>() + tail
+}
+
 /// For each token of k, its best cosine (floored at 0) to any token of each sentence:
 /// `best[s][t]`.
 fn best_token_matches(k: &TokenVectors, sentences: &[Arc<TokenVectors>]) -> Vec<Vec<f64>> {
-    sentences
-        .iter()
-        .map(|s| {
-            k.vectors
-                .iter()
-                .map(|x| s.vectors.iter().map(|y| x.iter().zip(y).map(|(p, q)| *p as f64 * *q as f64).sum::<f64>()).fold(0.0f64, f64::max))
-                .collect()
-        })
-        .collect()
+    sentences.iter().map(|s| k.vectors.iter().map(|x| s.vectors.iter().map(|y| dot(x, y)).fold(0.0f64, f64::max)).collect()).collect()
 }
 
 fn round6(x: f64) -> f64 {
@@ -264,21 +364,39 @@ pub fn windows(n: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// How far below the best window's probability the evidence may score: the judge's features
+/// grow with the window, so a longer window often scores a little higher only because it holds
+/// more words.
+pub const EVIDENCE_TOLERANCE: f64 = 0.05;
+
 /// A judge's view of one Key Development against one summary's sentences: the best window's
-/// probability, its sentences and features.
-pub fn judge(preset: &CoverPreset, feats_of: impl Fn(std::ops::Range<usize>) -> [f64; FEATURES.len()], n_sentences: usize) -> (f64, Vec<usize>, [f64; FEATURES.len()]) {
-    let mut best: Option<(f64, std::ops::Range<usize>, [f64; FEATURES.len()])> = None;
-    for w in windows(n_sentences) {
-        let x = feats_of(w.clone());
-        let p = round6(preset.probability(&x));
-        if best.as_ref().map_or(true, |(b, _, _)| p > *b) {
-            best = Some((p, w, x));
+/// probability and features, and as evidence the shortest (then earliest) window whose
+/// probability is within [`EVIDENCE_TOLERANCE`] of the best, less any of its sentences without
+/// which it still is (sentences that add nothing).
+pub fn judge(preset: &CoverPreset, feats_of: impl Fn(&[usize]) -> [f64; FEATURES.len()], n_sentences: usize) -> (f64, Vec<usize>, [f64; FEATURES.len()]) {
+    let prob = |idx: &[usize]| round6(preset.probability(&feats_of(idx)));
+    let scored: Vec<(f64, Vec<usize>)> = windows(n_sentences)
+        .into_iter()
+        .map(|w| {
+            let idx: Vec<usize> = w.collect();
+            (prob(&idx), idx)
+        })
+        .collect();
+    let Some(best) = scored.iter().fold(None::<&(f64, Vec<usize>)>, |b, c| if b.map_or(true, |b| c.0 > b.0) { Some(c) } else { b }) else {
+        return (0.0, Vec::new(), [0.0; FEATURES.len()]);
+    };
+    let floor = best.0 - EVIDENCE_TOLERANCE;
+    let mut evidence = scored.iter().find(|c| c.0 >= floor).map_or(best.1.clone(), |c| c.1.clone());
+    let mut i = 0;
+    while evidence.len() > 1 && i < evidence.len() {
+        let without: Vec<usize> = evidence.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, &s)| s).collect();
+        if prob(&without) >= floor {
+            evidence = without;
+        } else {
+            i += 1;
         }
     }
-    match best {
-        Some((p, w, x)) => (p, w.collect(), x),
-        None => (0.0, Vec::new(), [0.0; FEATURES.len()]),
-    }
+    (best.0, evidence, feats_of(&best.1))
 }
 
 /// Memoized per-text model outputs (each text encoded on its own: no padding, so a text's
@@ -361,12 +479,12 @@ impl KpCoverMetric {
             } else {
                 Vec::new()
             };
-            let feats = |w: std::ops::Range<usize>| -> [f64; FEATURES.len()] {
-                let lex = lexical_features(&kl, &gl[w.clone()].iter().collect::<Vec<_>>());
-                let (mut tok_rec, mut tok_min, mut f50, mut f70, mut low2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            let feats = |w: &[usize]| -> [f64; FEATURES.len()] {
+                let lex = lexical_features(&kl, &w.iter().map(|&s| &gl[s]).collect::<Vec<_>>());
+                let (mut tok_rec, mut tok_min, mut f50, mut f70, mut low2, mut q10, mut q20) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
                 if !best.is_empty() {
                     let mut b: Vec<f64> =
-                        special.iter().enumerate().filter(|(_, sp)| !**sp).map(|(t, _)| w.clone().map(|s| best[s][t]).fold(0.0f64, f64::max)).collect();
+                        special.iter().enumerate().filter(|(_, sp)| !**sp).map(|(t, _)| w.iter().map(|&s| best[s][t]).fold(0.0f64, f64::max)).collect();
                     if !b.is_empty() {
                         let n = b.len() as f64;
                         tok_rec = b.iter().sum::<f64>() / n;
@@ -375,10 +493,13 @@ impl KpCoverMetric {
                         b.sort_by(f64::total_cmp);
                         tok_min = b[0];
                         low2 = b.iter().take(2).sum::<f64>() / b.len().min(2) as f64;
+                        let q = |p: f64| b[((b.len() - 1) as f64 * p).floor() as usize];
+                        q10 = q(0.1);
+                        q20 = q(0.2);
                     }
                 }
-                let c = if cos.is_empty() { 0.0 } else { w.clone().map(|s| cos[s]).fold(0.0f64, f64::max) };
-                [lex[0], lex[1], lex[2], lex[3], lex[4], tok_rec, tok_min, c, f50, f70, low2, lex[5], lex[6], lex[7]].map(round6)
+                let c = if cos.is_empty() { 0.0 } else { w.iter().map(|&s| cos[s]).fold(0.0f64, f64::max) };
+                [lex[0], lex[1], lex[2], lex[3], lex[4], tok_rec, tok_min, c, f50, f70, low2, lex[5], lex[6], lex[7], q10, q20].map(round6)
             };
             let (score, evidence, x) = judge(&self.preset, feats, generated.len());
             let features = self.with_features.then(|| FEATURES.iter().zip(x).map(|(n, v)| (n.to_string(), json!(v))).collect::<Map<String, Value>>());
@@ -435,10 +556,28 @@ mod tests {
         assert_eq!(f[5], 0.0);
         // wesley, 2, year, deal
         assert_eq!(f[6], 1.0);
-        assert!(f[0] > 0.4 && f[0] < 1.0);
+        // sneijder, ha(s), join(ed), nice of 10 tokens
+        assert!((f[0] - 0.4).abs() < 1e-12, "{f:?}");
         let same = lexical_features(&k, &[&k]);
         assert_eq!(same[..6], [1.0; 6]);
         assert_eq!(same[6], 0.0);
+    }
+
+    #[test]
+    fn acronyms_demonyms_and_possessives_match() {
+        let k = lex("Maduro indicated Venezuela\u{2019}s readiness to talk with the U.S. and the CIA.");
+        let w = lex("Venezuelan President Maduro will negotiate with the United States and the Central Intelligence Agency.");
+        assert_eq!(lexical_features(&k, &[&w])[4], 1.0);
+        let other = lex("Venezuelan President Maduro will negotiate with Spain.");
+        // U.S. and CIA missing: Maduro and Venezuela found
+        assert!((lexical_features(&k, &[&other])[4] - 0.5).abs() < 1e-12);
+        assert!(acronym_found("us", &[&"u".to_string(), &"s".to_string(), &"us".to_string()]));
+        assert!(!acronym_found("cia", &[&"central".to_string(), &"agency".to_string()]));
+        assert!(acronym_found("boe", &[&"bank".to_string(), &"of".to_string(), &"england".to_string()]));
+        assert_eq!(acronym("U.S."), Some("us".into()));
+        assert_eq!(acronym(bare_word("U.S.")), Some("us".into()));
+        assert_eq!(acronym("NATO"), Some("nato".into()));
+        assert_eq!(acronym("Nato"), None);
     }
 
     #[test]

@@ -717,3 +717,28 @@ pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Ba
     }
     Ok((Scorer { metrics }, not_computed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover_and_nli_verdicts_are_averaged_per_key_development() {
+        let scores: Map<String, Value> = serde_json::from_value(json!({
+            "kp_cover": {"key_points": [{"score": 0.9, "covered": true, "evidence": [0]}, {"score": 0.1, "covered": false, "evidence": [1]}]},
+            "kp_nli": {"key_points": [{"score": 0.7, "covered": true, "evidence": [0, 1]}, {"score": 0.2, "covered": false, "evidence": []}]},
+        }))
+        .unwrap();
+        let v = combine_cover_nli(&scores).unwrap();
+        let kps = v["key_points"].as_array().unwrap();
+        assert_eq!(kps[0], json!({"score": 0.8, "covered": true, "evidence": [0, 1]}));
+        assert_eq!(kps[1]["score"], 0.15);
+        assert_eq!(kps[1]["covered"], false);
+        assert_eq!(v["coverage"], 0.475);
+        assert_eq!(v["coverage_at_t"], 0.5);
+        // verdict lists of different lengths are not combined
+        let mut bad = scores.clone();
+        bad["kp_nli"]["key_points"].as_array_mut().unwrap().pop();
+        assert!(combine_cover_nli(&bad).is_none());
+    }
+}

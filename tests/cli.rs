@@ -46,6 +46,21 @@ fn run_on_example_article() {
     let agg: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.aggregate.json")).unwrap()).unwrap();
     assert_eq!(agg["records"], 1);
     assert!((agg["systems"]["lead-3"]["metrics"]["rouge1.f1"]["mean"].as_f64().unwrap() - r1).abs() < 1e-12);
+    // The article view: each Key Development's verdict from the best coverage metric computed
+    // (the lean binary has no model: kp_rouge), with the summary sentences that cover it.
+    let verdicts = r["scores"]["kp_rouge"]["key_points"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 4);
+    let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
+    assert!(report.contains(&format!("Key Developments covered: {covered} of 4 (kp_rouge):")), "{report}");
+    for (i, (v, kd)) in verdicts.iter().zip(r["key_points"].as_array().unwrap()).enumerate() {
+        let mark = if v["covered"] == true { "covered" } else { "not covered" };
+        let line = format!("  {}. [{mark} {:.3}] {}", i + 1, v["score"].as_f64().unwrap(), kd.as_str().unwrap());
+        assert!(report.contains(&line), "missing {line:?} in\n{report}");
+        for g in v["evidence"].as_array().unwrap() {
+            let sentence = r["summary"]["key_points"][g.as_u64().unwrap() as usize].as_str().unwrap();
+            assert!(report.contains(&format!("\u{21b3} {sentence}")), "evidence {sentence:?} not shown");
+        }
+    }
 }
 
 #[test]

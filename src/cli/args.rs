@@ -388,7 +388,8 @@ pub struct MetaEvalArgs {
     /// --unit-labels is given: then correlations are computed only for the fields named here).
     #[arg(long, value_delimiter = ',')]
     pub human: Option<Vec<String>>,
-    /// Score leaves to correlate (default: every F1 / score / coverage leaf plus ROUGE recalls).
+    /// Score leaves to correlate (default: every F1 / score / coverage leaf plus ROUGE recalls);
+    /// `a+b` correlates the sum of leaves (e.g. `rouge1.recall+rouge2.recall`).
     /// With --unit-labels, a key-point metric named as `kp_cover` or `kp_cover.key_points`
     /// selects it for the unit level (default: every metric with a verdict list); the other
     /// names are the leaves to correlate.

@@ -890,7 +890,8 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             let points: Vec<Point> = rows
                 .iter()
                 .filter_map(|(doc, sys, leaves, hs)| {
-                    let metric = leaves.iter().find(|(k, _)| k == m)?.1;
+                    // `a+b`: the sum of two or more score leaves (e.g. rouge1.recall+rouge2.recall)
+                    let metric = m.split('+').map(|part| leaves.iter().find(|(k, _)| k == part.trim()).map(|(_, v)| *v)).sum::<Option<f64>>()?;
                     let human = hs.iter().find(|(k, _)| k == h)?.1;
                     Some(Point { doc: doc.clone(), system: sys.clone(), metric, human })
                 })

@@ -39,11 +39,12 @@ fn kp_metrics_count_truncated_points() {
     let long = "The ministers met again to discuss the budget and the schedule. ".repeat(40);
     let rec = serde_json::json!({"id": "long", "article": "The talks ended. Ministers will meet again.", "key_points": [long, "The talks ended."]});
     std::fs::write(&inp, format!("{rec}\n")).unwrap();
-    let o = bin().args(["run", inp.to_str().unwrap(), "--metrics", "kp,kp-tok", "-q"]).output().unwrap();
+    let o = bin().args(["run", inp.to_str().unwrap(), "--metrics", "kp,kp-tok,kp-cover", "-q"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(r["scores"]["kp"]["truncated_points"], 1, "{}", r["scores"]);
     assert_eq!(r["scores"]["kp_tok"]["truncated_points"], 1, "{}", r["scores"]);
+    assert_eq!(r["scores"]["kp_cover"]["truncated_points"], 1, "{}", r["scores"]);
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn auc(scores: &[(f64, bool)]) -> f64 {
 fn one_sentence_covers_several_key_developments() {
     let m = judge(false);
     let generated = strings(&[
-        "Venezuelan President Nicolas Maduro said on Tuesday he is ready to hold talks with the United States on drug trafficking, in Caracas next month.",
+        "Venezuelan President Nicolas Maduro said on Tuesday he is ready to hold talks with the United States on drug trafficking, and that the talks would take place in Caracas.",
         "Heavy rain flooded several roads in the west of the country.",
     ]);
     let references = strings(&[
