@@ -51,6 +51,7 @@ bench: build
 	$(PYTHON) eval/bench/overlap.py
 	$(TORCH_ENV)/bin/python eval/bench/embed.py
 	$(TORCH_ENV)/bin/python eval/bench/generate.py
+	$(PYTHON) eval/bench/coverage.py
 
 # The coverage judge (kp-cover): refit models/kp-cover.json on PyrXSum's per-unit human verdicts
 # (../shared/data/pyrxsum-1000.jsonl), 10-fold cross-validation by document. numpy only.

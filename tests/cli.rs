@@ -47,11 +47,14 @@ fn run_on_example_article() {
     assert_eq!(agg["records"], 1);
     assert!((agg["systems"]["lead-3"]["metrics"]["rouge1.f1"]["mean"].as_f64().unwrap() - r1).abs() < 1e-12);
     // The article view: each Key Development's verdict from the best coverage metric computed
-    // (the lean binary has no model: kp_rouge), with the summary sentences that cover it.
-    let verdicts = r["scores"]["kp_rouge"]["key_points"].as_array().unwrap();
+    // (kp_cover when the model runtime is installed next to kpeval, else kp_rouge), with the
+    // summary sentences that cover it.
+    let field = kpeval::html::COVERAGE_FIELDS.into_iter().find(|f| r["scores"][*f]["key_points"].is_array()).unwrap();
+    assert!(field == "kp_cover" || field == "kp_rouge", "{field}");
+    let verdicts = r["scores"][field]["key_points"].as_array().unwrap();
     assert_eq!(verdicts.len(), 4);
     let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
-    assert!(report.contains(&format!("Key Developments covered: {covered} of 4 (kp_rouge):")), "{report}");
+    assert!(report.contains(&format!("Key Developments covered: {covered} of 4 ({field}):")), "{report}");
     for (i, (v, kd)) in verdicts.iter().zip(r["key_points"].as_array().unwrap()).enumerate() {
         let mark = if v["covered"] == true { "covered" } else { "not covered" };
         let line = format!("  {}. [{mark} {:.3}] {}", i + 1, v["score"].as_f64().unwrap(), kd.as_str().unwrap());

@@ -57,31 +57,69 @@ pub fn device(name: &str) -> Result<Device> {
 }
 
 /// Tensors are Send but not Sync: the model is used behind a lock (one forward pass at a time;
-/// libtorch parallelizes inside it).
-struct TorchEmbedder {
-    inner: std::sync::Mutex<embed::SentenceEmbedder>,
+/// libtorch parallelizes inside it). One model per (folder, device) is loaded per process and
+/// shared by every metric that asks for it (kp, kp-tok, kp-cover, MMR), with one memo of token
+/// vectors: each text is encoded on its own, so a memoized vector is the one it would compute.
+struct SharedEmbedder {
+    model: std::sync::Mutex<embed::SentenceEmbedder>,
+    tokens: std::sync::Mutex<std::collections::HashMap<String, kpeval::backend::TokenVectors>>,
     name: String,
+}
+
+/// Entries of the shared token-vector memo before it is emptied (bounded memory).
+const TOKEN_MEMO_LIMIT: usize = 100_000;
+
+struct TorchEmbedder(std::sync::Arc<SharedEmbedder>);
+
+impl TorchEmbedder {
+    fn model(&self) -> Result<std::sync::MutexGuard<'_, embed::SentenceEmbedder>> {
+        self.0.model.lock().map_err(|_| Error::model("embedding model lock poisoned"))
+    }
 }
 
 impl Embedder for TorchEmbedder {
     fn name(&self) -> String {
-        self.name.clone()
+        self.0.name.clone()
     }
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.embed(texts)
+        self.model()?.embed(texts)
     }
     fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
-        self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.token_vectors(texts)
+        let mut out: Vec<Option<kpeval::backend::TokenVectors>> = {
+            let memo = self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
+            texts.iter().map(|t| memo.get(t).cloned()).collect()
+        };
+        let missing: Vec<String> = texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| t.clone()).collect();
+        if !missing.is_empty() {
+            let computed = self.model()?.token_vectors(&missing)?;
+            let mut memo = self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
+            if memo.len() + computed.len() > TOKEN_MEMO_LIMIT {
+                memo.clear();
+            }
+            let mut it = computed.into_iter();
+            for (t, slot) in texts.iter().zip(out.iter_mut()) {
+                if slot.is_none() {
+                    let v = it.next().unwrap_or_default();
+                    memo.insert(t.clone(), v.clone());
+                    *slot = Some(v);
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
     fn set_batch_size(&self, n: usize) {
-        if let Ok(mut e) = self.inner.lock() {
+        if let Ok(mut e) = self.0.model.lock() {
             e.batch_size = n.max(1);
         }
     }
     fn truncation(&self, texts: &[String]) -> Result<(Vec<usize>, usize)> {
-        Ok(self.inner.lock().map_err(|_| Error::model("embedding model lock poisoned"))?.truncation(texts))
+        Ok(self.model()?.truncation(texts))
     }
 }
+
+/// Embedding models loaded in this process, by (folder, device).
+type Registry = std::sync::Mutex<std::collections::HashMap<(std::path::PathBuf, String), std::sync::Arc<SharedEmbedder>>>;
+static EMBEDDERS: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
 
 struct TorchNli(std::sync::Arc<nli::NliModel>);
 
@@ -109,10 +147,17 @@ impl Backend for TorchBackend {
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
         match resolve(model)? {
             ModelSource::Local(dir) => {
+                let key = (dir.clone(), dev.to_string());
+                let mut loaded = EMBEDDERS.get_or_init(Default::default).lock().map_err(|_| Error::model("embedding model registry lock poisoned"))?;
+                if let Some(shared) = loaded.get(&key) {
+                    return Ok(Box::new(TorchEmbedder(shared.clone())));
+                }
                 let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
                 let pooling = format!("{:?}", e.pooling).to_lowercase();
                 let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, runtime_tag(e.device()));
-                Ok(Box::new(TorchEmbedder { inner: std::sync::Mutex::new(e), name }))
+                let shared = std::sync::Arc::new(SharedEmbedder { model: std::sync::Mutex::new(e), tokens: Default::default(), name });
+                loaded.insert(key, shared.clone());
+                Ok(Box::new(TorchEmbedder(shared)))
             }
             ModelSource::Hub(id) => Err(Error::model(format!(
                 "embedding model '{id}': hub download of sentence-transformers models is not supported yet; pass a local folder (save_pretrained layout)"
