@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models browser build run test bench clean-store fit-kp-cover
+.PHONY: setup libtorch models browser build run test bench clean-store fit-kp-cover fuzz
 
 setup: libtorch models
 
@@ -63,3 +63,7 @@ fit-kp-cover: build
 	mkdir -p results
 	./target/release/kpeval score ../shared/data/pyrxsum-1000.jsonl --metrics kp-cover --kp-cover-features -q -o results/pyrxsum-features.jsonl
 	"$(FIT_ENV)/bin/python" eval/coverage/fit_kp_cover.py results/pyrxsum-features.jsonl --features $(KP_COVER_FEATURES) --version $(KP_COVER_VERSION) --write-preset models/kp-cover.json
+
+# Property tests with 1,000,000 cases each (the default suite runs a quick pass).
+fuzz: build
+	PROPTEST_CASES=1000000 $(CARGO) test --release --locked --test properties -- --test-threads 2

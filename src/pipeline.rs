@@ -180,6 +180,14 @@ impl Sink {
                     }
                 }
             }
+            // A file that holds no whole record is not one kpeval wrote (or only a torn first
+            // line of one): cutting it could destroy somebody's file, so it is left as it is.
+            if done.is_empty() && std::fs::read(path).map_err(|e| Error::io(path, e))?.iter().any(|b| !b.is_ascii_whitespace()) {
+                return Err(Error::input(format!(
+                    "{}: --resume: the file holds no whole kpeval record, so it was not written by kpeval (or only a torn first line was); it is left as it is: remove it or use another --output",
+                    path.display()
+                )));
+            }
             let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
             f.set_len(good_end).map_err(|e| Error::io(path, e))?;
             let mut f = f;

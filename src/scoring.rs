@@ -678,6 +678,11 @@ impl MetricsConfig {
 pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Backend>) -> crate::error::Result<(Scorer, Map<String, Value>)> {
     use crate::error::Error;
     let kinds = parse_metrics(&cfg.metrics).map_err(|e| Error::config(format!("metrics: {e}")))?;
+    for (flag, t) in [("--kp-threshold", cfg.kp_threshold), ("--kp-rouge-threshold", cfg.kp_rouge_threshold)] {
+        if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
+            return Err(Error::config(format!("{flag} {t}: a threshold must be a number within [0, 1]")));
+        }
+    }
     let mut types = Vec::new();
     for t in &cfg.rouge_types {
         types.push(t.parse::<crate::metrics::rouge::RougeType>().map_err(|e| Error::config(format!("rouge types: {e}")))?);

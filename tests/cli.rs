@@ -234,6 +234,22 @@ fn usage_errors_exit_2_with_a_message() {
     let o = run(&["summarize", a, "--summarizer", "lead-2", "--num-beams", "4", "--do-sample"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("--num-beams, --do-sample apply to model summarizers only; lead-2 ignores them"), "{}", stderr(&o));
+    // Regressions (#19): resources a flag can blow up are bounded before any work, and
+    // thresholds outside [0, 1] (NaN included) are refused; nothing is written.
+    let out = dir.path().join("bounded.jsonl");
+    for (args, needle) in [
+        (vec!["summarize", a, "--model", "some/model", "--num-beams", "100000"], "--num-beams 100000: between 1 and 64"),
+        (vec!["run", a, "--metrics", "overlap", "--bootstrap", "100000000"], "--bootstrap 100000000: at most 100000"),
+        (vec!["run", a, "--metrics", "overlap", "--kp-rouge-threshold", "NaN"], "--kp-rouge-threshold NaN: a threshold must be a number within [0, 1]"),
+        (vec!["run", a, "--metrics", "overlap", "--kp-threshold", "1.5"], "--kp-threshold 1.5"),
+    ] {
+        let mut args = args.clone();
+        args.extend(["-o", out.to_str().unwrap()]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{args:?} wrote its output");
+    }
 }
 
 #[test]
@@ -308,6 +324,13 @@ fn shards_and_merge_equal_one_run() {
     let a = std::fs::read_to_string(d.join("one.aggregate.json")).unwrap();
     let b = std::fs::read_to_string(d.join("merged.aggregate.json")).unwrap();
     assert_eq!(a, b, "aggregates of 4 shards + merge are byte-identical to one run");
+    // Regression (#19): `merge -o X` with X among the inputs truncated X before reading it.
+    let shard0 = d.join("shard-0.jsonl");
+    let before = std::fs::read(&shard0).unwrap();
+    let o = run(&["merge", d.join("shard-*").to_str().unwrap(), "-o", shard0.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("also merge's output"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&shard0).unwrap(), before);
 }
 
 #[test]
@@ -591,6 +614,20 @@ fn outputs_never_destroy_inputs() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("foreign.jsonl:1"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "{\"hello\": 1}\n{\"id\": \"x\"}\n");
+    // Regression (#19): a one-line file without a newline was taken for a torn line and cut to
+    // nothing; a file without one whole kpeval record is refused and left as it is.
+    let notes = d.join("notes.json");
+    std::fs::write(&notes, "{\"important\":1}").unwrap();
+    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--metrics", "overlap", "-o", notes.to_str().unwrap(), "--resume"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no whole kpeval record"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"important\":1}");
+    // an empty file (a run killed before its first record) resumes
+    let empty = d.join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--metrics", "overlap", "-o", empty.to_str().unwrap(), "--resume", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&empty).len(), 1);
     // numeric ids: integers keep their digits, other numbers are refused
     let nums = d.join("nums.jsonl");
     std::fs::write(&nums, "{\"id\": 12345678901234567, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n{\"id\": 1e3, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n").unwrap();
@@ -679,4 +716,122 @@ fn repeated_ids_are_processed_once_and_conflicting_ids_are_errors() {
     let err = stderr(&o);
     assert!(err.contains("b/story.txt") && err.contains("a/story.txt") && err.contains("already used by different content"), "{err}");
     assert_eq!(records(&out).len(), 1);
+}
+
+/// Regression (#19): a symlink loop inside an input folder made the walk run for minutes with
+/// memory growing past 2 GB; a FIFO with an input file's name blocked the run forever. Each
+/// folder is walked once (by device and inode) and a FIFO is an error record; the batch goes on.
+#[test]
+fn folder_walk_survives_symlink_loops_and_fifos() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::fs::copy(fixture("venezuela-drug-talks.txt"), d.join("a.txt")).unwrap();
+    std::os::unix::fs::symlink(&d, d.join("self")).unwrap();
+    std::os::unix::fs::symlink("../", d.join("sub/up")).unwrap();
+    let fifo = d.join("pipe.jsonl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = dir.path().join("o.jsonl");
+    let mut child = kpeval().args(["run", d.to_str().unwrap(), "--metrics", "overlap", "-q", "-o", out.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    // a hang guard, not a timing: the run takes well under a second
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed().as_secs() > 120 {
+            child.kill().unwrap();
+            panic!("kpeval run over a folder with a symlink loop and a FIFO did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1), "one record failed (the FIFO)");
+    let recs = records(&out);
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let ok: Vec<&Value> = recs.iter().filter(|r| r["error"].is_null()).collect();
+    assert_eq!(ok.len(), 1, "the article once, not once per path through the loop");
+    let err = recs.iter().find(|r| !r["error"].is_null()).unwrap();
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("pipe.jsonl") && msg.contains("not a regular file"), "{msg}");
+}
+
+/// Regression (#19): two concurrent runs into one results file (a resume and another setting)
+/// left an invalid line and both could exit 0. The first holds an exclusive lock on `-o` and its
+/// sidecars; the second is refused with exit 2 naming the file, and the first ends intact.
+#[test]
+fn one_writer_per_results_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.jsonl");
+    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    let mut big = String::new();
+    for rep in 0..400 {
+        for line in sample.lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            v["id"] = Value::String(format!("{}-{rep}", v["id"].as_str().unwrap()));
+            big.push_str(&serde_json::to_string(&v).unwrap());
+            big.push('\n');
+        }
+    }
+    std::fs::write(&input, big).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let first = ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()];
+    let mut child = kpeval().args(first).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let t0 = std::time::Instant::now();
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = run(&["run", input.to_str().unwrap(), "--summarizer", "lead-2", "--metrics", "rouge", "-q", "--resume", "-o", out.to_str().unwrap()]);
+    let finished_first = child.try_wait().unwrap().is_some();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    if !finished_first {
+        assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+        assert!(stderr(&second).contains("out.jsonl: another kpeval run is writing this file"), "{}", stderr(&second));
+    }
+    let recs = records(&out);
+    assert_eq!(recs.len(), 3200);
+    assert!(recs.iter().all(|r| r["summary"]["system"] == "textrank-3"));
+}
+
+/// Regression (#19): UTF-16 input gave one "invalid UTF-8" error per line (a JSONL file) or an
+/// unnamed failure. A text article with a byte-order mark is decoded; without one, and any
+/// UTF-16 JSON Lines file, gives one error record naming UTF-16.
+#[test]
+fn utf16_inputs_are_decoded_or_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = std::fs::read_to_string(fixture("venezuela-drug-talks.txt")).unwrap();
+    let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    std::fs::write(d.join("bom.txt"), [&[0xFF, 0xFE][..], &le].concat()).unwrap();
+    std::fs::write(d.join("nobom.txt"), &le).unwrap();
+    let jsonl = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    std::fs::write(d.join("lines.jsonl"), [&[0xFF, 0xFE][..], &jsonl.encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<u8>>()].concat()).unwrap();
+    let out = d.join("out.jsonl");
+    let o = run(&["run", d.join("bom.txt").to_str().unwrap(), d.join("nobom.txt").to_str().unwrap(), d.join("lines.jsonl").to_str().unwrap(), "--metrics", "overlap", "-q", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let recs = records(&out);
+    assert_eq!(recs.len(), 3, "one record per input: {recs:?}");
+    assert!(recs[0]["error"].is_null(), "{}", recs[0]);
+    assert_eq!(recs[0]["key_points"].as_array().unwrap().len(), 4);
+    for (r, name) in recs[1..].iter().zip(["nobom.txt", "lines.jsonl"]) {
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(name) && msg.contains("UTF-16"), "{msg}");
+    }
+}
+
+/// Regression (#19): key-point matching padded to a square, O(n³): 10,000 Key Developments did
+/// not finish in 2 minutes. Now a rectangle (O(n²·m), n ≤ m), and bounded with a note beyond.
+#[test]
+fn ten_thousand_key_developments() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many-kd.jsonl");
+    let kds: Vec<String> = (0..10_000).map(|i| format!("Development number {i} happened in city {}.", i % 97)).collect();
+    let rec = serde_json::json!({"id": "big", "article": "Talks began in city 5. Development number 7 happened. Ministers left.", "key_points": kds, "summary": "Talks began in city 5.\nDevelopment number 7 happened.\nMinisters left."});
+    std::fs::write(&input, format!("{rec}\n")).unwrap();
+    let out = dir.path().join("o.jsonl");
+    let o = run(&["score", input.to_str().unwrap(), "--metrics", "kp-rouge", "-q", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = &records(&out)[0];
+    assert_eq!(r["scores"]["kp_rouge"]["key_points"].as_array().unwrap().len(), 10_000);
+    assert_eq!(r["scores"]["kp_rouge"]["alignment"].as_array().unwrap().len(), 3);
 }

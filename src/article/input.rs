@@ -30,13 +30,16 @@ pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
         }
         let p = Path::new(inp);
         if p.is_dir() {
-            let mut files = Vec::new();
-            walk_dir(p, &mut files);
-            files.sort();
-            if files.is_empty() {
+            let mut found: Vec<(PathBuf, Option<String>)> = Vec::new();
+            walk_dir(p, &mut found, &mut std::collections::HashSet::new());
+            found.sort();
+            if found.is_empty() {
                 out.push(InputItem::Missing(inp.clone(), "directory holds no .txt, .md, .jsonl, .json or .jsonl.gz files".into()));
             }
-            out.extend(files.into_iter().map(InputItem::File));
+            out.extend(found.into_iter().map(|(p, why)| match why {
+                None => InputItem::File(p),
+                Some(why) => InputItem::Missing(p.display().to_string(), why),
+            }));
         } else if p.exists() {
             out.push(InputItem::File(p.to_path_buf()));
         } else if inp.contains(['*', '?', '[']) {
@@ -58,14 +61,42 @@ pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
     out
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    for e in rd.flatten() {
+/// Walks a folder: input files, and an entry with the reason for what cannot be read (an
+/// unreadable subfolder; a FIFO, socket or device with an input file's name, which could block
+/// the run forever). Each directory is walked once, by (device, inode): symlink loops end.
+fn walk_dir(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, visited: &mut std::collections::HashSet<(u64, u64)>) {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(dir) {
+        Ok(m) if !visited.insert((m.dev(), m.ino())) => return,
+        Ok(_) => {}
+        Err(e) => {
+            out.push((dir.to_path_buf(), Some(format!("cannot read this folder: {e}"))));
+            return;
+        }
+    }
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            out.push((dir.to_path_buf(), Some(format!("cannot read this folder: {e}"))));
+            return;
+        }
+    };
+    for e in rd {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                out.push((dir.to_path_buf(), Some(format!("cannot list this folder: {err}"))));
+                continue;
+            }
+        };
         let p = e.path();
-        if p.is_dir() {
-            walk_dir(&p, out);
-        } else if is_input_file(&p) {
-            out.push(p);
+        // follows symlinks; a dangling one is an error only when it has an input file's name
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk_dir(&p, out, visited),
+            Ok(m) if is_input_file(&p) && !m.is_file() => out.push((p, Some("not a regular file (a FIFO, socket or device): skipped".into()))),
+            Ok(_) if is_input_file(&p) => out.push((p, None)),
+            Err(err) if is_input_file(&p) => out.push((p, Some(format!("cannot read: {err}")))),
+            _ => {}
         }
     }
 }
@@ -183,7 +214,11 @@ impl InputReader {
                     let file = path.display().to_string();
                     if is_jsonl(&path) {
                         match open_maybe_gz(&path) {
-                            Ok(reader) => {
+                            Ok(mut reader) => {
+                                // UTF-16 JSON Lines: one error record for the file, not one per line.
+                                if let Some(kind) = reader.fill_buf().ok().and_then(utf16_kind) {
+                                    return Some(Err((file.clone(), prov(&file, None), RecordError::new("utf16", format!("{file}: the file is {kind}, not UTF-8: convert it (iconv -f UTF-16 -t UTF-8)")))));
+                                }
                                 self.current = Current::Lines { reader, file, line: 0 };
                                 return None;
                             }
@@ -212,6 +247,15 @@ impl InputReader {
         if buf.len() > self.limits.max_article_bytes {
             return Err((id.into(), p, too_large(file, buf.len(), self.limits.max_article_bytes)));
         }
+        let buf = match utf16_kind(&buf) {
+            // With a byte-order mark the encoding is certain: decoded.
+            Some(kind) if kind.ends_with("byte-order mark)") => match decode_utf16_bom(&buf) {
+                Some(t) => t.into_bytes(),
+                None => return Err((id.into(), p, RecordError::new("utf16", format!("{file}: {kind} with invalid UTF-16 data")))),
+            },
+            Some(kind) => return Err((id.into(), p, RecordError::new("utf16", format!("{file}: the text looks like {kind}, not UTF-8: convert it (iconv -f UTF-16LE -t UTF-8)")))),
+            None => buf,
+        };
         let text = match String::from_utf8(buf) {
             Ok(t) => t,
             Err(e) => {
@@ -278,6 +322,39 @@ impl Iterator for InputReader {
             }
         }
     }
+}
+
+/// UTF-16 text: `UTF-16LE (byte-order mark)` / `UTF-16BE (byte-order mark)` by its BOM, or
+/// `UTF-16LE` / `UTF-16BE` when most of the first bytes' odd (even) positions are NUL.
+fn utf16_kind(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xFF, 0xFE, ..] => return Some("UTF-16LE (byte-order mark)"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16BE (byte-order mark)"),
+        _ => {}
+    }
+    let h = &head[..head.len().min(512)];
+    if h.len() < 4 {
+        return None;
+    }
+    let zeros = |start: usize| h.iter().skip(start).step_by(2).filter(|&&b| b == 0).count();
+    let (even, odd, half) = (zeros(0), zeros(1), h.len() / 2);
+    if odd * 5 >= half * 2 && even * 10 < half {
+        Some("UTF-16LE")
+    } else if even * 5 >= half * 2 && odd * 10 < half {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
+}
+
+/// Decodes UTF-16 with a byte-order mark; None when the data is not valid UTF-16.
+fn decode_utf16_bom(buf: &[u8]) -> Option<String> {
+    let le = buf.first() == Some(&0xFF);
+    let units: Vec<u16> = buf[2..].chunks(2).map(|c| if c.len() == 2 { if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) } } else { 0xFFFF }).collect();
+    if buf.len() % 2 != 0 {
+        return None;
+    }
+    String::from_utf16(&units).ok()
 }
 
 fn prov(file: &str, line: Option<usize>) -> Provenance {

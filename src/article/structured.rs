@@ -36,7 +36,7 @@ fn heading_kind(line: &str) -> Option<SectionKind> {
     }
 }
 
-static BULLET: Lazy<Regex> = Lazy::new(|| Regex::new(r"^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])\s+(.*)$").unwrap());
+static BULLET: Lazy<Regex> = Lazy::new(|| Regex::new(r"^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])(?:\s+(.*))?$").unwrap());
 static DATELINE: Lazy<Regex> = Lazy::new(|| {
     // "CARACAS, Venezuela (AP) — text", "LONDON (Reuters) - text", "WASHINGTON — text"
     Regex::new(r"^((?:\p{Lu}[\p{Lu}\s.'’-]*\p{Lu}\.?)(?:,\s*[^()—–\n]{1,40}?)?(?:\s*\([^)\n]{1,40}\))?)\s+[—–-]{1,2}\s+(\S.*)$").unwrap()
@@ -100,8 +100,12 @@ pub fn parse_structured(text: &str, id: &str, source: Provenance, with_headline:
                 continue;
             }
             if let Some(c) = BULLET.captures(line) {
-                key_points.push(c[1].trim().to_string());
-                in_bullet = true;
+                // A marker with nothing after it is no Key Development (and not a continuation).
+                let item = c.get(1).map_or("", |m| m.as_str()).trim();
+                in_bullet = !item.is_empty();
+                if in_bullet {
+                    key_points.push(item.to_string());
+                }
             } else if in_bullet {
                 // A wrapped bullet continues on the next line.
                 let last = key_points.last_mut().expect("in_bullet implies an item");
@@ -191,5 +195,13 @@ mod tests {
     fn wrapped_bullets_and_numbering() {
         let a = parse_structured("T\nbody.\nKey Developments:\n1) first\n   continues\n2. second\n• third\n", "x", prov(), true).unwrap();
         assert_eq!(a.key_points, vec!["first continues", "second", "third"]);
+    }
+
+    /// Regression (#19): whitespace-only bullets became Key Developments ("-", "*", "•") and an
+    /// empty numbered item was glued to the previous point ("…soil. 5.").
+    #[test]
+    fn empty_bullets_are_no_key_developments() {
+        let a = parse_structured("T\nbody.\nKey Developments\n- first\n-   \n*\n• \n4. on the soil.\n5.\n- last\n", "x", prov(), true).unwrap();
+        assert_eq!(a.key_points, vec!["first", "on the soil.", "last"]);
     }
 }

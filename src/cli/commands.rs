@@ -144,7 +144,16 @@ fn metrics_config(o: &ScoreOpts) -> MetricsConfig {
     }
 }
 
+/// The most bootstrap resamples an aggregate keeps (its resample columns are held in memory).
+pub const MAX_BOOTSTRAP: usize = 100_000;
+
+/// The most beams a model summarizer may keep (each beam holds a decoder cache).
+pub const MAX_BEAMS: usize = 64;
+
 fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer, Map<String, Value>)> {
+    if o.bootstrap > MAX_BOOTSTRAP {
+        return Err(Error::config(format!("--bootstrap {}: at most {MAX_BOOTSTRAP} resamples (the aggregate keeps every resample's sums in memory)", o.bootstrap)));
+    }
     crate::scoring::build_scorer(&metrics_config(o), backend)
 }
 
@@ -162,9 +171,37 @@ fn shard(o: &OutputArgs) -> Result<Option<Shard>> {
 }
 
 /// The records' sink; with `stats`, it accumulates the aggregate as records are written.
+/// Results files this process writes, each held under an exclusive advisory lock (flock) until
+/// the process ends, so that its sidecars are covered too.
+static OUTPUT_LOCKS: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
+
+/// One writer per results file: takes an exclusive advisory lock on `path` (created when
+/// missing, never truncated here) or refuses when another process holds it.
+fn lock_output(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(|e| Error::io(path, e))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Error::config(format!(
+                "{}: another kpeval run is writing this file (it holds its lock); wait for it to finish or write elsewhere",
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(path, e)),
+    }
+    OUTPUT_LOCKS.lock().map_err(|_| Error::config("output lock registry poisoned"))?.push(f);
+    Ok(())
+}
+
 fn sink(o: &OutputArgs, signature: &str, stats: Option<&StatsConfig>) -> Result<Sink> {
     match &o.output {
-        Some(p) => Sink::file(p, o.resume, signature, stats, false),
+        Some(p) => {
+            lock_output(p)?;
+            Sink::file(p, o.resume, signature, stats, false)
+        }
         None => Ok(Sink::stdout(stats, false)),
     }
 }
@@ -269,6 +306,9 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
 }
 
 fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, device: &str) -> Result<Box<dyn Summarizer>> {
+    if let Some(b) = g.num_beams.filter(|&b| b == 0 || b > MAX_BEAMS) {
+        return Err(Error::config(format!("--num-beams {b}: between 1 and {MAX_BEAMS} (each beam holds a decoder cache)")));
+    }
     let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
     if !matches!(spec, crate::summarize::SummarizerSpec::Model(_)) {
         let given: Vec<&str> = [
@@ -463,6 +503,14 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
             crate::article::InputItem::Stdin => return Err(Error::input("merge reads files, not stdin")),
         }
     }
+    // The output (or its sidecars) named as an input would be truncated before it is read.
+    let mut targets: Vec<PathBuf> = vec![a.output.clone(), sidecar(&a.output, "aggregate.json"), sidecar(&a.output, "report.md"), sidecar(&a.output, "report.html")];
+    targets.extend(a.aggregate.iter().cloned());
+    let targets: Vec<PathBuf> = targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
+    if let Some(p) = files.iter().find(|p| std::fs::canonicalize(p).is_ok_and(|c| targets.contains(&c))) {
+        return Err(Error::config(format!("{}: this input is also merge's output (-o or its sidecars); write the merged records elsewhere", p.display())));
+    }
+    lock_output(&a.output)?;
     // Read every record, keep one of each (id, system), sort by (id, system) for a stable file.
     // The same (id, system) twice is dropped when both records are identical (overlapping
     // shards, a file given twice) and refused when they differ: which one is right is unknown.

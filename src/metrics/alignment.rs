@@ -70,7 +70,14 @@ pub struct KpScores {
     pub alignment: Vec<Pair>,
     /// One verdict per Key Development, in the order of the record's `key_points`.
     pub key_points: Vec<Verdict>,
+    /// Set when a bound applied (the one-to-one alignment skipped on a very large record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
+
+/// The one-to-one alignment costs min(|K|, |G|)² · max(|K|, |G|) steps; above this it is skipped
+/// (10,000 Key Developments against 300 generated points is 9·10⁸: about a second).
+pub const MAX_ALIGNMENT_WORK: f64 = 1e9;
 
 fn f1(p: f64, r: f64) -> f64 {
     if p + r > 0.0 {
@@ -94,7 +101,7 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
     let ng = rec.first().map_or(0, |r| r.len());
     if nk == 0 || ng == 0 {
         let key_points = (0..nk).map(|_| Verdict { score: 0.0, covered: false, evidence: Vec::new(), features: None }).collect();
-        return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new(), key_points };
+        return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new(), key_points, note: None };
     }
     let pm = prec.unwrap_or(rec);
     let coverage = rec.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / nk as f64;
@@ -103,49 +110,65 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
         None => rec.to_vec(),
         Some(p) => rec.iter().zip(p).map(|(r, q)| r.iter().zip(q).map(|(&a, &b)| f1(b, a)).collect()).collect(),
     };
-    let alignment: Vec<Pair> =
-        max_weight_matching(&pair_sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] }).collect();
-    let hits = alignment.iter().filter(|p| p.similarity >= threshold).count() as f64;
+    let (small, large) = (nk.min(ng) as f64, nk.max(ng) as f64);
+    let (alignment, hits, note) = if small * small * large <= MAX_ALIGNMENT_WORK {
+        let alignment: Vec<Pair> =
+            max_weight_matching(&pair_sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] }).collect();
+        let hits = alignment.iter().filter(|p| p.similarity >= threshold).count() as f64;
+        (alignment, hits, None)
+    } else {
+        // Bounded: each generated point's best match counts (many-to-one), and the record says so.
+        let hits = (0..ng).filter(|&g| pair_sim.iter().any(|r| r[g] >= threshold)).count() as f64;
+        let note = format!(
+            "one-to-one alignment skipped: {nk} Key Developments x {ng} generated points is over the bound ({MAX_ALIGNMENT_WORK:e} steps); precision_at_t counts each generated point's best match"
+        );
+        (Vec::new(), hits, Some(note))
+    };
     let key_points = verdicts(rec, threshold);
     let ct = key_points.iter().filter(|v| v.covered).count() as f64 / nk as f64;
     let pt = hits / ng as f64;
-    KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment, key_points }
+    KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment, key_points, note }
 }
 
-/// Maximum-weight one-to-one matching of a rectangular matrix (Hungarian / Kuhn–Munkres,
-/// O(n³)). Returns (row, column) pairs sorted by row. Ties resolve deterministically.
+/// Maximum-weight one-to-one matching of a rectangular matrix (Hungarian / Kuhn–Munkres on the
+/// rectangle itself, O(n²·m) with n = min(rows, cols) and m = max(rows, cols): 10,000 Key
+/// Developments against a few generated points take milliseconds). Returns (row, column) pairs
+/// sorted by row. Ties resolve deterministically.
 pub fn max_weight_matching(w: &[Vec<f64>]) -> Vec<(usize, usize)> {
     let rows = w.len();
     let cols = w.first().map_or(0, |r| r.len());
     if rows == 0 || cols == 0 {
         return Vec::new();
     }
-    let n = rows.max(cols);
+    // The algorithm assigns every one of n ≤ m "rows": transpose when there are more rows.
+    let transposed = rows > cols;
+    let (n, m) = if transposed { (cols, rows) } else { (rows, cols) };
     let maxw = w.iter().flatten().cloned().fold(f64::NEG_INFINITY, f64::max);
-    // Square cost matrix (1-based arrays as in the classic formulation); padding costs maxw (weight 0 relative).
     let cost = |i: usize, j: usize| -> f64 {
-        if i < rows && j < cols {
-            maxw - w[i][j]
+        if transposed {
+            maxw - w[j][i]
         } else {
-            maxw
+            maxw - w[i][j]
         }
     };
     let inf = f64::INFINITY;
     let mut u = vec![0.0; n + 1];
-    let mut v = vec![0.0; n + 1];
-    let mut p = vec![0usize; n + 1];
-    let mut way = vec![0usize; n + 1];
+    let mut v = vec![0.0; m + 1];
+    let mut p = vec![0usize; m + 1];
+    let mut way = vec![0usize; m + 1];
+    let mut minv = vec![inf; m + 1];
+    let mut used = vec![false; m + 1];
     for i in 1..=n {
         p[0] = i;
         let mut j0 = 0usize;
-        let mut minv = vec![inf; n + 1];
-        let mut used = vec![false; n + 1];
+        minv.iter_mut().for_each(|x| *x = inf);
+        used.iter_mut().for_each(|x| *x = false);
         loop {
             used[j0] = true;
             let i0 = p[j0];
             let mut delta = inf;
             let mut j1 = 0usize;
-            for j in 1..=n {
+            for j in 1..=m {
                 if !used[j] {
                     let cur = cost(i0 - 1, j - 1) - u[i0] - v[j];
                     if cur < minv[j] {
@@ -158,7 +181,7 @@ pub fn max_weight_matching(w: &[Vec<f64>]) -> Vec<(usize, usize)> {
                     }
                 }
             }
-            for j in 0..=n {
+            for j in 0..=m {
                 if used[j] {
                     u[p[j]] += delta;
                     v[j] -= delta;
@@ -180,7 +203,8 @@ pub fn max_weight_matching(w: &[Vec<f64>]) -> Vec<(usize, usize)> {
             }
         }
     }
-    let mut out: Vec<(usize, usize)> = (1..=n).filter(|&j| p[j] != 0).map(|j| (p[j] - 1, j - 1)).filter(|&(i, j)| i < rows && j < cols).collect();
+    let mut out: Vec<(usize, usize)> =
+        (1..=m).filter(|&j| p[j] != 0).map(|j| if transposed { (j - 1, p[j] - 1) } else { (p[j] - 1, j - 1) }).collect();
     out.sort_unstable();
     out
 }
@@ -230,6 +254,45 @@ mod tests {
     fn more_rows_than_columns() {
         let w = vec![vec![0.1], vec![0.9], vec![0.5]];
         assert_eq!(max_weight_matching(&w), vec![(1, 0)]);
+        // rows > cols against brute force on the transpose
+        let mut seed = 11u64;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for cols in 1..4 {
+            for rows in cols + 1..7 {
+                let w: Vec<Vec<f64>> = (0..rows).map(|_| (0..cols).map(|_| rnd()).collect()).collect();
+                let m = max_weight_matching(&w);
+                assert_eq!(m.len(), cols);
+                assert!(m.windows(2).all(|p| p[0].0 < p[1].0) && m.iter().map(|p| p.1).collect::<std::collections::HashSet<_>>().len() == cols);
+                let t: Vec<Vec<f64>> = (0..cols).map(|j| (0..rows).map(|i| w[i][j]).collect()).collect();
+                let total: f64 = m.iter().map(|&(i, j)| w[i][j]).sum();
+                assert!((total - brute(&t)).abs() < 1e-9, "{rows}x{cols}");
+            }
+        }
+    }
+
+    /// Regression (#19): the matching padded to a square and cost O(max(n, m)³): 10,000 Key
+    /// Developments did not finish in 2 minutes. On the rectangle it is O(n²·m).
+    #[test]
+    fn ten_thousand_key_developments_against_a_short_summary() {
+        let w: Vec<Vec<f64>> = (0..10_000).map(|i| (0..5).map(|j| ((i * 7 + j * 13) % 101) as f64 / 100.0).collect()).collect();
+        let m = max_weight_matching(&w);
+        assert_eq!(m.len(), 5);
+        // every column has rows at 1.00: the optimum takes one for each
+        let total: f64 = m.iter().map(|&(i, j)| w[i][j]).sum();
+        assert!((total - 5.0).abs() < 1e-9, "{m:?}");
+        let s = kp_scores(&w, 0.5);
+        assert_eq!(s.key_points.len(), 10_000);
+        assert_eq!(s.alignment.len(), 5);
+        assert!(s.note.is_none());
+        // beyond the bound: no alignment, a note, and precision from best matches
+        let big: Vec<Vec<f64>> = (0..2_000).map(|i| (0..1_000).map(|j| if i == j { 0.9 } else { 0.1 }).collect()).collect();
+        let s = kp_scores(&big, 0.5);
+        assert!(s.alignment.is_empty() && s.note.as_deref().unwrap().contains("alignment skipped"), "{:?}", s.note);
+        assert_eq!(s.precision_at_t, 1.0);
+        assert_eq!(s.coverage_at_t, 0.5);
     }
 
     #[test]

@@ -712,6 +712,17 @@ impl Seq2SeqSummarizer {
                 settings.max_length
             )));
         }
+        // Regression (#19): a max_length beyond the decoder's learned/sinusoidal positions made
+        // rust-bert panic on every record; refused at start-up instead.
+        if let (Arch::Bart | Arch::Pegasus, Some(limit)) = (arch, opt_usize(&config, "max_position_embeddings")) {
+            if settings.max_length > limit {
+                let from = if gen.max_length.is_some() { "--max-length".to_string() } else { "the preset's or model config's max_length".to_string() };
+                return Err(Error::config(format!(
+                    "{from} {} exceeds the model's max_position_embeddings {limit}: its decoder has no positions beyond",
+                    settings.max_length
+                )));
+            }
+        }
 
         let prefix = match preset.as_ref().and_then(|p| p.prefix.clone()) {
             Some(p) => p,

@@ -180,4 +180,11 @@ fn impossible_generation_settings_are_refused() {
         assert!(err.contains(want) && !err.contains("panicked"), "{args:?}: {err}");
         assert!(o.stdout.is_empty());
     }
+    // Regression (#19): --max-length beyond a BART decoder's positions panicked inside rust-bert
+    // on every record; it is a start-up error.
+    let bart = root().join("tests/fixtures/models/tiny-bart");
+    let o = bin().args(["summarize", inp.to_str().unwrap(), "--model", bart.to_str().unwrap(), "--no-cache", "-q", "--max-length", "100000"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--max-length 100000 exceeds the model's max_position_embeddings 128") && !err.contains("panicked"), "{err}");
 }
