@@ -338,20 +338,6 @@ fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
-    for (x, y) in a.iter().zip(b) {
-        d += *x as f64 * *y as f64;
-        na += *x as f64 * *x as f64;
-        nb += *y as f64 * *y as f64;
-    }
-    if na > 0.0 && nb > 0.0 {
-        d / (na.sqrt() * nb.sqrt())
-    } else {
-        0.0
-    }
-}
-
 /// The windows of `n` sentences judged: every run of 1..=[`MAX_WINDOW`] consecutive sentences,
 /// shorter ones first (ties go to the shorter, earlier window).
 pub fn windows(n: usize) -> Vec<std::ops::Range<usize>> {
@@ -400,11 +386,29 @@ pub fn judge(preset: &CoverPreset, feats_of: impl Fn(&[usize]) -> [f64; FEATURES
 }
 
 /// Memoized per-text model outputs (each text encoded on its own: no padding, so a text's
-/// vectors do not depend on the batch it came in).
-#[derive(Default)]
-struct Memo {
-    tokens: HashMap<String, Arc<TokenVectors>>,
-    sentence: HashMap<String, Arc<Vec<f32>>>,
+/// vectors do not depend on the batch it came in), emptied when they reach `limit` entries.
+struct Memo<T> {
+    map: Mutex<HashMap<String, Arc<T>>>,
+    limit: usize,
+}
+
+impl<T> Memo<T> {
+    fn new(limit: usize) -> Self {
+        Memo { map: Mutex::new(HashMap::new()), limit }
+    }
+
+    fn get_or(&self, text: &str, compute: impl FnOnce() -> Result<T, String>) -> Result<Arc<T>, String> {
+        if let Some(v) = self.map.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(compute()?);
+        let mut map = self.map.lock().map_err(|_| "memo lock poisoned".to_string())?;
+        if map.len() >= self.limit {
+            map.clear();
+        }
+        map.insert(text.to_string(), v.clone());
+        Ok(v)
+    }
 }
 
 /// The `kp_cover` metric: one verdict per Key Development from the judge, coverage = mean
@@ -416,39 +420,22 @@ pub struct KpCoverMetric {
     pub preset: CoverPreset,
     /// Write each verdict's features (for refitting).
     pub with_features: bool,
-    memo: Mutex<Memo>,
+    tokens: Memo<TokenVectors>,
+    sentences: Memo<Vec<f32>>,
 }
 
 impl KpCoverMetric {
     /// The judge on an embedding model with a preset.
     pub fn new(embedder: Box<dyn Embedder>, preset: CoverPreset, with_features: bool) -> Self {
-        KpCoverMetric { embedder, preset, with_features, memo: Mutex::new(Memo::default()) }
+        KpCoverMetric { embedder, preset, with_features, tokens: Memo::new(100_000), sentences: Memo::new(200_000) }
     }
 
     fn token_vectors(&self, text: &str) -> Result<Arc<TokenVectors>, String> {
-        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.tokens.get(text) {
-            return Ok(v.clone());
-        }
-        let v = Arc::new(self.embedder.token_vectors(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
-        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
-        if memo.tokens.len() > 100_000 {
-            memo.tokens.clear();
-        }
-        memo.tokens.insert(text.to_string(), v.clone());
-        Ok(v)
+        self.tokens.get_or(text, || Ok(self.embedder.token_vectors(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default()))
     }
 
     fn sentence_vector(&self, text: &str) -> Result<Arc<Vec<f32>>, String> {
-        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.sentence.get(text) {
-            return Ok(v.clone());
-        }
-        let v = Arc::new(self.embedder.embed(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
-        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
-        if memo.sentence.len() > 200_000 {
-            memo.sentence.clear();
-        }
-        memo.sentence.insert(text.to_string(), v.clone());
-        Ok(v)
+        self.sentences.get_or(text, || Ok(self.embedder.embed(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default()))
     }
 
     fn needs_tokens(&self) -> bool {
@@ -475,7 +462,7 @@ impl KpCoverMetric {
             };
             let cos: Vec<f64> = if self.needs_sentences() {
                 let kv = self.sentence_vector(k)?;
-                gs.iter().map(|g| round6(cosine(&kv, g))).collect()
+                gs.iter().map(|g| round6(crate::summarize::cos(&kv, g))).collect()
             } else {
                 Vec::new()
             };

@@ -25,6 +25,24 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// 3,200 records: the FRANK sample 400 times with distinct ids (long enough runs to kill or
+/// race).
+fn many_records(dir: &Path) -> PathBuf {
+    let input = dir.join("many.jsonl");
+    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
+    let mut big = String::new();
+    for rep in 0..400 {
+        for line in sample.lines() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            v["id"] = Value::String(format!("{}-{rep}", v["id"].as_str().unwrap()));
+            big.push_str(&serde_json::to_string(&v).unwrap());
+            big.push('\n');
+        }
+    }
+    std::fs::write(&input, big).unwrap();
+    input
+}
+
 #[test]
 fn run_on_example_article() {
     let dir = tempfile::tempdir().unwrap();
@@ -407,19 +425,7 @@ fn meta_eval_and_compare_on_human_judgments() {
 fn resume_after_kill_9() {
     use std::collections::HashSet;
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("many.jsonl");
-    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
-    let mut big = String::new();
-    for rep in 0..400 {
-        for line in sample.lines() {
-            let mut v: Value = serde_json::from_str(line).unwrap();
-            let id = format!("{}-{rep}", v["id"].as_str().unwrap());
-            v["id"] = Value::String(id);
-            big.push_str(&serde_json::to_string(&v).unwrap());
-            big.push('\n');
-        }
-    }
-    std::fs::write(&input, big).unwrap();
+    let input = many_records(dir.path());
     let n_inputs = 400 * 8;
     let args = |out: &Path| -> Vec<String> {
         ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()]
@@ -761,18 +767,7 @@ fn folder_walk_survives_symlink_loops_and_fifos() {
 #[test]
 fn one_writer_per_results_file() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("many.jsonl");
-    let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
-    let mut big = String::new();
-    for rep in 0..400 {
-        for line in sample.lines() {
-            let mut v: Value = serde_json::from_str(line).unwrap();
-            v["id"] = Value::String(format!("{}-{rep}", v["id"].as_str().unwrap()));
-            big.push_str(&serde_json::to_string(&v).unwrap());
-            big.push('\n');
-        }
-    }
-    std::fs::write(&input, big).unwrap();
+    let input = many_records(dir.path());
     let out = dir.path().join("out.jsonl");
     let first = ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()];
     let mut child = kpeval().args(first).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();

@@ -13,7 +13,8 @@ pub struct Mmr {
     pub embedder: Box<dyn Embedder>,
 }
 
-fn cos(a: &[f32], b: &[f32]) -> f64 {
+/// Cosine similarity of two vectors, accumulated in f64 (0 for a zero vector).
+pub(crate) fn cos(a: &[f32], b: &[f32]) -> f64 {
     let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
     for (x, y) in a.iter().zip(b) {
         d += *x as f64 * *y as f64;

@@ -7,6 +7,7 @@ mod mmr;
 mod textrank;
 
 pub use cache::CachedSummarizer;
+pub(crate) use mmr::cos;
 pub use mmr::{mmr_select, Mmr};
 pub use textrank::TextRank;
 
