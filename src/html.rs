@@ -170,7 +170,8 @@ function render() {{
     if (v) {{
       row.appendChild(el("div", "sim", (v.covered ? "covered " : "not covered ") + v.score.toFixed(3)));
       const ev = el("div", v.covered ? "gen" : "miss");
-      (v.evidence || []).forEach(g => {{ used.add(g); ev.appendChild(el("div", null, s.key_points[g])); }});
+      if (!v.covered && (v.evidence || []).length) ev.appendChild(el("small", null, "closest, not enough:"));
+      (v.evidence || []).forEach(g => {{ if (v.covered) used.add(g); ev.appendChild(el("div", null, s.key_points[g])); }});
       if (!(v.evidence || []).length) ev.textContent = "no supporting sentence";
       row.appendChild(ev);
     }} else {{ row.appendChild(el("div", "sim", "–")); row.appendChild(el("div", "miss", "not judged")); }}

@@ -417,8 +417,10 @@ fn article_views(records: &Path) -> Result<String> {
             let mark = if v["covered"] == true { "covered" } else { "not covered" };
             out.push_str(&format!("  {}. [{mark} {:.3}] {kd}\n", i + 1, v["score"].as_f64().unwrap_or(0.0)));
             let evidence: Vec<usize> = v["evidence"].as_array().map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect()).unwrap_or_default();
+            // covered: the sentences that cover it; not covered: the closest, which are not enough
+            let lead = if v["covered"] == true { "\u{21b3}" } else { "\u{b7} closest:" };
             for g in evidence {
-                out.push_str(&format!("     \u{21b3} {}\n", sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
+                out.push_str(&format!("     {lead} {}\n", sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
             }
         }
         for n in &sum.notes {
