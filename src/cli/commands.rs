@@ -512,7 +512,6 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     if let Some(p) = files.iter().find(|p| std::fs::canonicalize(p).is_ok_and(|c| targets.contains(&c))) {
         return Err(Error::config(format!("{}: this input is also merge's output (-o or its sidecars); write the merged records elsewhere", p.display())));
     }
-    lock_output(&a.output)?;
     // Read every record, keep one of each (id, system), sort by (id, system) for a stable file.
     // The same (id, system) twice is dropped when both records are identical (overlapping
     // shards, a file given twice) and refused when they differ: which one is right is unknown.
@@ -579,6 +578,7 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
             stats.bootstrap_samples, stats.seed
         )));
     }
+    lock_output(&a.output)?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(&a.output).map_err(|e| Error::io(&a.output, e))?);
     for (_, l) in &lines {
         writeln!(out, "{l}").map_err(|e| Error::io(&a.output, e))?;
