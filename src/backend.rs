@@ -78,7 +78,14 @@ pub struct ModelMetricConfig {
 
 impl Default for ModelMetricConfig {
     fn default() -> Self {
-        ModelMetricConfig { embedding_model: "all-MiniLM-L6-v2".into(), nli_model: None, kp_threshold: 0.6, device: "cpu".into(), offline: false, kp_cover_features: false }
+        ModelMetricConfig {
+            embedding_model: "all-MiniLM-L6-v2".into(),
+            nli_model: None,
+            kp_threshold: 0.6,
+            device: "cpu".into(),
+            offline: false,
+            kp_cover_features: false,
+        }
     }
 }
 
@@ -135,8 +142,16 @@ pub trait Backend: Send + Sync {
     fn set_threads(&self, _n: usize) {}
     /// An NLI classifier by name (local folder or hub id).
     fn nli(&self, model: &str, device: &str) -> Result<Box<dyn NliScorer>>;
-    fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>>;
+    fn summarizer(
+        &self,
+        spec: &SummarizerSpec,
+        gen: &GenerationConfig,
+    ) -> Result<Box<dyn Summarizer>>;
     /// A model-backed metric; `Ok(None)` with a reason when it cannot run with this configuration
     /// (e.g. no NLI model given), which is reported as not computed.
-    fn metric(&self, kind: MetricKind, cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>>;
+    fn metric(
+        &self,
+        kind: MetricKind,
+        cfg: &ModelMetricConfig,
+    ) -> Result<std::result::Result<Box<dyn Metric>, String>>;
 }

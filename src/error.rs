@@ -8,7 +8,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Input(String),
     #[error("invalid configuration: {0}")]
@@ -18,7 +22,11 @@ pub enum Error {
     #[error("{0}")]
     Record(#[from] RecordError),
     #[error("{context}: {source}")]
-    Json { context: String, #[source] source: serde_json::Error },
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {

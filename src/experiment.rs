@@ -97,7 +97,8 @@ pub struct SystemConfig {
 impl ExperimentConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let cfg: ExperimentConfig = toml::from_str(&text).map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
+        let cfg: ExperimentConfig =
+            toml::from_str(&text).map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
         cfg.validate().map_err(|e| Error::config(format!("{}: {e}", path.display())))?;
         Ok(cfg)
     }
@@ -115,16 +116,26 @@ impl ExperimentConfig {
                     SummarizerSpec::parse(sm).map_err(|e| format!("systems[{i}]: {e}"))?;
                 }
                 (None, Some(g)) if !g.is_empty() => {}
-                _ => return Err(format!("systems[{i}]: give exactly one of `summarizer` or a non-empty `given`")),
+                _ => {
+                    return Err(format!(
+                        "systems[{i}]: give exactly one of `summarizer` or a non-empty `given`"
+                    ))
+                }
             }
         }
         for (i, s) in self.systems.iter().enumerate() {
-            if let Some(j) = self.systems[..i].iter().position(|t| t.summarizer == s.summarizer && t.given == s.given) {
-                return Err(format!("systems[{i}] repeats systems[{j}]: each system must appear once"));
+            if let Some(j) = self.systems[..i]
+                .iter()
+                .position(|t| t.summarizer == s.summarizer && t.given == s.given)
+            {
+                return Err(format!(
+                    "systems[{i}] repeats systems[{j}]: each system must appear once"
+                ));
             }
         }
         for (i, d) in self.datasets.iter().enumerate() {
-            SourceSelection::parse(&d.sections).map_err(|e| format!("dataset {}: sections: {e}", d.name))?;
+            SourceSelection::parse(&d.sections)
+                .map_err(|e| format!("dataset {}: sections: {e}", d.name))?;
             if d.name.trim().is_empty() {
                 return Err(format!("datasets[{i}]: empty name"));
             }
@@ -132,13 +143,19 @@ impl ExperimentConfig {
                 return Err(format!("datasets[{i}]: the name '{}' is used twice (each dataset writes to a folder of that name)", d.name));
             }
         }
-        crate::scoring::parse_metrics(&self.metrics.metrics).map_err(|e| format!("metrics: {e}"))?;
+        crate::scoring::parse_metrics(&self.metrics.metrics)
+            .map_err(|e| format!("metrics: {e}"))?;
         Ok(())
     }
 
     /// Whether any system or metric needs the model runtime (and which way).
     pub fn needs_models(&self) -> (bool, bool) {
-        let summarizer = self.systems.iter().any(|s| s.summarizer.as_deref().and_then(|x| SummarizerSpec::parse(x).ok()).is_some_and(|x| x.needs_models()));
+        let summarizer = self.systems.iter().any(|s| {
+            s.summarizer
+                .as_deref()
+                .and_then(|x| SummarizerSpec::parse(x).ok())
+                .is_some_and(|x| x.needs_models())
+        });
         (summarizer, self.metrics.needs_models())
     }
 }
@@ -161,12 +178,28 @@ fn resolve_path(base: &Path, p: &str) -> String {
 }
 
 /// Runs an experiment into `out_dir`.
-pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Option<&dyn Backend>, resume: bool, progress: &indicatif::ProgressBar) -> Result<ExperimentOutcome> {
+pub fn run(
+    cfg: &ExperimentConfig,
+    base_dir: &Path,
+    out_dir: &Path,
+    backend: Option<&dyn Backend>,
+    resume: bool,
+    progress: &indicatif::ProgressBar,
+) -> Result<ExperimentOutcome> {
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    let resolved = toml::to_string_pretty(cfg).map_err(|e| Error::config(format!("resolving the config: {e}")))?;
-    std::fs::write(out_dir.join("config.resolved.toml"), format!("# Fully resolved configuration of experiment '{}' (kpeval {})\n{resolved}", cfg.name, crate::VERSION))
-        .map_err(|e| Error::io(out_dir, e))?;
-    let stats = StatsConfig { bootstrap_samples: cfg.bootstrap, seed: cfg.seed, ..StatsConfig::default() };
+    let resolved = toml::to_string_pretty(cfg)
+        .map_err(|e| Error::config(format!("resolving the config: {e}")))?;
+    std::fs::write(
+        out_dir.join("config.resolved.toml"),
+        format!(
+            "# Fully resolved configuration of experiment '{}' (kpeval {})\n{resolved}",
+            cfg.name,
+            crate::VERSION
+        ),
+    )
+    .map_err(|e| Error::io(out_dir, e))?;
+    let stats =
+        StatsConfig { bootstrap_samples: cfg.bootstrap, seed: cfg.seed, ..StatsConfig::default() };
     let (scorer, not_computed) = build_scorer(&cfg.metrics, backend)?;
     // Summarizers are built once and shared by every dataset.
     let mut summarizers: Vec<Option<Box<dyn Summarizer>>> = Vec::new();
@@ -178,7 +211,11 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
                 Some(match spec.build_plain() {
                     Some(p) => p,
                     None => {
-                        let b = backend.ok_or_else(|| Error::config(format!("system '{name}' needs the model runtime (kpeval-torch)")))?;
+                        let b = backend.ok_or_else(|| {
+                            Error::config(format!(
+                                "system '{name}' needs the model runtime (kpeval-torch)"
+                            ))
+                        })?;
                         let mut gen = s.generation.clone().unwrap_or_default();
                         gen.seed = cfg.seed;
                         b.summarizer(&spec, &gen)?
@@ -196,7 +233,8 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
             None => format!("given({})", s.given.as_ref().map(|g| g.join("+")).unwrap_or_default()),
         })
         .collect();
-    let mut outcome = ExperimentOutcome { dir: out_dir.to_path_buf(), datasets: Vec::new(), errors: 0 };
+    let mut outcome =
+        ExperimentOutcome { dir: out_dir.to_path_buf(), datasets: Vec::new(), errors: 0 };
     for d in &cfg.datasets {
         let dir = out_dir.join(&d.name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -239,8 +277,16 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
                 shard: None,
                 signature: sig.clone(),
             };
-            progress.set_message(format!("{} / {}", d.name, system_sig[cfg.systems.iter().position(|x| std::ptr::eq(x, s)).unwrap_or(0)]));
-            let reader = InputReader::new(expand_inputs(std::slice::from_ref(&input)), fields.clone(), ReadLimits::default());
+            progress.set_message(format!(
+                "{} / {}",
+                d.name,
+                system_sig[cfg.systems.iter().position(|x| std::ptr::eq(x, s)).unwrap_or(0)]
+            ));
+            let reader = InputReader::new(
+                expand_inputs(std::slice::from_ref(&input)),
+                fields.clone(),
+                ReadLimits::default(),
+            );
             let counts = pipeline::run(&job, reader, &mut sink, progress)?;
             outcome.errors += counts.errors;
         }
@@ -258,12 +304,22 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
         };
         if agg.systems.len() >= 2 {
             let cmp_stats = StatsConfig { ar_trials: 1000, ..stats };
-            match crate::compare::compare(&rows, cfg.baseline.as_deref(), &metrics, &crate::scoring::corpus_stats(), &cmp_stats, &sig) {
+            match crate::compare::compare(
+                &rows,
+                cfg.baseline.as_deref(),
+                &metrics,
+                &crate::scoring::corpus_stats(),
+                &cmp_stats,
+                &sig,
+            ) {
                 Ok(c) => {
                     md.push_str("\n## Paired comparison against the baseline\n\n");
                     md.push_str(&crate::compare::markdown(&c));
-                    let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Json { context: "comparison".into(), source: e })? + "\n";
-                    std::fs::write(dir.join("comparison.json"), json).map_err(|e| Error::io(&dir, e))?;
+                    let json = serde_json::to_string_pretty(&c)
+                        .map_err(|e| Error::Json { context: "comparison".into(), source: e })?
+                        + "\n";
+                    std::fs::write(dir.join("comparison.json"), json)
+                        .map_err(|e| Error::io(&dir, e))?;
                 }
                 Err(e) => {
                     eprintln!("kpeval: warning: {}: no paired comparison: {e}", d.name);
@@ -271,16 +327,24 @@ pub fn run(cfg: &ExperimentConfig, base_dir: &Path, out_dir: &Path, backend: Opt
                 }
             }
         }
-        let json = serde_json::to_string_pretty(&agg).map_err(|e| Error::Json { context: "aggregate".into(), source: e })? + "\n";
+        let json = serde_json::to_string_pretty(&agg)
+            .map_err(|e| Error::Json { context: "aggregate".into(), source: e })?
+            + "\n";
         std::fs::write(dir.join("aggregate.json"), json).map_err(|e| Error::io(&dir, e))?;
-        std::fs::write(dir.join("aggregate.csv"), report::csv(&agg)).map_err(|e| Error::io(&dir, e))?;
+        std::fs::write(dir.join("aggregate.csv"), report::csv(&agg))
+            .map_err(|e| Error::io(&dir, e))?;
         std::fs::write(dir.join("report.md"), &md).map_err(|e| Error::io(&dir, e))?;
-        std::fs::write(dir.join("signature.txt"), format!("{sig}\n")).map_err(|e| Error::io(&dir, e))?;
+        std::fs::write(dir.join("signature.txt"), format!("{sig}\n"))
+            .map_err(|e| Error::io(&dir, e))?;
         let data = match &acc {
             Some(a) => a.report_data(),
-            None => crate::accumulate::ReportData { histograms: Default::default(), id_counts: Vec::new() },
+            None => crate::accumulate::ReportData {
+                histograms: Default::default(),
+                id_counts: Vec::new(),
+            },
         };
-        let html = crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name), &data)?;
+        let html =
+            crate::html::render_file(&records, &agg, &format!("{} — {}", cfg.name, d.name), &data)?;
         std::fs::write(dir.join("report.html"), html).map_err(|e| Error::io(&dir, e))?;
         outcome.datasets.push((d.name.clone(), dir, agg, md));
     }

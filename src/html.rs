@@ -10,7 +10,8 @@ use std::io::BufRead;
 use std::path::Path;
 
 /// Coverage metrics whose per-Key-Development verdicts the views show, best first.
-pub const COVERAGE_FIELDS: [&str; 6] = ["kp_cover_nli", "kp_cover", "kp_nli", "kp_tok", "kp", "kp_rouge"];
+pub const COVERAGE_FIELDS: [&str; 6] =
+    ["kp_cover_nli", "kp_cover", "kp_nli", "kp_tok", "kp", "kp_rouge"];
 
 /// Articles shown in the per-article view (the table and plots use every record).
 const MAX_ARTICLES: usize = crate::accumulate::TRACKED_IDS;
@@ -23,12 +24,23 @@ use crate::accumulate::{report_scale as scale, ReportData, HIST_BINS};
 
 /// Histogram of one metric per system (20 bins over 0–100 on the report's scale, counted as
 /// the records streamed by), as an inline SVG; the legend shows each system's mean.
-fn histogram_svg(metric: &str, per_system: &BTreeMap<String, [u64; HIST_BINS]>, agg: &Aggregate) -> String {
-    let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+fn histogram_svg(
+    metric: &str,
+    per_system: &BTreeMap<String, [u64; HIST_BINS]>,
+    agg: &Aggregate,
+) -> String {
+    let colors = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#bcbd22", "#17becf",
+    ];
     let k = scale(metric);
     let (w, h, max) = (420.0, 160.0, 100.0);
     let legend_rows = per_system.len().div_ceil(3) as f64;
-    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-label="distribution of {m}"><text x="4" y="14" font-size="12">{m}</text>"#, h + 28.0 + 13.0 * legend_rows, m = esc(metric));
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{}" role="img" aria-label="distribution of {m}"><text x="4" y="14" font-size="12">{m}</text>"#,
+        h + 28.0 + 13.0 * legend_rows,
+        m = esc(metric)
+    );
     let peak = per_system.values().flat_map(|c| c.iter().copied()).max().unwrap_or(1).max(1);
     for (si, (name, counts)) in per_system.iter().enumerate() {
         let c = colors[si % colors.len()];
@@ -38,9 +50,20 @@ fn histogram_svg(metric: &str, per_system: &BTreeMap<String, [u64; HIST_BINS]>, 
             let y = 20.0 + h - (*n as f64 / peak as f64) * (h - 10.0);
             pts.push_str(&format!("{x:.1},{y:.1} "));
         }
-        svg.push_str(&format!(r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{pts}"/>"#));
-        let mean = agg.systems.get(name).and_then(|s| s.metrics.get(metric)).map_or(f64::NAN, |e| e.mean * k);
-        svg.push_str(&format!(r#"<text x="{}" y="{}" font-size="11" fill="{c}">{} (mean {mean:.1})</text>"#, 10.0 + (si % 3) as f64 * 135.0, h + 34.0 + (si / 3) as f64 * 13.0, esc(name)));
+        svg.push_str(&format!(
+            r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{pts}"/>"#
+        ));
+        let mean = agg
+            .systems
+            .get(name)
+            .and_then(|s| s.metrics.get(metric))
+            .map_or(f64::NAN, |e| e.mean * k);
+        svg.push_str(&format!(
+            r#"<text x="{}" y="{}" font-size="11" fill="{c}">{} (mean {mean:.1})</text>"#,
+            10.0 + (si % 3) as f64 * 135.0,
+            h + 34.0 + (si / 3) as f64 * 13.0,
+            esc(name)
+        ));
     }
     svg.push_str(&format!(r##"<line x1="10" y1="{y}" x2="{}" y2="{y}" stroke="#999"/><text x="10" y="{}" font-size="10">0</text><text x="{}" y="{}" font-size="10" text-anchor="end">{max:.0}</text></svg>"##, w - 10.0, h + 18.0, w - 10.0, h + 18.0, y = h + 20.0));
     svg
@@ -48,7 +71,12 @@ fn histogram_svg(metric: &str, per_system: &BTreeMap<String, [u64; HIST_BINS]>, 
 
 /// Renders the report from a records file, its aggregate and the accumulator's report data
 /// (histograms, record counts of the first articles).
-pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportData) -> Result<String> {
+pub fn render_file(
+    records: &Path,
+    agg: &Aggregate,
+    title: &str,
+    data: &ReportData,
+) -> Result<String> {
     let dist = &data.histograms;
     #[derive(serde::Deserialize)]
     struct Head<'a> {
@@ -58,7 +86,8 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportDa
     // How many records each of the first articles has is known before reading, so reading
     // stops once the shown articles have all of theirs (for a large run, the first few hundred
     // lines instead of the whole file).
-    let per_id: std::collections::HashMap<&str, usize> = data.id_counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+    let per_id: std::collections::HashMap<&str, usize> =
+        data.id_counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
     let want_articles = per_id.len().min(MAX_ARTICLES);
     let mut pending = 0usize; // records of shown articles not read yet
     let mut early_stop = !per_id.is_empty();
@@ -74,11 +103,13 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportDa
             continue;
         }
         let context = || format!("{}:{}", records.display(), i + 1);
-        let head: Head = serde_json::from_str(&line).map_err(|e| Error::Json { context: context(), source: e })?;
+        let head: Head = serde_json::from_str(&line)
+            .map_err(|e| Error::Json { context: context(), source: e })?;
         if !articles.contains_key(&*head.id) && articles.len() >= MAX_ARTICLES {
             continue;
         }
-        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: context(), source: e })?;
+        let r: Record = serde_json::from_str(&line)
+            .map_err(|e| Error::Json { context: context(), source: e })?;
         let system = r.system.clone().unwrap_or_else(|| "(none)".into());
         if !articles.contains_key(&r.id) {
             match per_id.get(r.id.as_str()) {
@@ -86,9 +117,16 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportDa
                 None => early_stop = false, // counts and file disagree: read it all
             }
             order.push(r.id.clone());
-            articles.insert(r.id.clone(), json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}));
+            articles.insert(
+                r.id.clone(),
+                json!({"id": r.id, "title": r.title, "key_points": r.key_points, "systems": {}}),
+            );
         }
-        let cover_field = r.scores.as_ref().and_then(|s| COVERAGE_FIELDS.into_iter().find(|f| s.get(*f).is_some_and(|v| v["key_points"].is_array())));
+        let cover_field = r.scores.as_ref().and_then(|s| {
+            COVERAGE_FIELDS
+                .into_iter()
+                .find(|f| s.get(*f).is_some_and(|v| v["key_points"].is_array()))
+        });
         let sys_view = json!({
             "key_points": r.summary.as_ref().map(|s| s.key_points.clone()).unwrap_or_default(),
             "notes": r.summary.as_ref().map(|s| s.notes.clone()).unwrap_or_default(),
@@ -101,23 +139,41 @@ pub fn render_file(records: &Path, agg: &Aggregate, title: &str, data: &ReportDa
         pending = pending.saturating_sub(1);
     }
     let data: Vec<&Value> = order.iter().map(|id| &articles[id]).collect();
-    let data_json = serde_json::to_string(&data).map_err(|e| Error::Json { context: "report data".into(), source: e })?.replace("</", "<\\/");
+    let data_json = serde_json::to_string(&data)
+        .map_err(|e| Error::Json { context: "report data".into(), source: e })?
+        .replace("</", "<\\/");
 
     let cols = table_columns(agg);
-    let mut table = format!("<table><thead><tr><th>system</th><th>n</th><th>errors</th>{}</tr></thead><tbody>", cols.iter().map(|c| format!("<th>{}</th>", esc(c))).collect::<String>());
+    let mut table = format!(
+        "<table><thead><tr><th>system</th><th>n</th><th>errors</th>{}</tr></thead><tbody>",
+        cols.iter().map(|c| format!("<th>{}</th>", esc(c))).collect::<String>()
+    );
     for (name, s) in &agg.systems {
-        table.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{}</td>", esc(name), s.scored, s.errors));
+        table.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            esc(name),
+            s.scored,
+            s.errors
+        ));
         for c in &cols {
             let cell = s.metrics.get(c).or_else(|| s.corpus.get(c)).map(|e| {
                 let k = scale(c);
-                format!("{:.2}<br><small>[{:.2}, {:.2}]</small>", e.mean * k, e.ci_low * k, e.ci_high * k)
+                format!(
+                    "{:.2}<br><small>[{:.2}, {:.2}]</small>",
+                    e.mean * k,
+                    e.ci_low * k,
+                    e.ci_high * k
+                )
             });
             table.push_str(&format!("<td>{}</td>", cell.unwrap_or_else(|| "–".into())));
         }
         table.push_str("</tr>");
     }
     table.push_str("</tbody></table>");
-    let plots: String = dist.iter().map(|(m, per)| format!("<figure>{}</figure>", histogram_svg(m, per, agg))).collect();
+    let plots: String = dist
+        .iter()
+        .map(|(m, per)| format!("<figure>{}</figure>", histogram_svg(m, per, agg)))
+        .collect();
     Ok(format!(
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -227,22 +283,36 @@ mod tests {
             }
         }
         std::fs::write(&path, lines).unwrap();
-        let mut acc = crate::accumulate::Accumulator::new(&crate::stats::StatsConfig { bootstrap_samples: 10, ..Default::default() });
+        let mut acc = crate::accumulate::Accumulator::new(&crate::stats::StatsConfig {
+            bootstrap_samples: 10,
+            ..Default::default()
+        });
         crate::report::accumulate_file(&path, &mut acc).unwrap();
         let agg = acc.aggregate("sig", &[]);
         let data = acc.report_data();
         assert_eq!(data.id_counts.len(), crate::accumulate::TRACKED_IDS.min(n_articles));
         let early = render_file(&path, &agg, "t", &data).unwrap();
-        let whole = render_file(&path, &agg, "t", &ReportData { histograms: data.histograms.clone(), id_counts: Vec::new() }).unwrap();
+        let whole = render_file(
+            &path,
+            &agg,
+            "t",
+            &ReportData { histograms: data.histograms.clone(), id_counts: Vec::new() },
+        )
+        .unwrap();
         // Distributions come from the rows, so compare the article data only.
         let data = |html: &str| {
-            html.split(r#"<script id="data" type="application/json">"#).nth(1).map(|s| s.split("</script>").next().unwrap_or("").to_string())
+            html.split(r#"<script id="data" type="application/json">"#)
+                .nth(1)
+                .map(|s| s.split("</script>").next().unwrap_or("").to_string())
         };
         let (e, w) = (data(&early), data(&whole));
         assert!(e.is_some(), "no data block found in the page");
         assert_eq!(e, w);
         let shown: Vec<Value> = serde_json::from_str(&e.unwrap().replace("<\\/", "</")).unwrap();
         assert_eq!(shown.len(), MAX_ARTICLES);
-        assert!(shown.iter().all(|a| a["systems"].as_object().unwrap().len() == 2), "an article lost a system");
+        assert!(
+            shown.iter().all(|a| a["systems"].as_object().unwrap().len() == 2),
+            "an article lost a system"
+        );
     }
 }

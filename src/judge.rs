@@ -31,8 +31,8 @@
 //! - `len`: k's length, min(tokens, 30) / 30;
 //! - `tok_q10`, `tok_q20`: the 10th / 20th percentile of the best cosines (nearest rank below:
 //!   the weakest for a short k, and not the single weakest word of a long one).
-use crate::metrics::alignment::Verdict;
 use crate::backend::{Embedder, TokenVectors};
+use crate::metrics::alignment::Verdict;
 use crate::metrics::rouge::tokenize;
 use crate::scoring::{Metric, ScoreInput};
 use serde::{Deserialize, Serialize};
@@ -45,7 +45,21 @@ pub const MAX_WINDOW: usize = 3;
 
 /// The features the judge computes, in this order.
 pub const FEATURES: [&str; 16] = [
-    "rec1", "rec1_content", "rec2", "recl", "ent", "tok_rec", "tok_min", "cos", "tok_frac50", "tok_frac70", "tok_low2", "ent_all", "miss_content", "len", "tok_q10",
+    "rec1",
+    "rec1_content",
+    "rec2",
+    "recl",
+    "ent",
+    "tok_rec",
+    "tok_min",
+    "cos",
+    "tok_frac50",
+    "tok_frac70",
+    "tok_low2",
+    "ent_all",
+    "miss_content",
+    "len",
+    "tok_q10",
     "tok_q20",
 ];
 
@@ -83,14 +97,25 @@ impl CoverPreset {
 
     /// Reads and checks a preset.
     pub fn from_json(text: &str) -> Result<CoverPreset, String> {
-        let p: CoverPreset = serde_json::from_str(text).map_err(|e| format!("kp-cover preset: {e}"))?;
+        let p: CoverPreset =
+            serde_json::from_str(text).map_err(|e| format!("kp-cover preset: {e}"))?;
         if p.features.len() != p.weights.len() {
-            return Err(format!("kp-cover preset: {} features but {} weights", p.features.len(), p.weights.len()));
+            return Err(format!(
+                "kp-cover preset: {} features but {} weights",
+                p.features.len(),
+                p.weights.len()
+            ));
         }
         if let Some(f) = p.features.iter().find(|f| !FEATURES.contains(&f.as_str())) {
-            return Err(format!("kp-cover preset: unknown feature '{f}' (known: {})", FEATURES.join(", ")));
+            return Err(format!(
+                "kp-cover preset: unknown feature '{f}' (known: {})",
+                FEATURES.join(", ")
+            ));
         }
-        if !(p.threshold.is_finite() && (0.0..=1.0).contains(&p.threshold)) || !p.bias.is_finite() || p.weights.iter().any(|w| !w.is_finite()) {
+        if !(p.threshold.is_finite() && (0.0..=1.0).contains(&p.threshold))
+            || !p.bias.is_finite()
+            || p.weights.iter().any(|w| !w.is_finite())
+        {
             return Err("kp-cover preset: weights, bias and threshold must be finite, the threshold within [0, 1]".into());
         }
         Ok(p)
@@ -119,15 +144,168 @@ impl CoverPreset {
 
 /// English stop words (NLTK's list): left out of `rec1_content` and never names.
 const STOP_WORDS: &[&str] = &[
-    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves", "he", "him", "his", "himself", "she",
-    "her", "hers", "herself", "it", "its", "itself", "they", "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this", "that",
-    "these", "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "a", "an",
-    "the", "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with", "about", "against", "between", "into",
-    "through", "during", "before", "after", "above", "below", "to", "from", "up", "down", "in", "out", "on", "off", "over", "under", "again",
-    "further", "then", "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few", "more", "most", "other", "some",
-    "such", "no", "nor", "not", "only", "own", "same", "so", "than", "too", "very", "s", "t", "can", "will", "just", "don", "should", "now", "d", "ll",
-    "m", "o", "re", "ve", "y", "ain", "aren", "couldn", "didn", "doesn", "hadn", "hasn", "haven", "isn", "ma", "mightn", "mustn", "needn", "shan",
-    "shouldn", "wasn", "weren", "won", "wouldn", "also", "said", "says", "would", "could", "may", "might", "must", "shall",
+    "i",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "ours",
+    "ourselves",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "this",
+    "that",
+    "these",
+    "those",
+    "am",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "a",
+    "an",
+    "the",
+    "and",
+    "but",
+    "if",
+    "or",
+    "because",
+    "as",
+    "until",
+    "while",
+    "of",
+    "at",
+    "by",
+    "for",
+    "with",
+    "about",
+    "against",
+    "between",
+    "into",
+    "through",
+    "during",
+    "before",
+    "after",
+    "above",
+    "below",
+    "to",
+    "from",
+    "up",
+    "down",
+    "in",
+    "out",
+    "on",
+    "off",
+    "over",
+    "under",
+    "again",
+    "further",
+    "then",
+    "once",
+    "here",
+    "there",
+    "when",
+    "where",
+    "why",
+    "how",
+    "all",
+    "any",
+    "both",
+    "each",
+    "few",
+    "more",
+    "most",
+    "other",
+    "some",
+    "such",
+    "no",
+    "nor",
+    "not",
+    "only",
+    "own",
+    "same",
+    "so",
+    "than",
+    "too",
+    "very",
+    "s",
+    "t",
+    "can",
+    "will",
+    "just",
+    "don",
+    "should",
+    "now",
+    "d",
+    "ll",
+    "m",
+    "o",
+    "re",
+    "ve",
+    "y",
+    "ain",
+    "aren",
+    "couldn",
+    "didn",
+    "doesn",
+    "hadn",
+    "hasn",
+    "haven",
+    "isn",
+    "ma",
+    "mightn",
+    "mustn",
+    "needn",
+    "shan",
+    "shouldn",
+    "wasn",
+    "weren",
+    "won",
+    "wouldn",
+    "also",
+    "said",
+    "says",
+    "would",
+    "could",
+    "may",
+    "might",
+    "must",
+    "shall",
 ];
 
 fn is_stop(word: &str) -> bool {
@@ -170,8 +348,14 @@ fn bare_word(raw: &str) -> &str {
 /// `U.S.`, `U.S.A.` (letters with dots) or `CIA`, `NATO` (2–6 capitals): its letters, lowercased.
 fn acronym(word: &str) -> Option<String> {
     let letters: String = word.chars().filter(|c| *c != '.').collect();
-    let dotted = word.contains('.') && word.split('.').filter(|p| !p.is_empty()).all(|p| p.chars().count() == 1 && p.chars().all(char::is_uppercase));
-    let caps = !word.contains('.') && (2..=6).contains(&letters.chars().count()) && letters.chars().all(|c| c.is_uppercase());
+    let dotted = word.contains('.')
+        && word
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .all(|p| p.chars().count() == 1 && p.chars().all(char::is_uppercase));
+    let caps = !word.contains('.')
+        && (2..=6).contains(&letters.chars().count())
+        && letters.chars().all(|c| c.is_uppercase());
     ((dotted && letters.chars().count() >= 2) || caps).then(|| letters.to_lowercase())
 }
 
@@ -181,7 +365,11 @@ impl Lexical {
         let tokens = tokenize(text, true);
         let plain = tokenize(text, false);
         // tokenize keeps token order and count with or without stemming
-        let content = if plain.len() == tokens.len() { plain.iter().map(|w| !is_stop(w)).collect() } else { tokens.iter().map(|w| !is_stop(w)).collect() };
+        let content = if plain.len() == tokens.len() {
+            plain.iter().map(|w| !is_stop(w)).collect()
+        } else {
+            tokens.iter().map(|w| !is_stop(w)).collect()
+        };
         let mut entities: Vec<Entity> = Vec::new();
         let mut words = Vec::new();
         for raw in text.split_whitespace() {
@@ -189,7 +377,9 @@ impl Lexical {
             if word.is_empty() {
                 continue;
             }
-            words.push(word.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase());
+            words.push(
+                word.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase(),
+            );
             if let Some(a) = acronym(word) {
                 let e = Entity::Acronym(a);
                 if !entities.contains(&e) {
@@ -200,7 +390,9 @@ impl Lexical {
             for part in word.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
                 let first = part.chars().next().unwrap_or(' ');
                 let has_digit = part.chars().any(|c| c.is_ascii_digit());
-                let name = first.is_uppercase() && part.chars().count() >= 2 && !is_stop(&part.to_lowercase());
+                let name = first.is_uppercase()
+                    && part.chars().count() >= 2
+                    && !is_stop(&part.to_lowercase());
                 if has_digit || name {
                     let toks = tokenize(part, true);
                     let e = Entity::Word(toks);
@@ -223,7 +415,9 @@ fn token_found(t: &str, set: &std::collections::HashSet<&str>) -> bool {
     if t.len() < 5 || t.chars().any(|c| c.is_ascii_digit()) {
         return false;
     }
-    set.iter().any(|w| w.len() >= 5 && w.len().abs_diff(t.len()) <= 3 && (w.starts_with(t) || t.starts_with(*w)))
+    set.iter().any(|w| {
+        w.len() >= 5 && w.len().abs_diff(t.len()) <= 3 && (w.starts_with(t) || t.starts_with(*w))
+    })
 }
 
 /// Whether an acronym is in the window: as itself, or as the initials of consecutive words
@@ -288,9 +482,12 @@ fn lcs_len(a: &[String], b: &[String]) -> usize {
 pub fn lexical_features(k: &Lexical, window: &[&Lexical]) -> [f64; 8] {
     let w: Vec<String> = window.iter().flat_map(|l| l.tokens.iter().cloned()).collect();
     let rec1 = clipped_recall(&k.tokens, &w);
-    let kc: Vec<String> = k.tokens.iter().zip(&k.content).filter(|(_, &c)| c).map(|(t, _)| t.clone()).collect();
+    let kc: Vec<String> =
+        k.tokens.iter().zip(&k.content).filter(|(_, &c)| c).map(|(t, _)| t.clone()).collect();
     let rec1c = if kc.is_empty() { rec1 } else { clipped_recall(&kc, &w) };
-    let bigrams = |t: &[String]| -> Vec<(String, String)> { t.windows(2).map(|p| (p[0].clone(), p[1].clone())).collect() };
+    let bigrams = |t: &[String]| -> Vec<(String, String)> {
+        t.windows(2).map(|p| (p[0].clone(), p[1].clone())).collect()
+    };
     let rec2 = if k.tokens.len() < 2 {
         rec1
     } else {
@@ -298,14 +495,22 @@ pub fn lexical_features(k: &Lexical, window: &[&Lexical]) -> [f64; 8] {
         let wb: Vec<(String, String)> = window.iter().flat_map(|l| bigrams(&l.tokens)).collect();
         clipped_recall(&bigrams(&k.tokens), &wb)
     };
-    let recl = if k.tokens.is_empty() { 0.0 } else { lcs_len(&k.tokens, &w) as f64 / k.tokens.len() as f64 };
+    let recl = if k.tokens.is_empty() {
+        0.0
+    } else {
+        lcs_len(&k.tokens, &w) as f64 / k.tokens.len() as f64
+    };
     let set: std::collections::HashSet<&str> = w.iter().map(String::as_str).collect();
     let words: Vec<&String> = window.iter().flat_map(|l| l.words.iter()).collect();
     let found = |e: &Entity| match e {
         Entity::Word(toks) => toks.iter().all(|t| token_found(t, &set)),
         Entity::Acronym(a) => acronym_found(a, &words),
     };
-    let ent = if k.entities.is_empty() { 1.0 } else { k.entities.iter().filter(|e| found(e)).count() as f64 / k.entities.len() as f64 };
+    let ent = if k.entities.is_empty() {
+        1.0
+    } else {
+        k.entities.iter().filter(|e| found(e)).count() as f64 / k.entities.len() as f64
+    };
     let ent_all = if ent == 1.0 { 1.0 } else { 0.0 };
     let missing = kc.iter().filter(|t| !set.contains(t.as_str())).count();
     let miss_content = missing.min(4) as f64 / 4.0;
@@ -331,7 +536,15 @@ fn dot(a: &[f32], b: &[f32]) -> f64 {
 /// For each token of k, its best cosine (floored at 0) to any token of each sentence:
 /// `best[s][t]`.
 fn best_token_matches(k: &TokenVectors, sentences: &[Arc<TokenVectors>]) -> Vec<Vec<f64>> {
-    sentences.iter().map(|s| k.vectors.iter().map(|x| s.vectors.iter().map(|y| dot(x, y)).fold(0.0f64, f64::max)).collect()).collect()
+    sentences
+        .iter()
+        .map(|s| {
+            k.vectors
+                .iter()
+                .map(|x| s.vectors.iter().map(|y| dot(x, y)).fold(0.0f64, f64::max))
+                .collect()
+        })
+        .collect()
 }
 
 fn round6(x: f64) -> f64 {
@@ -359,7 +572,11 @@ pub const EVIDENCE_TOLERANCE: f64 = 0.05;
 /// probability and features, and as evidence the shortest (then earliest) window whose
 /// probability is within [`EVIDENCE_TOLERANCE`] of the best, less any of its sentences without
 /// which it still is (sentences that add nothing).
-pub fn judge(preset: &CoverPreset, feats_of: impl Fn(&[usize]) -> [f64; FEATURES.len()], n_sentences: usize) -> (f64, Vec<usize>, [f64; FEATURES.len()]) {
+pub fn judge(
+    preset: &CoverPreset,
+    feats_of: impl Fn(&[usize]) -> [f64; FEATURES.len()],
+    n_sentences: usize,
+) -> (f64, Vec<usize>, [f64; FEATURES.len()]) {
     let prob = |idx: &[usize]| round6(preset.probability(&feats_of(idx)));
     let scored: Vec<(f64, Vec<usize>)> = windows(n_sentences)
         .into_iter()
@@ -368,14 +585,21 @@ pub fn judge(preset: &CoverPreset, feats_of: impl Fn(&[usize]) -> [f64; FEATURES
             (prob(&idx), idx)
         })
         .collect();
-    let Some(best) = scored.iter().fold(None::<&(f64, Vec<usize>)>, |b, c| if b.map_or(true, |b| c.0 > b.0) { Some(c) } else { b }) else {
+    let Some(best) = scored.iter().fold(None::<&(f64, Vec<usize>)>, |b, c| {
+        if b.map_or(true, |b| c.0 > b.0) {
+            Some(c)
+        } else {
+            b
+        }
+    }) else {
         return (0.0, Vec::new(), [0.0; FEATURES.len()]);
     };
     let floor = best.0 - EVIDENCE_TOLERANCE;
     let mut evidence = scored.iter().find(|c| c.0 >= floor).map_or(best.1.clone(), |c| c.1.clone());
     let mut i = 0;
     while evidence.len() > 1 && i < evidence.len() {
-        let without: Vec<usize> = evidence.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, &s)| s).collect();
+        let without: Vec<usize> =
+            evidence.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, &s)| s).collect();
         if prob(&without) >= floor {
             evidence = without;
         } else {
@@ -397,7 +621,11 @@ impl<T> Memo<T> {
         Memo { map: Mutex::new(HashMap::new()), limit }
     }
 
-    fn get_or(&self, text: &str, compute: impl FnOnce() -> Result<T, String>) -> Result<Arc<T>, String> {
+    fn get_or(
+        &self,
+        text: &str,
+        compute: impl FnOnce() -> Result<T, String>,
+    ) -> Result<Arc<T>, String> {
         if let Some(v) = self.map.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
             return Ok(v.clone());
         }
@@ -427,15 +655,35 @@ pub struct KpCoverMetric {
 impl KpCoverMetric {
     /// The judge on an embedding model with a preset.
     pub fn new(embedder: Box<dyn Embedder>, preset: CoverPreset, with_features: bool) -> Self {
-        KpCoverMetric { embedder, preset, with_features, tokens: Memo::new(100_000), sentences: Memo::new(200_000) }
+        KpCoverMetric {
+            embedder,
+            preset,
+            with_features,
+            tokens: Memo::new(100_000),
+            sentences: Memo::new(200_000),
+        }
     }
 
     fn token_vectors(&self, text: &str) -> Result<Arc<TokenVectors>, String> {
-        self.tokens.get_or(text, || Ok(self.embedder.token_vectors(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default()))
+        self.tokens.get_or(text, || {
+            Ok(self
+                .embedder
+                .token_vectors(&[text.to_string()])
+                .map_err(|e| e.to_string())?
+                .pop()
+                .unwrap_or_default())
+        })
     }
 
     fn sentence_vector(&self, text: &str) -> Result<Arc<Vec<f32>>, String> {
-        self.sentences.get_or(text, || Ok(self.embedder.embed(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default()))
+        self.sentences.get_or(text, || {
+            Ok(self
+                .embedder
+                .embed(&[text.to_string()])
+                .map_err(|e| e.to_string())?
+                .pop()
+                .unwrap_or_default())
+        })
     }
 
     fn needs_tokens(&self) -> bool {
@@ -447,10 +695,22 @@ impl KpCoverMetric {
     }
 
     /// The verdicts on one record's Key Developments.
-    pub fn verdicts(&self, references: &[String], generated: &[String]) -> Result<Vec<Verdict>, String> {
+    pub fn verdicts(
+        &self,
+        references: &[String],
+        generated: &[String],
+    ) -> Result<Vec<Verdict>, String> {
         let gl: Vec<Lexical> = generated.iter().map(|g| Lexical::new(g)).collect();
-        let gt: Vec<Arc<TokenVectors>> = if self.needs_tokens() { generated.iter().map(|g| self.token_vectors(g)).collect::<Result<_, _>>()? } else { Vec::new() };
-        let gs: Vec<Arc<Vec<f32>>> = if self.needs_sentences() { generated.iter().map(|g| self.sentence_vector(g)).collect::<Result<_, _>>()? } else { Vec::new() };
+        let gt: Vec<Arc<TokenVectors>> = if self.needs_tokens() {
+            generated.iter().map(|g| self.token_vectors(g)).collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let gs: Vec<Arc<Vec<f32>>> = if self.needs_sentences() {
+            generated.iter().map(|g| self.sentence_vector(g)).collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::with_capacity(references.len());
         for k in references {
             let kl = Lexical::new(k);
@@ -468,10 +728,15 @@ impl KpCoverMetric {
             };
             let feats = |w: &[usize]| -> [f64; FEATURES.len()] {
                 let lex = lexical_features(&kl, &w.iter().map(|&s| &gl[s]).collect::<Vec<_>>());
-                let (mut tok_rec, mut tok_min, mut f50, mut f70, mut low2, mut q10, mut q20) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+                let (mut tok_rec, mut tok_min, mut f50, mut f70, mut low2, mut q10, mut q20) =
+                    (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
                 if !best.is_empty() {
-                    let mut b: Vec<f64> =
-                        special.iter().enumerate().filter(|(_, sp)| !**sp).map(|(t, _)| w.iter().map(|&s| best[s][t]).fold(0.0f64, f64::max)).collect();
+                    let mut b: Vec<f64> = special
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, sp)| !**sp)
+                        .map(|(t, _)| w.iter().map(|&s| best[s][t]).fold(0.0f64, f64::max))
+                        .collect();
                     if !b.is_empty() {
                         let n = b.len() as f64;
                         tok_rec = b.iter().sum::<f64>() / n;
@@ -485,12 +750,31 @@ impl KpCoverMetric {
                         q20 = q(0.2);
                     }
                 }
-                let c = if cos.is_empty() { 0.0 } else { w.iter().map(|&s| cos[s]).fold(0.0f64, f64::max) };
-                [lex[0], lex[1], lex[2], lex[3], lex[4], tok_rec, tok_min, c, f50, f70, low2, lex[5], lex[6], lex[7], q10, q20].map(round6)
+                let c = if cos.is_empty() {
+                    0.0
+                } else {
+                    w.iter().map(|&s| cos[s]).fold(0.0f64, f64::max)
+                };
+                [
+                    lex[0], lex[1], lex[2], lex[3], lex[4], tok_rec, tok_min, c, f50, f70, low2,
+                    lex[5], lex[6], lex[7], q10, q20,
+                ]
+                .map(round6)
             };
             let (score, evidence, x) = judge(&self.preset, feats, generated.len());
-            let features = self.with_features.then(|| FEATURES.iter().zip(x).map(|(n, v)| (n.to_string(), json!(v))).collect::<Map<String, Value>>());
-            out.push(Verdict { score, covered: score >= self.preset.threshold && !evidence.is_empty(), evidence, features });
+            let features = self.with_features.then(|| {
+                FEATURES
+                    .iter()
+                    .zip(x)
+                    .map(|(n, v)| (n.to_string(), json!(v)))
+                    .collect::<Map<String, Value>>()
+            });
+            out.push(Verdict {
+                score,
+                covered: score >= self.preset.threshold && !evidence.is_empty(),
+                evidence,
+                features,
+            });
         }
         Ok(out)
     }
@@ -501,7 +785,12 @@ impl Metric for KpCoverMetric {
         "kp_cover"
     }
     fn signature(&self) -> String {
-        format!("kp_cover:judge={},t={},windows<={MAX_WINDOW},emb={}", self.preset.id(), self.preset.threshold, self.embedder.name())
+        format!(
+            "kp_cover:judge={},t={},windows<={MAX_WINDOW},emb={}",
+            self.preset.id(),
+            self.preset.threshold,
+            self.embedder.name()
+        )
     }
     fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
         let key_points = self.verdicts(input.references, input.generated)?;
@@ -510,7 +799,8 @@ impl Metric for KpCoverMetric {
         let at_t = key_points.iter().filter(|v| v.covered).count() as f64 / n;
         let mut v = json!({"coverage": coverage, "coverage_at_t": at_t, "key_points": key_points});
         if self.needs_tokens() || self.needs_sentences() {
-            let texts: Vec<String> = input.references.iter().chain(input.generated.iter()).cloned().collect();
+            let texts: Vec<String> =
+                input.references.iter().chain(input.generated.iter()).cloned().collect();
             let (cut, _) = self.embedder.truncation(&texts).map_err(|e| e.to_string())?;
             let cut = cut.iter().filter(|&&c| c > 0).count();
             if cut > 0 {
@@ -536,7 +826,8 @@ mod tests {
     #[test]
     fn names_and_numbers_must_match() {
         let k = lex("Wesley Sneijder has joined Nice on a 2-year deal.");
-        let w = lex("former netherlands midfielder johan sneijder has joined french champions nice .");
+        let w =
+            lex("former netherlands midfielder johan sneijder has joined french champions nice .");
         let f = lexical_features(&k, &[&w]);
         // Wesley, Sneijder, Nice, 2: sneijder and nice found
         assert!((f[4] - 0.5).abs() < 1e-12, "{f:?}");
@@ -552,7 +843,8 @@ mod tests {
 
     #[test]
     fn acronyms_demonyms_and_possessives_match() {
-        let k = lex("Maduro indicated Venezuela\u{2019}s readiness to talk with the U.S. and the CIA.");
+        let k =
+            lex("Maduro indicated Venezuela\u{2019}s readiness to talk with the U.S. and the CIA.");
         let w = lex("Venezuelan President Maduro will negotiate with the United States and the Central Intelligence Agency.");
         assert_eq!(lexical_features(&k, &[&w])[4], 1.0);
         let other = lex("Venezuelan President Maduro will negotiate with Spain.");
@@ -560,7 +852,10 @@ mod tests {
         assert!((lexical_features(&k, &[&other])[4] - 0.5).abs() < 1e-12);
         assert!(acronym_found("us", &[&"u".to_string(), &"s".to_string(), &"us".to_string()]));
         assert!(!acronym_found("cia", &[&"central".to_string(), &"agency".to_string()]));
-        assert!(acronym_found("boe", &[&"bank".to_string(), &"of".to_string(), &"england".to_string()]));
+        assert!(acronym_found(
+            "boe",
+            &[&"bank".to_string(), &"of".to_string(), &"england".to_string()]
+        ));
         assert_eq!(acronym("U.S."), Some("us".into()));
         assert_eq!(acronym(bare_word("U.S.")), Some("us".into()));
         assert_eq!(acronym("NATO"), Some("nato".into()));
@@ -591,7 +886,9 @@ mod tests {
     fn bad_presets_are_refused() {
         let ok = r#"{"name":"x","version":1,"features":["rec1"],"weights":[1.0],"bias":0.0,"threshold":0.5}"#;
         assert!(CoverPreset::from_json(ok).is_ok());
-        assert!(CoverPreset::from_json(&ok.replace("rec1", "nope")).unwrap_err().contains("unknown feature"));
+        assert!(CoverPreset::from_json(&ok.replace("rec1", "nope"))
+            .unwrap_err()
+            .contains("unknown feature"));
         assert!(CoverPreset::from_json(&ok.replace("[1.0]", "[1.0, 2.0]")).is_err());
         assert!(CoverPreset::from_json(&ok.replace("0.5}", "1.5}")).is_err());
     }

@@ -10,11 +10,12 @@
 //! whether or not whitespace follows.
 
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "gov", "sen",
-    "rep", "rev", "hon", "pres", "supt", "insp", "det", "co", "corp", "inc", "ltd", "bros", "no", "nos", "vs", "etc", "al",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e",
-    "a.m", "p.m", "approx", "dept", "est", "fig", "ft", "mph", "vol", "ave", "blvd", "rd", "ph.d", "d.c", "ariz", "calif",
-    "fla", "ga", "ill", "mass", "mich", "minn", "pa", "tenn", "tex", "va", "wash", "wis",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt",
+    "cmdr", "adm", "gov", "sen", "rep", "rev", "hon", "pres", "supt", "insp", "det", "co", "corp",
+    "inc", "ltd", "bros", "no", "nos", "vs", "etc", "al", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
+    "approx", "dept", "est", "fig", "ft", "mph", "vol", "ave", "blvd", "rd", "ph.d", "d.c", "ariz",
+    "calif", "fla", "ga", "ill", "mass", "mich", "minn", "pa", "tenn", "tex", "va", "wash", "wis",
 ];
 
 fn is_closing(c: char) -> bool {
@@ -49,13 +50,18 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
         // Characters are bytes: index them directly, and jump between terminators with memchr.
         let bytes = text.as_bytes();
         let cased = bytes.iter().any(|b| b.is_ascii_uppercase());
-        let next_term = |i: usize| memchr::memchr3(b'.', b'!', b'?', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+        let next_term = |i: usize| {
+            memchr::memchr3(b'.', b'!', b'?', &bytes[i..]).map_or(bytes.len(), |k| i + k)
+        };
         split_chars(text, cased, bytes.len(), |i| (i, bytes[i] as char), next_term, out);
     } else {
         let cased = text.chars().any(|c| c.is_uppercase());
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let next_term = |mut i: usize| {
-            while i < chars.len() && !matches!(chars[i].1, '.' | '!' | '?' | '…') && !is_cjk_terminator(chars[i].1) {
+            while i < chars.len()
+                && !matches!(chars[i].1, '.' | '!' | '?' | '…')
+                && !is_cjk_terminator(chars[i].1)
+            {
                 i += 1;
             }
             i
@@ -66,7 +72,14 @@ fn split_paragraph(text: &str, out: &mut Vec<String>) {
 
 /// The sentence splitter over a paragraph's characters: `at(i)` is the i-th character with its
 /// byte offset, `next_term(i)` the index of the first terminator at or after i.
-fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize, char), next_term: impl Fn(usize) -> usize, out: &mut Vec<String>) {
+fn split_chars(
+    text: &str,
+    cased: bool,
+    len: usize,
+    at: impl Fn(usize) -> (usize, char),
+    next_term: impl Fn(usize) -> usize,
+    out: &mut Vec<String>,
+) {
     let chars = at;
     let mut start = 0usize; // byte offset
     let mut i = 0usize;
@@ -118,7 +131,10 @@ fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize
         let next = chars(k).1;
         let tokenized = i > 0 && chars(i - 1).1 == ' ';
         // (a letter of an uncased script, such as CJK, may start a sentence too)
-        let ok_start = next.is_uppercase() || next.is_ascii_digit() || is_opening(next) || (next.is_alphabetic() && !next.is_lowercase());
+        let ok_start = next.is_uppercase()
+            || next.is_ascii_digit()
+            || is_opening(next)
+            || (next.is_alphabetic() && !next.is_lowercase());
         let boundary = if c == '.' && !tokenized {
             // The word before the period.
             let wend = chars(i).0;
@@ -131,7 +147,9 @@ fn split_chars(text: &str, cased: bool, len: usize, at: impl Fn(usize) -> (usize
             let word = text[wstart..wend].to_lowercase();
             let word = word.trim_start_matches(|ch: char| !ch.is_alphanumeric());
             let abbrev = ABBREVIATIONS.contains(&word)
-                || (word.chars().count() == 1 && word.chars().all(|ch| ch.is_alphabetic()) && cased)
+                || (word.chars().count() == 1
+                    && word.chars().all(|ch| ch.is_alphabetic())
+                    && cased)
                 || (word.contains('.') && word.split('.').all(|p| p.chars().count() <= 2));
             !abbrev && (ok_start || !cased)
         } else {
@@ -159,7 +177,10 @@ mod tests {
     /// The ASCII fast path (bytes, memchr) splits exactly as the character path.
     #[test]
     fn ascii_fast_path_equals_the_character_path() {
-        let parts = ["Mr.", "A.", "U.S.", "he", "said", ".", "!", "?", "\"", ")", "(", "2", "x", "Hello", "world.", "e.g.", "ok!", "No?", "'", "...", "i.e.", "Dr.", "The"];
+        let parts = [
+            "Mr.", "A.", "U.S.", "he", "said", ".", "!", "?", "\"", ")", "(", "2", "x", "Hello",
+            "world.", "e.g.", "ok!", "No?", "'", "...", "i.e.", "Dr.", "The",
+        ];
         let mut x: u64 = 7;
         for _ in 0..3000 {
             let mut text = String::new();
@@ -182,7 +203,14 @@ mod tests {
             };
             let mut slow = Vec::new();
             if !text.is_empty() {
-                split_chars(text, text.chars().any(|c| c.is_uppercase()), chars.len(), |i| chars[i], next_term, &mut slow);
+                split_chars(
+                    text,
+                    text.chars().any(|c| c.is_uppercase()),
+                    chars.len(),
+                    |i| chars[i],
+                    next_term,
+                    &mut slow,
+                );
             }
             assert_eq!(fast, slow, "{text:?}");
         }
@@ -191,13 +219,25 @@ mod tests {
     #[test]
     fn basic_and_abbreviations() {
         let s = split_sentences("Mr. Smith went to Washington, D.C. on Monday. He met U.S. officials. \"It was good,\" he said. Then 3.5 percent rose!");
-        assert_eq!(s, vec!["Mr. Smith went to Washington, D.C. on Monday.", "He met U.S. officials.", "\"It was good,\" he said.", "Then 3.5 percent rose!"]);
+        assert_eq!(
+            s,
+            vec![
+                "Mr. Smith went to Washington, D.C. on Monday.",
+                "He met U.S. officials.",
+                "\"It was good,\" he said.",
+                "Then 3.5 percent rose!"
+            ]
+        );
     }
 
     #[test]
     fn tokenized_lowercase() {
-        let s = split_sentences("obama says he is committed . his comments came on sunday . the end");
-        assert_eq!(s, vec!["obama says he is committed .", "his comments came on sunday .", "the end"]);
+        let s =
+            split_sentences("obama says he is committed . his comments came on sunday . the end");
+        assert_eq!(
+            s,
+            vec!["obama says he is committed .", "his comments came on sunday .", "the end"]
+        );
     }
 
     #[test]
@@ -210,7 +250,10 @@ mod tests {
     fn multibyte_opening_quotes_before_a_period() {
         // Regression: the word before a period started after a 3-byte opening quote.
         let s = split_sentences("He said ‘No. Then ‘U.S. officials. “Mr. Smith.” Done");
-        assert_eq!(s.concat().replace(' ', ""), "He said ‘No. Then ‘U.S. officials. “Mr. Smith.” Done".replace(' ', ""));
+        assert_eq!(
+            s.concat().replace(' ', ""),
+            "He said ‘No. Then ‘U.S. officials. “Mr. Smith.” Done".replace(' ', "")
+        );
     }
 
     #[test]
@@ -242,8 +285,17 @@ mod tests {
     /// Chinese and Japanese sentences end at full-width terminators, without spaces after them.
     #[test]
     fn cjk_terminators_end_sentences() {
-        assert_eq!(split_sentences("今天天气很好。我们去公园散步！然后回家吃饭？好的"), vec!["今天天气很好。", "我们去公园散步！", "然后回家吃饭？", "好的"]);
-        assert_eq!(split_sentences("彼は「行く。」と言った。 次の文です。"), vec!["彼は「行く。」", "と言った。", "次の文です。"]);
-        assert_eq!(split_sentences("Mixed text. 中文句子。English again."), vec!["Mixed text.", "中文句子。", "English again."]);
+        assert_eq!(
+            split_sentences("今天天气很好。我们去公园散步！然后回家吃饭？好的"),
+            vec!["今天天气很好。", "我们去公园散步！", "然后回家吃饭？", "好的"]
+        );
+        assert_eq!(
+            split_sentences("彼は「行く。」と言った。 次の文です。"),
+            vec!["彼は「行く。」", "と言った。", "次の文です。"]
+        );
+        assert_eq!(
+            split_sentences("Mixed text. 中文句子。English again."),
+            vec!["Mixed text.", "中文句子。", "English again."]
+        );
     }
 }

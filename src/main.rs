@@ -24,7 +24,13 @@ fn no_transparent_huge_pages() {
         // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag on this process's memory map;
         // a failure (old kernel) leaves huge pages on, which is harmless.
         unsafe {
-            prctl(PR_SET_THP_DISABLE, 1 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong);
+            prctl(
+                PR_SET_THP_DISABLE,
+                1 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+            );
         }
     }
 }

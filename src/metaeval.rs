@@ -190,14 +190,18 @@ impl<'a> Docs<'a> {
     fn level(&self, level: Level, corr: Corr, pick: &[usize]) -> f64 {
         match level {
             Level::Summary => {
-                let (x, y): (Vec<f64>, Vec<f64>) = pick.iter().flat_map(|&d| self.docs[d].iter().map(|p| (p.metric, p.human))).unzip();
+                let (x, y): (Vec<f64>, Vec<f64>) = pick
+                    .iter()
+                    .flat_map(|&d| self.docs[d].iter().map(|p| (p.metric, p.human)))
+                    .unzip();
                 correlate(corr, &x, &y)
             }
             Level::Document => {
                 let vals: Vec<f64> = pick
                     .iter()
                     .map(|&d| {
-                        let (x, y): (Vec<f64>, Vec<f64>) = self.docs[d].iter().map(|p| (p.metric, p.human)).unzip();
+                        let (x, y): (Vec<f64>, Vec<f64>) =
+                            self.docs[d].iter().map(|p| (p.metric, p.human)).unzip();
                         correlate(corr, &x, &y)
                     })
                     .filter(|v| v.is_finite())
@@ -218,7 +222,8 @@ impl<'a> Docs<'a> {
                         e.2 += 1.0;
                     }
                 }
-                let (x, y): (Vec<f64>, Vec<f64>) = acc.values().map(|(m, h, n)| (m / n, h / n)).unzip();
+                let (x, y): (Vec<f64>, Vec<f64>) =
+                    acc.values().map(|(m, h, n)| (m / n, h / n)).unzip();
                 correlate(corr, &x, &y)
             }
         }
@@ -250,7 +255,14 @@ pub struct MetaResult {
     pub summaries: usize,
 }
 
-pub fn meta_evaluate(points: &[Point], metric: &str, human: &str, levels: &[Level], corrs: &[Corr], cfg: &StatsConfig) -> Vec<MetaResult> {
+pub fn meta_evaluate(
+    points: &[Point],
+    metric: &str,
+    human: &str,
+    levels: &[Level],
+    corrs: &[Corr],
+    cfg: &StatsConfig,
+) -> Vec<MetaResult> {
     use rayon::prelude::*;
     let docs = Docs::new(points);
     let nd = docs.docs.len();
@@ -260,7 +272,11 @@ pub fn meta_evaluate(points: &[Point], metric: &str, human: &str, levels: &[Leve
     for &level in levels {
         for &corr in corrs {
             let point = docs.level(level, corr, &all);
-            let samples: Vec<f64> = picks.par_iter().map(|p| docs.level(level, corr, p)).filter(|v| v.is_finite()).collect();
+            let samples: Vec<f64> = picks
+                .par_iter()
+                .map(|p| docs.level(level, corr, p))
+                .filter(|v| v.is_finite())
+                .collect();
             out.push(MetaResult {
                 metric: metric.to_string(),
                 human: human.to_string(),
@@ -296,7 +312,11 @@ pub fn markdown(results: &[MetaResult]) -> String {
         };
         format!("{l} {c}")
     };
-    let mut out = format!("| human | metric | {} |\n|---|---|{}\n", cols.iter().map(|(l, c)| name(*l, *c)).collect::<Vec<_>>().join(" | "), cols.iter().map(|_| "---:|").collect::<String>());
+    let mut out = format!(
+        "| human | metric | {} |\n|---|---|{}\n",
+        cols.iter().map(|(l, c)| name(*l, *c)).collect::<Vec<_>>().join(" | "),
+        cols.iter().map(|_| "---:|").collect::<String>()
+    );
     let mut rows: Vec<(&str, &str)> = Vec::new();
     for r in results {
         if !rows.contains(&(r.human.as_str(), r.metric.as_str())) {
@@ -310,7 +330,12 @@ pub fn markdown(results: &[MetaResult]) -> String {
                 results
                     .iter()
                     .find(|r| r.human == h && r.metric == m && r.level == *l && r.correlation == *c)
-                    .map(|r| format!("{:.3} [{:.3}, {:.3}]", r.value.mean, r.value.ci_low, r.value.ci_high))
+                    .map(|r| {
+                        format!(
+                            "{:.3} [{:.3}, {:.3}]",
+                            r.value.mean, r.value.ci_low, r.value.ci_high
+                        )
+                    })
                     .unwrap_or_default()
             })
             .collect();
@@ -371,7 +396,9 @@ impl UnitSkip {
             UnitSkip::Error => "the record has an error",
             UnitSkip::MissingMetric => "no verdict list for the metric",
             UnitSkip::MissingLabels => "no label field in `meta`",
-            UnitSkip::BadLabels => "the label field is not a list of 1/0, true/false or numbers in [0, 1]",
+            UnitSkip::BadLabels => {
+                "the label field is not a list of 1/0, true/false or numbers in [0, 1]"
+            }
             UnitSkip::LengthMismatch => "the label list and the verdict list differ in length",
         }
     }
@@ -393,7 +420,11 @@ pub struct Skipped {
 impl Skipped {
     /// Records skipped for any reason.
     pub fn total(&self) -> usize {
-        self.error + self.missing_metric + self.missing_labels + self.bad_labels + self.length_mismatch
+        self.error
+            + self.missing_metric
+            + self.missing_labels
+            + self.bad_labels
+            + self.length_mismatch
     }
 
     /// The count of one reason.
@@ -441,7 +472,10 @@ pub fn parse_unit_labels(v: &serde_json::Value) -> Result<Vec<f64>, String> {
         .enumerate()
         .map(|(i, x)| match x {
             Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
-            Value::Number(n) => n.as_f64().filter(|f| (0.0..=1.0).contains(f)).ok_or_else(|| format!("element {i} is {n}, not in [0, 1]")),
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|f| (0.0..=1.0).contains(f))
+                .ok_or_else(|| format!("element {i} is {n}, not in [0, 1]")),
             o => Err(format!("element {i} is {o}")),
         })
         .collect()
@@ -454,7 +488,12 @@ pub fn verdict_list(metric_scores: &serde_json::Value) -> Option<Vec<(f64, bool)
         .get("key_points")?
         .as_array()?
         .iter()
-        .map(|v| Some((v.get("score")?.as_f64().filter(|s| s.is_finite())?, v.get("covered")?.as_bool()?)))
+        .map(|v| {
+            Some((
+                v.get("score")?.as_f64().filter(|s| s.is_finite())?,
+                v.get("covered")?.as_bool()?,
+            ))
+        })
         .collect()
 }
 
@@ -474,7 +513,12 @@ pub struct UnitRecord {
 impl UnitRecord {
     /// Extracts the verdict lists of `r` and its labels from `meta[label_field]`.
     pub fn from_record(r: &crate::record::Record, label_field: &str) -> Self {
-        let verdicts = r.scores.iter().flatten().filter_map(|(k, v)| Some((k.clone(), verdict_list(v)?))).collect();
+        let verdicts = r
+            .scores
+            .iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), verdict_list(v)?)))
+            .collect();
         let labels = match r.meta.get(label_field) {
             None => UnitLabels::Missing,
             Some(v) => match parse_unit_labels(v) {
@@ -482,7 +526,13 @@ impl UnitRecord {
                 Err(e) => UnitLabels::Invalid(e),
             },
         };
-        UnitRecord { doc: r.id.clone(), system: r.system.clone().unwrap_or_default(), failed: r.error.is_some(), verdicts, labels }
+        UnitRecord {
+            doc: r.id.clone(),
+            system: r.system.clone().unwrap_or_default(),
+            failed: r.error.is_some(),
+            verdicts,
+            labels,
+        }
     }
 
     fn name(&self) -> String {
@@ -496,7 +546,8 @@ impl UnitRecord {
 
 /// Names of the metrics with a verdict list in any record, sorted.
 pub fn unit_metric_names(records: &[UnitRecord]) -> Vec<String> {
-    let mut names: Vec<String> = records.iter().flat_map(|r| r.verdicts.iter().map(|(m, _)| m.clone())).collect();
+    let mut names: Vec<String> =
+        records.iter().flat_map(|r| r.verdicts.iter().map(|(m, _)| m.clone())).collect();
     names.sort();
     names.dedup();
     names
@@ -528,17 +579,21 @@ pub fn collect_units(records: &[UnitRecord], metric: &str) -> (Vec<UnitPoint>, S
             UnitLabels::Values(l) => l,
         };
         if labels.len() != verdicts.len() {
-            skipped.add(UnitSkip::LengthMismatch, || format!("{}: {} verdicts, {} labels", r.name(), verdicts.len(), labels.len()));
+            skipped.add(UnitSkip::LengthMismatch, || {
+                format!("{}: {} verdicts, {} labels", r.name(), verdicts.len(), labels.len())
+            });
             continue;
         }
-        points.extend(verdicts.iter().zip(labels).enumerate().map(|(unit, (&(score, covered), &label))| UnitPoint {
-            doc: r.doc.clone(),
-            system: r.system.clone(),
-            unit,
-            score,
-            covered,
-            label,
-        }));
+        points.extend(verdicts.iter().zip(labels).enumerate().map(
+            |(unit, (&(score, covered), &label))| UnitPoint {
+                doc: r.doc.clone(),
+                system: r.system.clone(),
+                unit,
+                score,
+                covered,
+                label,
+            },
+        ));
     }
     (points, skipped)
 }
@@ -669,7 +724,13 @@ pub fn calibration(scores: &[f64], labels: &[f64]) -> Vec<CalibrationBin> {
         .enumerate()
         .map(|(b, &(count, ss, ys))| {
             let mean = |sum: f64| if count > 0 { sum / count as f64 } else { f64::NAN };
-            CalibrationBin { low: b as f64 / nb as f64, high: (b + 1) as f64 / nb as f64, count, mean_score: mean(ss), observed: mean(ys) }
+            CalibrationBin {
+                low: b as f64 / nb as f64,
+                high: (b + 1) as f64 / nb as f64,
+                count,
+                mean_score: mean(ss),
+                observed: mean(ys),
+            }
         })
         .collect()
 }
@@ -681,7 +742,11 @@ pub fn expected_calibration_error(bins: &[CalibrationBin]) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    bins.iter().filter(|b| b.count > 0).map(|b| b.count as f64 * (b.mean_score - b.observed).abs()).sum::<f64>() / n as f64
+    bins.iter()
+        .filter(|b| b.count > 0)
+        .map(|b| b.count as f64 * (b.mean_score - b.observed).abs())
+        .sum::<f64>()
+        / n as f64
 }
 
 /// Unit-level agreement of one metric with one label field.
@@ -730,7 +795,10 @@ impl UnitData {
         for (i, v) in docs.values_mut().enumerate() {
             *v = i;
         }
-        let mut sorted: Vec<(f64, bool, bool, usize)> = points.iter().map(|p| (p.score, p.positive(), p.covered, docs[p.doc.as_str()])).collect();
+        let mut sorted: Vec<(f64, bool, bool, usize)> = points
+            .iter()
+            .map(|p| (p.score, p.positive(), p.covered, docs[p.doc.as_str()]))
+            .collect();
         sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
         UnitData { sorted, documents: docs.len() }
     }
@@ -738,7 +806,9 @@ impl UnitData {
     /// (AUC, accuracy, F1) with each unit weighted by its document's weight: the same as the
     /// statistics of the units of every drawn document, repeated as often as it was drawn.
     fn stats(&self, weights: &[f64]) -> (f64, f64, f64) {
-        let auc = weighted_auc(self.sorted.iter().map(|&(s, y, _, d)| (s, y, weights[d])).filter(|t| t.2 > 0.0));
+        let auc = weighted_auc(
+            self.sorted.iter().map(|&(s, y, _, d)| (s, y, weights[d])).filter(|t| t.2 > 0.0),
+        );
         let mut c = Confusion::default();
         for &(_, y, p, d) in &self.sorted {
             c.add(p, y, weights[d]);
@@ -750,7 +820,13 @@ impl UnitData {
 /// Unit-level meta-evaluation of one metric: AUC, accuracy and F1 with bootstrap CIs from
 /// resampling documents (all units of a drawn document come along; the same resamples as
 /// [`meta_evaluate`]), the positive rate, the calibration table and its ECE.
-pub fn unit_evaluate(points: &[UnitPoint], metric: &str, labels: &str, skipped: Skipped, cfg: &StatsConfig) -> UnitResult {
+pub fn unit_evaluate(
+    points: &[UnitPoint],
+    metric: &str,
+    labels: &str,
+    skipped: Skipped,
+    cfg: &StatsConfig,
+) -> UnitResult {
     use rayon::prelude::*;
     let data = UnitData::new(points);
     let nd = data.documents;
@@ -765,12 +841,15 @@ pub fn unit_evaluate(points: &[UnitPoint], metric: &str, labels: &str, skipped: 
             data.stats(&w)
         })
         .collect();
-    let finite = |f: fn(&(f64, f64, f64)) -> f64| samples.iter().map(f).filter(|v| v.is_finite()).collect::<Vec<f64>>();
+    let finite = |f: fn(&(f64, f64, f64)) -> f64| {
+        samples.iter().map(f).filter(|v| v.is_finite()).collect::<Vec<f64>>()
+    };
     let scores: Vec<f64> = points.iter().map(|p| p.score).collect();
     let label_values: Vec<f64> = points.iter().map(|p| p.label).collect();
     let calibration = calibration(&scores, &label_values);
     let positives = points.iter().filter(|p| p.positive()).count();
-    let summaries: std::collections::BTreeSet<(&str, &str)> = points.iter().map(|p| (p.doc.as_str(), p.system.as_str())).collect();
+    let summaries: std::collections::BTreeSet<(&str, &str)> =
+        points.iter().map(|p| (p.doc.as_str(), p.system.as_str())).collect();
     UnitResult {
         metric: metric.to_string(),
         labels: labels.to_string(),
@@ -779,7 +858,11 @@ pub fn unit_evaluate(points: &[UnitPoint], metric: &str, labels: &str, skipped: 
         summaries: summaries.len(),
         skipped_records: skipped.total(),
         skipped,
-        positive_rate: if points.is_empty() { f64::NAN } else { positives as f64 / points.len() as f64 },
+        positive_rate: if points.is_empty() {
+            f64::NAN
+        } else {
+            positives as f64 / points.len() as f64
+        },
         auc: estimate(auc, finite(|s| s.0), nd, cfg),
         accuracy: estimate(acc, finite(|s| s.1), nd, cfg),
         f1: estimate(f1, finite(|s| s.2), nd, cfg),
@@ -792,17 +875,44 @@ pub fn unit_evaluate(points: &[UnitPoint], metric: &str, labels: &str, skipped: 
 /// metric's calibration table.
 pub fn unit_markdown(results: &[UnitResult]) -> String {
     let num = |v: f64| if v.is_finite() { format!("{v:.3}") } else { "–".to_string() };
-    let est = |e: &Estimate| if e.mean.is_finite() { format!("{:.3} [{}, {}]", e.mean, num(e.ci_low), num(e.ci_high)) } else { "–".to_string() };
+    let est = |e: &Estimate| {
+        if e.mean.is_finite() {
+            format!("{:.3} [{}, {}]", e.mean, num(e.ci_low), num(e.ci_high))
+        } else {
+            "–".to_string()
+        }
+    };
     let mut out = String::from("| metric | units | AUC [CI] | accuracy [CI] | F1 [CI] | ECE |\n|---|---:|---:|---:|---:|---:|\n");
     for r in results {
-        out.push_str(&format!("| {} | {} | {} | {} | {} | {} |\n", r.metric, r.units, est(&r.auc), est(&r.accuracy), est(&r.f1), num(r.ece)));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.metric,
+            r.units,
+            est(&r.auc),
+            est(&r.accuracy),
+            est(&r.f1),
+            num(r.ece)
+        ));
     }
     for r in results {
-        out.push_str(&format!("\nCalibration of {} against `{}` ({} units, positive rate {}):\n\n", r.metric, r.labels, r.units, num(r.positive_rate)));
+        out.push_str(&format!(
+            "\nCalibration of {} against `{}` ({} units, positive rate {}):\n\n",
+            r.metric,
+            r.labels,
+            r.units,
+            num(r.positive_rate)
+        ));
         out.push_str("| score | units | mean score | observed |\n|---|---:|---:|---:|\n");
         for b in &r.calibration {
             let close = if b.high >= 1.0 { ']' } else { ')' };
-            out.push_str(&format!("| [{:.1}, {:.1}{close} | {} | {} | {} |\n", b.low, b.high, b.count, num(b.mean_score), num(b.observed)));
+            out.push_str(&format!(
+                "| [{:.1}, {:.1}{close} | {} | {} | {} |\n",
+                b.low,
+                b.high,
+                b.count,
+                num(b.mean_score),
+                num(b.observed)
+            ));
         }
     }
     out
@@ -817,7 +927,15 @@ mod tests {
         for i in 0..x.len() {
             for j in (i + 1)..x.len() {
                 // f64::signum(0.0) is 1.0: compare explicitly.
-                let sign = |v: f64| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 };
+                let sign = |v: f64| {
+                    if v > 0.0 {
+                        1.0
+                    } else if v < 0.0 {
+                        -1.0
+                    } else {
+                        0.0
+                    }
+                };
                 let a = sign(x[i] - x[j]);
                 let b = sign(y[i] - y[j]);
                 if a == 0.0 && b == 0.0 {
@@ -876,7 +994,13 @@ mod tests {
             for j in 0..s.len() {
                 if y[i] && !y[j] {
                     pairs += 1.0;
-                    num += if s[i] > s[j] { 1.0 } else if s[i] == s[j] { 0.5 } else { 0.0 };
+                    num += if s[i] > s[j] {
+                        1.0
+                    } else if s[i] == s[j] {
+                        0.5
+                    } else {
+                        0.0
+                    };
                 }
             }
         }
@@ -893,7 +1017,10 @@ mod tests {
                 let y: Vec<bool> = (0..n).map(|_| r() % 3 == 0).collect();
                 let a = roc_auc(&s, &y);
                 let b = brute_auc(&s, &y);
-                assert!((a - b).abs() < 1e-12 || (a.is_nan() && b.is_nan()), "n={n} levels={levels}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() < 1e-12 || (a.is_nan() && b.is_nan()),
+                    "n={n} levels={levels}: {a} vs {b}"
+                );
             }
         }
         assert_eq!(roc_auc(&[0.1, 0.9], &[false, true]), 1.0);
@@ -965,7 +1092,13 @@ mod tests {
         let data = UnitData::new(&points);
         let w = [2.0, 0.0, 1.0, 3.0];
         let (auc, acc, f1) = data.stats(&w);
-        let repeated: Vec<&UnitPoint> = points.iter().flat_map(|p| std::iter::repeat(p).take(w[docs.iter().position(|d| *d == p.doc).unwrap()] as usize)).collect();
+        let repeated: Vec<&UnitPoint> = points
+            .iter()
+            .flat_map(|p| {
+                std::iter::repeat(p)
+                    .take(w[docs.iter().position(|d| *d == p.doc).unwrap()] as usize)
+            })
+            .collect();
         let s: Vec<f64> = repeated.iter().map(|p| p.score).collect();
         let y: Vec<bool> = repeated.iter().map(|p| p.positive()).collect();
         let c: Vec<bool> = repeated.iter().map(|p| p.covered).collect();
@@ -973,7 +1106,13 @@ mod tests {
         let conf = Confusion::of(&c, &y);
         assert!((acc - conf.accuracy()).abs() < 1e-12 && (f1 - conf.f1()).abs() < 1e-12);
         // The point estimate is the plain statistic; the CI comes from document resamples.
-        let res = unit_evaluate(&points, "m", "l", Skipped::default(), &StatsConfig { bootstrap_samples: 200, ..StatsConfig::default() });
+        let res = unit_evaluate(
+            &points,
+            "m",
+            "l",
+            Skipped::default(),
+            &StatsConfig { bootstrap_samples: 200, ..StatsConfig::default() },
+        );
         let s: Vec<f64> = points.iter().map(|p| p.score).collect();
         let y: Vec<bool> = points.iter().map(|p| p.positive()).collect();
         assert_eq!(res.auc.mean, roc_auc(&s, &y));
@@ -984,7 +1123,10 @@ mod tests {
     #[test]
     fn labels_and_skips() {
         use serde_json::json;
-        assert_eq!(parse_unit_labels(&json!([0, 1, true, false, 0.7])).unwrap(), vec![0.0, 1.0, 1.0, 0.0, 0.7]);
+        assert_eq!(
+            parse_unit_labels(&json!([0, 1, true, false, 0.7])).unwrap(),
+            vec![0.0, 1.0, 1.0, 0.0, 0.7]
+        );
         assert!(parse_unit_labels(&json!([0, 1.5])).unwrap_err().contains("element 1"));
         assert!(parse_unit_labels(&json!(["yes"])).is_err());
         assert!(parse_unit_labels(&json!({"a": 1})).is_err());
@@ -1008,11 +1150,26 @@ mod tests {
         let (points, skipped) = collect_units(&records, "kp");
         assert_eq!(points.len(), 5);
         assert_eq!(points.iter().map(|p| p.unit).collect::<Vec<_>>(), vec![0, 1, 2, 0, 1]);
-        assert_eq!((skipped.error, skipped.missing_metric, skipped.missing_labels, skipped.bad_labels, skipped.length_mismatch), (1, 1, 1, 1, 1));
+        assert_eq!(
+            (
+                skipped.error,
+                skipped.missing_metric,
+                skipped.missing_labels,
+                skipped.bad_labels,
+                skipped.length_mismatch
+            ),
+            (1, 1, 1, 1, 1)
+        );
         assert_eq!(skipped.total(), 5);
-        assert!(skipped.first[&UnitSkip::LengthMismatch].contains("'short'") && skipped.first[&UnitSkip::LengthMismatch].contains("3 verdicts, 2 labels"));
+        assert!(
+            skipped.first[&UnitSkip::LengthMismatch].contains("'short'")
+                && skipped.first[&UnitSkip::LengthMismatch].contains("3 verdicts, 2 labels")
+        );
         assert_eq!(unit_metric_names(&records), vec!["kp".to_string()]);
-        assert_eq!(verdict_list(&json!({"key_points": [{"score": 0.5, "covered": true, "evidence": []}]})), Some(vec![(0.5, true)]));
+        assert_eq!(
+            verdict_list(&json!({"key_points": [{"score": 0.5, "covered": true, "evidence": []}]})),
+            Some(vec![(0.5, true)])
+        );
         assert_eq!(verdict_list(&json!({"key_points": [{"score": 0.5}]})), None);
         assert_eq!(verdict_list(&json!({"f1": 0.5})), None);
     }

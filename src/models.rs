@@ -60,8 +60,13 @@ pub fn resolve(name: &str) -> Result<ModelSource> {
         return Ok(ModelSource::Local(p.to_path_buf()));
     }
     if p.is_file() {
-        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).map_or(".".to_string(), |d| d.display().to_string());
-        return Err(Error::model(format!("model '{name}' is a file: give the model's folder ({parent})")));
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(".".to_string(), |d| d.display().to_string());
+        return Err(Error::model(format!(
+            "model '{name}' is a file: give the model's folder ({parent})"
+        )));
     }
 
     // Store names may be given with or without the hub organisation.
@@ -73,7 +78,11 @@ pub fn resolve(name: &str) -> Result<ModelSource> {
             }
         }
     }
-    if name.contains('/') && !name.starts_with('.') && !name.starts_with('/') && name.split('/').count() == 2 {
+    if name.contains('/')
+        && !name.starts_with('.')
+        && !name.starts_with('/')
+        && name.split('/').count() == 2
+    {
         return Ok(ModelSource::Hub(name.to_string()));
     }
     let searched: Vec<String> = store_dirs().iter().map(|d| d.display().to_string()).collect();

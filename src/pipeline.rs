@@ -26,8 +26,10 @@ impl FromStr for Shard {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         let (i, n) = s.split_once('/').ok_or_else(|| format!("'{s}': expected i/N, e.g. 0/4"))?;
-        let index: u32 = i.trim().parse().map_err(|_| format!("'{s}': shard index is not a number"))?;
-        let count: u32 = n.trim().parse().map_err(|_| format!("'{s}': shard count is not a number"))?;
+        let index: u32 =
+            i.trim().parse().map_err(|_| format!("'{s}': shard index is not a number"))?;
+        let count: u32 =
+            n.trim().parse().map_err(|_| format!("'{s}': shard count is not a number"))?;
         if count == 0 || index >= count {
             return Err(format!("'{s}': need 0 <= i < N (shards are numbered from 0)"));
         }
@@ -132,12 +134,24 @@ impl Sink {
     /// skipped later) and a torn last line from a killed run is cut off; a record with another
     /// signature is an error (mixing settings in one file would make the aggregate meaningless).
     /// `stats` and `keep_rows` as in [`Sink::stdout`].
-    pub fn file(path: &Path, resume: bool, signature: &str, stats: Option<&crate::stats::StatsConfig>, keep_rows: bool) -> Result<Self> {
+    pub fn file(
+        path: &Path,
+        resume: bool,
+        signature: &str,
+        stats: Option<&crate::stats::StatsConfig>,
+        keep_rows: bool,
+    ) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let mut done = HashSet::new();
-        let mut sink = Sink { out: Box::new(std::io::sink()), path: Some(path.to_path_buf()), done: HashSet::new(), acc: stats.map(crate::accumulate::Accumulator::new), rows: keep_rows.then(Vec::new) };
+        let mut sink = Sink {
+            out: Box::new(std::io::sink()),
+            path: Some(path.to_path_buf()),
+            done: HashSet::new(),
+            acc: stats.map(crate::accumulate::Accumulator::new),
+            rows: keep_rows.then(Vec::new),
+        };
         if resume && path.exists() {
             let f = File::open(path).map_err(|e| Error::io(path, e))?;
             let mut reader = BufReader::new(f);
@@ -182,7 +196,12 @@ impl Sink {
             }
             // A file that holds no whole record is not one kpeval wrote (or only a torn first
             // line of one): cutting it could destroy somebody's file, so it is left as it is.
-            if done.is_empty() && std::fs::read(path).map_err(|e| Error::io(path, e))?.iter().any(|b| !b.is_ascii_whitespace()) {
+            if done.is_empty()
+                && std::fs::read(path)
+                    .map_err(|e| Error::io(path, e))?
+                    .iter()
+                    .any(|b| !b.is_ascii_whitespace())
+            {
                 return Err(Error::input(format!(
                     "{}: --resume: the file holds no whole kpeval record, so it was not written by kpeval (or only a torn first line was); it is left as it is: remove it or use another --output",
                     path.display()
@@ -206,7 +225,8 @@ impl Sink {
         let mut buf = Vec::with_capacity(records.len() * 2048);
         for r in records {
             self.keep(r);
-            serde_json::to_writer(&mut buf, r).map_err(|e| Error::Json { context: format!("record '{}'", r.id), source: e })?;
+            serde_json::to_writer(&mut buf, r)
+                .map_err(|e| Error::Json { context: format!("record '{}'", r.id), source: e })?;
             buf.push(b'\n');
         }
         let p = self.path.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
@@ -220,7 +240,12 @@ impl Sink {
 /// rayon pool; models stay on the thread that loaded them), a writer thread serializes and
 /// writes the records. Chunks pass through bounded queues in input order, so the output is the
 /// same as a sequential run and memory stays flat (at most a few chunks in flight).
-pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, Failed>> + Send, sink: &mut Sink, progress: &ProgressBar) -> Result<RunCounts> {
+pub fn run(
+    job: &Job,
+    input: impl Iterator<Item = std::result::Result<Article, Failed>> + Send,
+    sink: &mut Sink,
+    progress: &ProgressBar,
+) -> Result<RunCounts> {
     use std::sync::mpsc::sync_channel;
     type Chunk = Vec<std::result::Result<Article, Failed>>;
     // Resume keys are fixed for the run; the reader and the workers read them while the writer
@@ -322,8 +347,11 @@ pub fn run(job: &Job, input: impl Iterator<Item = std::result::Result<Article, F
             }
         }
         drop(to_write);
-        let written = writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"));
-        let mut counts = reader.join().map_err(|_| Error::config("internal error: the reading stage panicked"))?;
+        let written =
+            writer.join().map_err(|_| Error::config("internal error: the writing stage panicked"));
+        let mut counts = reader
+            .join()
+            .map_err(|_| Error::config("internal error: the reading stage panicked"))?;
         let (errors, written) = written??;
         counts.errors += errors + counts.conflicting_ids;
         counts.written += written;
@@ -337,11 +365,17 @@ fn system_names(job: &Job, article: &Article) -> Vec<String> {
     match &job.summaries {
         SummarySource::Generate(s) => vec![s.name()],
         SummarySource::Given(None) => article.summaries.keys().cloned().collect(),
-        SummarySource::Given(Some(list)) => list.iter().filter(|s| article.summaries.contains_key(*s)).cloned().collect(),
+        SummarySource::Given(Some(list)) => {
+            list.iter().filter(|s| article.summaries.contains_key(*s)).cloned().collect()
+        }
     }
 }
 
-fn fully_done(job: &Job, item: &std::result::Result<Article, Failed>, done: &HashSet<(String, String)>) -> bool {
+fn fully_done(
+    job: &Job,
+    item: &std::result::Result<Article, Failed>,
+    done: &HashSet<(String, String)>,
+) -> bool {
     if done.is_empty() {
         return false;
     }
@@ -375,7 +409,11 @@ fn base_record(a: &Article, signature: &str) -> Record {
 }
 
 /// One chunk: summaries (generated in one batch call), then scores (one batch call per metric).
-fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, done: &HashSet<(String, String)>) -> Vec<Record> {
+fn process_chunk(
+    job: &Job,
+    chunk: Vec<std::result::Result<Article, Failed>>,
+    done: &HashSet<(String, String)>,
+) -> Vec<Record> {
     // Each slot: the record being built, plus the article's source text for scoring.
     let mut slots: Vec<(Record, String)> = Vec::new();
     let mut pending: Vec<(usize, SourceText)> = Vec::new();
@@ -406,7 +444,12 @@ fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, do
                 if text.trim().is_empty() {
                     r.error = Some(RecordError::new(
                         "empty_article",
-                        format!("{} (record '{}'): the selected sections ({}) hold no text", a.source, a.id, job.selection.name()),
+                        format!(
+                            "{} (record '{}'): the selected sections ({}) hold no text",
+                            a.source,
+                            a.id,
+                            job.selection.name()
+                        ),
                     ));
                     slots.push((r, text));
                     continue;
@@ -418,10 +461,19 @@ fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, do
                 let names = system_names(job, &a);
                 if names.is_empty() {
                     let mut r = base_record(&a, &job.signature);
-                    r.error = Some(RecordError::new("no_summary", format!("{} (record '{}'): no summary given (fields 'summary' or 'systems'){}", a.source, a.id, match &job.summaries {
-                        SummarySource::Given(Some(l)) => format!(" for system(s) {}", l.join(", ")),
-                        _ => String::new(),
-                    })));
+                    r.error = Some(RecordError::new(
+                        "no_summary",
+                        format!(
+                            "{} (record '{}'): no summary given (fields 'summary' or 'systems'){}",
+                            a.source,
+                            a.id,
+                            match &job.summaries {
+                                SummarySource::Given(Some(l)) =>
+                                    format!(" for system(s) {}", l.join(", ")),
+                                _ => String::new(),
+                            }
+                        ),
+                    ));
                     slots.push((r, text));
                     continue;
                 }
@@ -439,7 +491,12 @@ fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, do
                     for (k, v) in &g.extra {
                         r.meta.insert(k.clone(), v.clone());
                     }
-                    r.summary = Some(Summary { system: name, text: g.text.clone(), key_points, notes: Vec::new() });
+                    r.summary = Some(Summary {
+                        system: name,
+                        text: g.text.clone(),
+                        key_points,
+                        notes: Vec::new(),
+                    });
                     slots.push((r, text.clone()));
                 }
             }
@@ -458,13 +515,20 @@ fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, do
         }
     }
     if let Some(scorer) = job.scorer {
-        let idx: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].0.error.is_none() && slots[i].0.summary.is_some()).collect();
+        let idx: Vec<usize> = (0..slots.len())
+            .filter(|&i| slots[i].0.error.is_none() && slots[i].0.summary.is_some())
+            .collect();
         let inputs: Vec<ScoreInput> = idx
             .iter()
             .map(|&i| {
                 let (r, text) = &slots[i];
                 let s = r.summary.as_ref().unwrap();
-                ScoreInput { generated: &s.key_points, summary: &s.text, references: &r.key_points, article: text }
+                ScoreInput {
+                    generated: &s.key_points,
+                    summary: &s.text,
+                    references: &r.key_points,
+                    article: text,
+                }
             })
             .collect();
         let results = scorer.score_batch(&inputs);
@@ -475,7 +539,12 @@ fn process_chunk(job: &Job, chunk: Vec<std::result::Result<Article, Failed>>, do
                     r.scores = Some(scores);
                     r.not_computed = job.not_computed.clone();
                 }
-                Err(e) => r.error = Some(RecordError::new("score", format!("{} (record '{}'): {e}", r.source, r.id))),
+                Err(e) => {
+                    r.error = Some(RecordError::new(
+                        "score",
+                        format!("{} (record '{}'): {e}", r.source, r.id),
+                    ))
+                }
             }
         }
     }

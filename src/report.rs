@@ -1,13 +1,13 @@
 //! Reports: the aggregate (means with bootstrap CIs per system, counts, signature) computed from
 //! records alone — so shards merged later give the same aggregate — and its Markdown/CSV forms.
-use crate::record::Record;
 use crate::error::{Error, Result};
-use std::io::BufRead;
-use std::path::Path;
+use crate::record::Record;
 use crate::stats::{Estimate, StatsConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
 
 /// Per-system aggregate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +120,10 @@ impl AggRow {
                 s.iter()
                     .filter_map(|(k, v)| {
                         let arr = v.get("stats")?.as_array()?;
-                        Some((intern(k), arr.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
+                        Some((
+                            intern(k),
+                            arr.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
+                        ))
                     })
                     .collect()
             })
@@ -172,7 +175,10 @@ pub fn accumulate_file(path: &Path, acc: &mut crate::accumulate::Accumulator) ->
         if line.trim().is_empty() {
             continue;
         }
-        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", path.display(), i + 1), source: e })?;
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json {
+            context: format!("{}:{}", path.display(), i + 1),
+            source: e,
+        })?;
         acc.add_record(&r);
     }
     Ok(())
@@ -189,7 +195,10 @@ pub fn read_rows(path: &Path) -> Result<(Vec<AggRow>, Vec<String>)> {
         if line.trim().is_empty() {
             continue;
         }
-        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", path.display(), i + 1), source: e })?;
+        let r: Record = serde_json::from_str(&line).map_err(|e| Error::Json {
+            context: format!("{}:{}", path.display(), i + 1),
+            source: e,
+        })?;
         if !sigs.contains(&r.signature) {
             sigs.push(r.signature.clone());
         }
@@ -210,7 +219,12 @@ pub trait CorpusStat: Sync {
 
 /// Computes the aggregate of rows (see [`crate::accumulate`]: the result does not depend on
 /// the rows' order, sharding or thread count).
-pub fn aggregate(rows: &[AggRow], signature: &str, stats: &StatsConfig, corpus_stats: &[&dyn CorpusStat]) -> Aggregate {
+pub fn aggregate(
+    rows: &[AggRow],
+    signature: &str,
+    stats: &StatsConfig,
+    corpus_stats: &[&dyn CorpusStat],
+) -> Aggregate {
     let mut acc = crate::accumulate::Accumulator::new(stats);
     for r in rows {
         acc.add_row(r);
@@ -225,7 +239,12 @@ fn unit_scale(name: &str) -> bool {
 
 /// The leaves shown in tables: F1 / score / coverage-like leaves, not every P and R.
 pub fn headline_metric(name: &str) -> bool {
-    name.ends_with(".f1") || name.ends_with(".score") || name.ends_with(".coverage") || name.ends_with(".precision") && name.starts_with("kp") || name == "faithfulness" || name.ends_with("faithfulness.score")
+    name.ends_with(".f1")
+        || name.ends_with(".score")
+        || name.ends_with(".coverage")
+        || name.ends_with(".precision") && name.starts_with("kp")
+        || name == "faithfulness"
+        || name.ends_with("faithfulness.score")
 }
 
 fn fmt_est(name: &str, e: &Estimate) -> String {
@@ -239,7 +258,10 @@ pub fn table_metric(name: &str) -> bool {
     (name.starts_with("rouge") && name.ends_with(".f1"))
         || name.starts_with("corpus_")
         || name == "token_f1.f1"
-        || (name.starts_with("kp") && (name.ends_with(".coverage") || name.ends_with(".precision") || name.ends_with(".f1")))
+        || (name.starts_with("kp")
+            && (name.ends_with(".coverage")
+                || name.ends_with(".precision")
+                || name.ends_with(".f1")))
         || name.starts_with("faithfulness")
         || name == "bertscore.f1"
 }
@@ -280,9 +302,20 @@ pub fn markdown(agg: &Aggregate) -> String {
     for (name, s) in &agg.systems {
         let cells: Vec<String> = cols
             .iter()
-            .map(|c| s.metrics.get(c).or_else(|| s.corpus.get(c)).map(|e| fmt_est(c, e)).unwrap_or_else(|| "–".into()))
+            .map(|c| {
+                s.metrics
+                    .get(c)
+                    .or_else(|| s.corpus.get(c))
+                    .map(|e| fmt_est(c, e))
+                    .unwrap_or_else(|| "–".into())
+            })
             .collect();
-        out.push_str(&format!("| {name} | {} | {} | {} |\n", s.scored, s.errors, cells.join(" | ")));
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            s.scored,
+            s.errors,
+            cells.join(" | ")
+        ));
     }
     out.push_str(&format!(
         "\nMeans with {:.0}% bootstrap CIs ({} resamples, seed {}); ROUGE, token F1 and key-point scores ×100; BLEU/chrF corpus-level.\n",
@@ -309,7 +342,16 @@ pub fn csv(agg: &Aggregate) -> String {
     for (name, s) in &agg.systems {
         for (kind, map) in [("mean", &s.metrics), ("corpus", &s.corpus)] {
             for (k, e) in map {
-                out.push_str(&format!("{},{},{},{},{},{},{}\n", csv_cell(name), csv_cell(k), kind, e.mean, e.ci_low, e.ci_high, e.n));
+                out.push_str(&format!(
+                    "{},{},{},{},{},{},{}\n",
+                    csv_cell(name),
+                    csv_cell(k),
+                    kind,
+                    e.mean,
+                    e.ci_low,
+                    e.ci_high,
+                    e.n
+                ));
             }
         }
     }

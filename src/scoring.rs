@@ -91,7 +91,14 @@ impl MetricKind {
     }
     /// Whether the metric runs a model (and so needs the libtorch binary).
     pub fn needs_models(self) -> bool {
-        matches!(self, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover | MetricKind::Bertscore | MetricKind::Nli)
+        matches!(
+            self,
+            MetricKind::Kp
+                | MetricKind::KpTok
+                | MetricKind::KpCover
+                | MetricKind::Bertscore
+                | MetricKind::Nli
+        )
     }
 }
 
@@ -127,7 +134,14 @@ pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
         let kinds: Vec<MetricKind> = match part {
             "all" => MetricKind::ALL.to_vec(),
             "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
-            "default" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models() || matches!(m, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover)).collect(),
+            "default" => MetricKind::ALL
+                .iter()
+                .copied()
+                .filter(|m| {
+                    !m.needs_models()
+                        || matches!(m, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover)
+                })
+                .collect(),
             other => vec![other.parse()?],
         };
         for k in kinds {
@@ -175,7 +189,9 @@ impl Metric for RougeMetric {
             .scorer
             .score(&target, prediction)
             .into_iter()
-            .map(|(t, s)| (t.name(), json!({"precision": s.precision, "recall": s.recall, "f1": s.f1})))
+            .map(|(t, s)| {
+                (t.name(), json!({"precision": s.precision, "recall": s.recall, "f1": s.f1}))
+            })
             .collect())
     }
 }
@@ -202,7 +218,8 @@ impl Scorer {
 
     /// Scores a batch of inputs; each result is the `scores` object or the reason it failed.
     pub fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Map<String, Value>, String>> {
-        let mut out: Vec<Result<Map<String, Value>, String>> = inputs.iter().map(|_| Ok(Map::new())).collect();
+        let mut out: Vec<Result<Map<String, Value>, String>> =
+            inputs.iter().map(|_| Ok(Map::new())).collect();
         for m in &self.metrics {
             let res = m.score_batch(inputs);
             for (slot, r) in out.iter_mut().zip(res) {
@@ -239,13 +256,19 @@ fn combine_cover_nli(scores: &Map<String, Value>) -> Option<Value> {
     let mut verdicts = Vec::with_capacity(a.len());
     for (x, y) in a.iter().zip(b) {
         let score = ((x["score"].as_f64()? + y["score"].as_f64()?) / 2.0 * 1e6).round() / 1e6;
-        let mut evidence: Vec<u64> = x["evidence"].as_array()?.iter().chain(y["evidence"].as_array()?).filter_map(Value::as_u64).collect();
+        let mut evidence: Vec<u64> = x["evidence"]
+            .as_array()?
+            .iter()
+            .chain(y["evidence"].as_array()?)
+            .filter_map(Value::as_u64)
+            .collect();
         evidence.sort_unstable();
         evidence.dedup();
         verdicts.push(json!({"score": score, "covered": score >= t && !evidence.is_empty(), "evidence": evidence}));
     }
     let n = verdicts.len().max(1) as f64;
-    let coverage = (verdicts.iter().filter_map(|v| v["score"].as_f64()).sum::<f64>() / n * 1e6).round() / 1e6;
+    let coverage =
+        (verdicts.iter().filter_map(|v| v["score"].as_f64()).sum::<f64>() / n * 1e6).round() / 1e6;
     let at_t = verdicts.iter().filter(|v| v["covered"] == true).count() as f64 / n;
     Some(json!({"coverage": coverage, "coverage_at_t": at_t, "key_points": verdicts}))
 }
@@ -278,7 +301,10 @@ impl Metric for BleuMetric {
         let st = bleu::sentence_stats(&self.cfg, input.summary, &[reference.as_str()]);
         let sent_cfg = bleu::BleuConfig { effective_order: true, ..self.cfg.clone() };
         let score = bleu::score_from_stats(&sent_cfg, &st).score;
-        Ok(vec![("bleu".into(), json!({"score": score, "stats": st.to_sacrebleu_list(self.cfg.max_ngram_order)}))])
+        Ok(vec![(
+            "bleu".into(),
+            json!({"score": score, "stats": st.to_sacrebleu_list(self.cfg.max_ngram_order)}),
+        )])
     }
 }
 
@@ -293,7 +319,11 @@ impl crate::report::CorpusStat for BleuCorpus {
     }
     fn from_sums(&self, sums: &[f64]) -> f64 {
         let order = (sums.len().saturating_sub(2) / 2).clamp(1, 4);
-        let mut st = bleu::BleuStats { sys_len: sums[0] as u64, ref_len: sums[1] as u64, ..Default::default() };
+        let mut st = bleu::BleuStats {
+            sys_len: sums[0] as u64,
+            ref_len: sums[1] as u64,
+            ..Default::default()
+        };
         for n in 0..order {
             st.correct[n] = sums[2 + n] as u64;
             st.total[n] = sums[2 + order + n] as u64;
@@ -340,7 +370,16 @@ impl crate::report::CorpusStat for ChrfCorpus {
     }
     fn from_sums(&self, sums: &[f64]) -> f64 {
         let cfg = if self.pp { chrf::ChrfConfig::chrf_pp() } else { chrf::ChrfConfig::default() };
-        let orders: Vec<[u64; 3]> = sums.chunks(3).map(|c| [c[0] as u64, c.get(1).copied().unwrap_or(0.0) as u64, c.get(2).copied().unwrap_or(0.0) as u64]).collect();
+        let orders: Vec<[u64; 3]> = sums
+            .chunks(3)
+            .map(|c| {
+                [
+                    c[0] as u64,
+                    c.get(1).copied().unwrap_or(0.0) as u64,
+                    c.get(2).copied().unwrap_or(0.0) as u64,
+                ]
+            })
+            .collect();
         chrf::score_from_stats(&cfg, &chrf::ChrfStats { orders }).score
     }
 }
@@ -358,7 +397,10 @@ impl Metric for TokenF1Metric {
     fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
         let reference = input.references.join(" ");
         let t = crate::metrics::tokenf1::f1_score(input.summary, &reference);
-        Ok(vec![("token_f1".into(), json!({"precision": t.precision, "recall": t.recall, "f1": t.f1}))])
+        Ok(vec![(
+            "token_f1".into(),
+            json!({"precision": t.precision, "recall": t.recall, "f1": t.f1}),
+        )])
     }
 }
 
@@ -371,7 +413,10 @@ pub trait Similarity: Send + Sync {
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String>;
     /// For each record: (`rec[k][g]`, `prec[k][g]`) for a directed similarity (how much of k
     /// g states, how much of g k supports); `None` for a symmetric one (then `matrices`).
-    fn directed_matrices(&self, _records: &[(&[String], &[String])]) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
+    fn directed_matrices(
+        &self,
+        _records: &[(&[String], &[String])],
+    ) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
         None
     }
     /// For each record: how many of its texts (key points and generated points) the similarity
@@ -382,7 +427,10 @@ pub trait Similarity: Send + Sync {
 }
 
 /// [`Similarity::truncated_points`] of a similarity on an embedding model.
-fn truncated_points(embedder: &dyn crate::backend::Embedder, records: &[(&[String], &[String])]) -> Result<Vec<usize>, String> {
+fn truncated_points(
+    embedder: &dyn crate::backend::Embedder,
+    records: &[(&[String], &[String])],
+) -> Result<Vec<usize>, String> {
     records
         .iter()
         .map(|(k, g)| {
@@ -401,7 +449,11 @@ pub struct Rouge1Similarity {
 impl Default for Rouge1Similarity {
     fn default() -> Self {
         Rouge1Similarity {
-            scorer: RougeScorer::new(RougeConfig { types: vec![crate::metrics::rouge::RougeType::N(1)], use_stemmer: true, split_summaries: false }),
+            scorer: RougeScorer::new(RougeConfig {
+                types: vec![crate::metrics::rouge::RougeType::N(1)],
+                use_stemmer: true,
+                split_summaries: false,
+            }),
         }
     }
 }
@@ -414,7 +466,11 @@ impl Similarity for Rouge1Similarity {
         use rayon::prelude::*;
         Ok(records
             .par_iter()
-            .map(|(refs, gens)| refs.iter().map(|k| gens.iter().map(|g| self.scorer.score(k, g)[0].1.f1).collect()).collect())
+            .map(|(refs, gens)| {
+                refs.iter()
+                    .map(|k| gens.iter().map(|g| self.scorer.score(k, g)[0].1.f1).collect())
+                    .collect()
+            })
             .collect())
     }
 }
@@ -432,19 +488,29 @@ impl Metric for KpMetric {
         self.field
     }
     fn signature(&self) -> String {
-        format!("{}:sim={},t={},cover=per-kd-best,match=hungarian", self.field, self.similarity.name(), self.threshold)
+        format!(
+            "{}:sim={},t={},cover=per-kd-best,match=hungarian",
+            self.field,
+            self.similarity.name(),
+            self.threshold
+        )
     }
     fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String> {
-        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.score_batch(std::slice::from_ref(input))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
     fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
-        let pairs: Vec<(&[String], &[String])> = inputs.iter().map(|i| (i.references, i.generated)).collect();
+        let pairs: Vec<(&[String], &[String])> =
+            inputs.iter().map(|i| (i.references, i.generated)).collect();
         let cut = match self.similarity.truncated_points(&pairs) {
             Ok(c) => c,
             Err(e) => return inputs.iter().map(|_| Err(e.clone())).collect(),
         };
         // never silent: points cut to the model's maximum length are counted in the scores
-        let out = |s: Result<Value, serde_json::Error>, cut: usize| -> Result<Vec<(String, Value)>, String> {
+        let out = |s: Result<Value, serde_json::Error>,
+                   cut: usize|
+         -> Result<Vec<(String, Value)>, String> {
             let mut v = s.map_err(|e| e.to_string())?;
             if cut > 0 {
                 if let Some(m) = v.as_object_mut() {
@@ -458,13 +524,34 @@ impl Metric for KpMetric {
                 Ok(mats) => mats
                     .iter()
                     .zip(&cut)
-                    .map(|((rec, prec), &c)| out(serde_json::to_value(crate::metrics::alignment::kp_scores_directed(rec, Some(prec), self.threshold)), c))
+                    .map(|((rec, prec), &c)| {
+                        out(
+                            serde_json::to_value(crate::metrics::alignment::kp_scores_directed(
+                                rec,
+                                Some(prec),
+                                self.threshold,
+                            )),
+                            c,
+                        )
+                    })
                     .collect(),
                 Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
             };
         }
         match self.similarity.matrices(&pairs) {
-            Ok(mats) => mats.iter().zip(&cut).map(|(m, &c)| out(serde_json::to_value(crate::metrics::alignment::kp_scores(m, self.threshold)), c)).collect(),
+            Ok(mats) => mats
+                .iter()
+                .zip(&cut)
+                .map(|(m, &c)| {
+                    out(
+                        serde_json::to_value(crate::metrics::alignment::kp_scores(
+                            m,
+                            self.threshold,
+                        )),
+                        c,
+                    )
+                })
+                .collect(),
             Err(e) => inputs.iter().map(|_| Err(e.clone())).collect(),
         }
     }
@@ -487,7 +574,13 @@ impl EmbeddingSimilarity {
         if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
             return Ok(v.clone());
         }
-        let v = std::sync::Arc::new(self.embedder.embed(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
+        let v = std::sync::Arc::new(
+            self.embedder
+                .embed(&[text.to_string()])
+                .map_err(|e| e.to_string())?
+                .pop()
+                .unwrap_or_default(),
+        );
         let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
         if memo.len() > 200_000 {
             memo.clear();
@@ -528,7 +621,15 @@ impl Similarity for EmbeddingSimilarity {
         };
         Ok(records
             .iter()
-            .map(|(k, g)| k.iter().map(|a| g.iter().map(|b| cos(&vecs[index[a.as_str()]], &vecs[index[b.as_str()]])).collect()).collect())
+            .map(|(k, g)| {
+                k.iter()
+                    .map(|a| {
+                        g.iter()
+                            .map(|b| cos(&vecs[index[a.as_str()]], &vecs[index[b.as_str()]]))
+                            .collect()
+                    })
+                    .collect()
+            })
             .collect())
     }
 }
@@ -540,7 +641,9 @@ impl Similarity for EmbeddingSimilarity {
 /// composition); values are rounded to 1e-6.
 pub struct TokenAlignSimilarity {
     pub embedder: Box<dyn crate::backend::Embedder>,
-    pub memo: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<crate::backend::TokenVectors>>>,
+    pub memo: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<crate::backend::TokenVectors>>,
+    >,
 }
 
 impl TokenAlignSimilarity {
@@ -552,7 +655,13 @@ impl TokenAlignSimilarity {
         if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
             return Ok(v.clone());
         }
-        let v = std::sync::Arc::new(self.embedder.token_vectors(&[text.to_string()]).map_err(|e| e.to_string())?.pop().unwrap_or_default());
+        let v = std::sync::Arc::new(
+            self.embedder
+                .token_vectors(&[text.to_string()])
+                .map_err(|e| e.to_string())?
+                .pop()
+                .unwrap_or_default(),
+        );
         let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
         if memo.len() > 100_000 {
             memo.clear();
@@ -565,7 +674,10 @@ impl TokenAlignSimilarity {
 /// (recall of a in b, recall of b in a) by greedy best match of unit token vectors, BERTScore
 /// style: every token can be a best match (best cosine floored at 0), only non-special tokens are
 /// averaged. Rounded to 1e-6.
-pub fn token_alignment(a: &crate::backend::TokenVectors, b: &crate::backend::TokenVectors) -> (f64, f64) {
+pub fn token_alignment(
+    a: &crate::backend::TokenVectors,
+    b: &crate::backend::TokenVectors,
+) -> (f64, f64) {
     // Floored at 0 as in kpeval's BERTScore (what bert-score gets from its zero padding).
     let mut best_a = vec![0.0f64; a.vectors.len()];
     let mut best_b = vec![0.0f64; b.vectors.len()];
@@ -606,10 +718,23 @@ impl Similarity for TokenAlignSimilarity {
             .directed_matrices(records)
             .unwrap()?
             .into_iter()
-            .map(|(r, p)| r.iter().zip(&p).map(|(a, b)| a.iter().zip(b).map(|(&x, &y)| if x + y > 0.0 { 2.0 * x * y / (x + y) } else { 0.0 }).collect()).collect())
+            .map(|(r, p)| {
+                r.iter()
+                    .zip(&p)
+                    .map(|(a, b)| {
+                        a.iter()
+                            .zip(b)
+                            .map(|(&x, &y)| if x + y > 0.0 { 2.0 * x * y / (x + y) } else { 0.0 })
+                            .collect()
+                    })
+                    .collect()
+            })
             .collect())
     }
-    fn directed_matrices(&self, records: &[(&[String], &[String])]) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
+    fn directed_matrices(
+        &self,
+        records: &[(&[String], &[String])],
+    ) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
         let run = || -> Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String> {
             let mut out = Vec::with_capacity(records.len());
             for (k, g) in records {
@@ -655,7 +780,12 @@ impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig {
             metrics: "default".into(),
-            rouge_types: vec!["rouge1".into(), "rouge2".into(), "rougeL".into(), "rougeLsum".into()],
+            rouge_types: vec![
+                "rouge1".into(),
+                "rouge2".into(),
+                "rougeL".into(),
+                "rougeLsum".into(),
+            ],
             stemmer: true,
             kp_rouge_threshold: 0.3,
             embedding_model: "all-MiniLM-L6-v2".into(),
@@ -675,17 +805,27 @@ impl MetricsConfig {
 
 /// Builds the scorer; model metrics come from the backend, or are reported as not computed
 /// (with the reason) when they cannot run.
-pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Backend>) -> crate::error::Result<(Scorer, Map<String, Value>)> {
+pub fn build_scorer(
+    cfg: &MetricsConfig,
+    backend: Option<&dyn crate::backend::Backend>,
+) -> crate::error::Result<(Scorer, Map<String, Value>)> {
     use crate::error::Error;
     let kinds = parse_metrics(&cfg.metrics).map_err(|e| Error::config(format!("metrics: {e}")))?;
-    for (flag, t) in [("--kp-threshold", cfg.kp_threshold), ("--kp-rouge-threshold", cfg.kp_rouge_threshold)] {
+    for (flag, t) in
+        [("--kp-threshold", cfg.kp_threshold), ("--kp-rouge-threshold", cfg.kp_rouge_threshold)]
+    {
         if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
-            return Err(Error::config(format!("{flag} {t}: a threshold must be a number within [0, 1]")));
+            return Err(Error::config(format!(
+                "{flag} {t}: a threshold must be a number within [0, 1]"
+            )));
         }
     }
     let mut types = Vec::new();
     for t in &cfg.rouge_types {
-        types.push(t.parse::<crate::metrics::rouge::RougeType>().map_err(|e| Error::config(format!("rouge types: {e}")))?);
+        types.push(
+            t.parse::<crate::metrics::rouge::RougeType>()
+                .map_err(|e| Error::config(format!("rouge types: {e}")))?,
+        );
     }
     let mut metrics: Vec<Box<dyn Metric>> = Vec::new();
     let mut not_computed = Map::new();
@@ -699,14 +839,24 @@ pub fn build_scorer(cfg: &MetricsConfig, backend: Option<&dyn crate::backend::Ba
     };
     for k in kinds {
         match k {
-            MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig { types: types.clone(), use_stemmer: cfg.stemmer, split_summaries: false }))),
-            MetricKind::Bleu => metrics.push(Box::new(BleuMetric { cfg: bleu::BleuConfig::default() })),
-            MetricKind::Chrf => metrics.push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::default(), field: "chrf" })),
-            MetricKind::ChrfPp => metrics.push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::chrf_pp(), field: "chrf++" })),
-            MetricKind::TokenF1 => metrics.push(Box::new(TokenF1Metric)),
-            MetricKind::KpRouge => {
-                metrics.push(Box::new(KpMetric { field: "kp_rouge", similarity: Box::new(Rouge1Similarity::default()), threshold: cfg.kp_rouge_threshold }))
+            MetricKind::Rouge => metrics.push(Box::new(RougeMetric::new(RougeConfig {
+                types: types.clone(),
+                use_stemmer: cfg.stemmer,
+                split_summaries: false,
+            }))),
+            MetricKind::Bleu => {
+                metrics.push(Box::new(BleuMetric { cfg: bleu::BleuConfig::default() }))
             }
+            MetricKind::Chrf => metrics
+                .push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::default(), field: "chrf" })),
+            MetricKind::ChrfPp => metrics
+                .push(Box::new(ChrfMetric { cfg: chrf::ChrfConfig::chrf_pp(), field: "chrf++" })),
+            MetricKind::TokenF1 => metrics.push(Box::new(TokenF1Metric)),
+            MetricKind::KpRouge => metrics.push(Box::new(KpMetric {
+                field: "kp_rouge",
+                similarity: Box::new(Rouge1Similarity::default()),
+                threshold: cfg.kp_rouge_threshold,
+            })),
             k => match backend {
                 Some(b) => match b.metric(k, &model_cfg)? {
                     Ok(m) => metrics.push(m),

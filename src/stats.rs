@@ -25,7 +25,10 @@ impl Default for StatsConfig {
 impl StatsConfig {
     pub fn signature(&self) -> String {
         // Aggregate CIs use the Poisson bootstrap keyed by record id (see `accumulate`).
-        format!("bootstrap:{}|resampling:poisson-by-id|ci:{}|seed:{}", self.bootstrap_samples, self.confidence, self.seed)
+        format!(
+            "bootstrap:{}|resampling:poisson-by-id|ci:{}|seed:{}",
+            self.bootstrap_samples, self.confidence, self.seed
+        )
     }
 }
 
@@ -71,17 +74,20 @@ pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>>
     let m = SplitMatrix::new(data, d, n);
     (0..cfg.bootstrap_samples as u64)
         .into_par_iter()
-        .map_init(|| Vec::with_capacity(n), |idx: &mut Vec<u32>, b| {
-            let mut rng = ResampleRng::new(cfg.seed, b);
-            idx.clear();
-            if let Ok(n32) = u32::try_from(n) {
-                idx.extend((0..n).map(|_| rng.below(n32)));
-                m.drawn_sums(idx)
-            } else {
-                let wide: Vec<u64> = (0..n).map(|_| rng.below_u64(n as u64)).collect();
-                m.drawn_sums(&wide)
-            }
-        })
+        .map_init(
+            || Vec::with_capacity(n),
+            |idx: &mut Vec<u32>, b| {
+                let mut rng = ResampleRng::new(cfg.seed, b);
+                idx.clear();
+                if let Ok(n32) = u32::try_from(n) {
+                    idx.extend((0..n).map(|_| rng.below(n32)));
+                    m.drawn_sums(idx)
+                } else {
+                    let wide: Vec<u64> = (0..n).map(|_| rng.below_u64(n as u64)).collect();
+                    m.drawn_sums(&wide)
+                }
+            },
+        )
         .collect()
 }
 
@@ -110,7 +116,11 @@ impl SplitMatrix {
         let (mut int_cols, mut real_cols) = (Vec::new(), Vec::new());
         for c in 0..d {
             let integral = data[c..].iter().step_by(d).all(|&v| v.trunc() == v && v.abs() <= bound);
-            if integral { int_cols.push(c) } else { real_cols.push(c) }
+            if integral {
+                int_cols.push(c)
+            } else {
+                real_cols.push(c)
+            }
         }
         let int_stride = int_cols.len().div_ceil(LANES) * LANES;
         let real_stride = real_cols.len().div_ceil(REAL_LANES) * REAL_LANES;
@@ -152,16 +162,25 @@ impl SplitMatrix {
         let mut out = vec![0.0; self.d];
         let at = |i: I| i.into() as usize;
         for blk in 0..self.int_stride / LANES {
-            let row = |i: I| -> &[i32; LANES] { self.ints[at(i) * self.int_stride + blk * LANES..][..LANES].try_into().expect("full block") };
+            let row = |i: I| -> &[i32; LANES] {
+                self.ints[at(i) * self.int_stride + blk * LANES..][..LANES]
+                    .try_into()
+                    .expect("full block")
+            };
             let acc = four_way(idx, row, 0i32, |a, b| a.wrapping_add(b));
             for (l, c) in self.int_cols.iter().skip(blk * LANES).take(LANES).enumerate() {
                 out[*c] = acc[l] as f64;
             }
         }
         for blk in 0..self.real_stride / REAL_LANES {
-            let row = |i: I| -> &[f64; REAL_LANES] { self.reals[at(i) * self.real_stride + blk * REAL_LANES..][..REAL_LANES].try_into().expect("full block") };
+            let row = |i: I| -> &[f64; REAL_LANES] {
+                self.reals[at(i) * self.real_stride + blk * REAL_LANES..][..REAL_LANES]
+                    .try_into()
+                    .expect("full block")
+            };
             let acc = four_way(idx, row, 0.0f64, |a, b| a + b);
-            for (l, c) in self.real_cols.iter().skip(blk * REAL_LANES).take(REAL_LANES).enumerate() {
+            for (l, c) in self.real_cols.iter().skip(blk * REAL_LANES).take(REAL_LANES).enumerate()
+            {
                 out[*c] = acc[l];
             }
         }
@@ -174,7 +193,12 @@ impl SplitMatrix {
 /// column's result depends only on the draws: the same bits on every machine, thread count
 /// and block width.
 #[inline(always)]
-fn four_way<'a, I: Copy, T: Copy + 'a, const L: usize>(idx: &[I], row: impl Fn(I) -> &'a [T; L], zero: T, add: impl Fn(T, T) -> T) -> [T; L] {
+fn four_way<'a, I: Copy, T: Copy + 'a, const L: usize>(
+    idx: &[I],
+    row: impl Fn(I) -> &'a [T; L],
+    zero: T,
+    add: impl Fn(T, T) -> T,
+) -> [T; L] {
     let mut acc = [[zero; L]; 4];
     let quads = idx.chunks_exact(4);
     let rest = quads.remainder();
@@ -283,7 +307,12 @@ pub fn estimate(point: f64, mut samples: Vec<f64>, n: usize, cfg: &StatsConfig) 
     }
     samples.sort_by(|a, b| a.total_cmp(b));
     let alpha = (1.0 - cfg.confidence) / 2.0;
-    Estimate { mean: point, ci_low: percentile(&samples, alpha), ci_high: percentile(&samples, 1.0 - alpha), n }
+    Estimate {
+        mean: point,
+        ci_low: percentile(&samples, alpha),
+        ci_high: percentile(&samples, 1.0 - alpha),
+        n,
+    }
 }
 
 /// Mean and percentile bootstrap CI of one column of values.
@@ -324,7 +353,8 @@ pub fn paired_test(
         }
     }
     let delta = stat_b(&total) - stat_a(&total);
-    let mut deltas: Vec<f64> = resample_sums(data, d, cfg).iter().map(|s| stat_b(s) - stat_a(s)).collect();
+    let mut deltas: Vec<f64> =
+        resample_sums(data, d, cfg).iter().map(|s| stat_b(s) - stat_a(s)).collect();
     // Koehn-style: centre the bootstrap distribution on 0 and count how often it is as extreme.
     let mean_d = mean(&deltas);
     let extreme = deltas.iter().filter(|x| (*x - mean_d).abs() >= delta.abs()).count();
@@ -345,7 +375,13 @@ pub fn paired_test(
         }
     }
     let p_ar = (at_least as f64 + 1.0) / (cfg.ar_trials as f64 + 1.0);
-    PairedTest { delta, delta_ci_low: percentile(&deltas, alpha), delta_ci_high: percentile(&deltas, 1.0 - alpha), p_bootstrap, p_ar }
+    PairedTest {
+        delta,
+        delta_ci_low: percentile(&deltas, alpha),
+        delta_ci_high: percentile(&deltas, 1.0 - alpha),
+        p_bootstrap,
+        p_ar,
+    }
 }
 
 #[cfg(test)]
@@ -372,8 +408,14 @@ mod tests {
         let mut r = ResampleRng::new(7, 3);
         assert!((0..1000).all(|_| r.below_u64(3) < 3));
         // Different streams differ.
-        let a: Vec<u32> = { let mut r = ResampleRng::new(1, 0); (0..8).map(|_| r.next_u32()).collect() };
-        let b: Vec<u32> = { let mut r = ResampleRng::new(1, 1); (0..8).map(|_| r.next_u32()).collect() };
+        let a: Vec<u32> = {
+            let mut r = ResampleRng::new(1, 0);
+            (0..8).map(|_| r.next_u32()).collect()
+        };
+        let b: Vec<u32> = {
+            let mut r = ResampleRng::new(1, 1);
+            (0..8).map(|_| r.next_u32()).collect()
+        };
         assert_ne!(a, b);
     }
 
@@ -395,7 +437,12 @@ mod tests {
                 }
             }
             for j in 0..3 {
-                assert!((s[j] - expect[j]).abs() < 1e-12, "resample {b} column {j}: {} vs {}", s[j], expect[j]);
+                assert!(
+                    (s[j] - expect[j]).abs() < 1e-12,
+                    "resample {b} column {j}: {} vs {}",
+                    s[j],
+                    expect[j]
+                );
             }
         }
     }
@@ -414,7 +461,13 @@ mod tests {
                     0 => ((i * 7 + c) % 23) as f64,
                     1 => (k as f64 * 0.37).sin(),
                     2 => 1e12 + (i * c) as f64,
-                    _ => if i % 5 == 0 { 0.5 } else { -(i as f64) },
+                    _ => {
+                        if i % 5 == 0 {
+                            0.5
+                        } else {
+                            -(i as f64)
+                        }
+                    }
                 }
             })
             .collect();
@@ -434,7 +487,12 @@ mod tests {
                 if j % 4 == 0 || j % 4 == 2 {
                     assert_eq!(s[j], expect[j], "resample {b} column {j}");
                 } else {
-                    assert!((s[j] - expect[j]).abs() <= 1e-12 * expect[j].abs().max(1.0), "resample {b} column {j}: {} vs {}", s[j], expect[j]);
+                    assert!(
+                        (s[j] - expect[j]).abs() <= 1e-12 * expect[j].abs().max(1.0),
+                        "resample {b} column {j}: {} vs {}",
+                        s[j],
+                        expect[j]
+                    );
                 }
             }
         }

@@ -20,18 +20,31 @@ fn expected_kd() -> Vec<&'static str> {
 #[test]
 fn example_article_parses_exactly() {
     let a = parse_structured(EXAMPLE, "venezuela", prov(), true).unwrap();
-    assert_eq!(a.title.as_deref(), Some("Venezuela Open to U.S. Talks on Drug Trafficking Amid Escalating Military Actions"));
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Venezuela Open to U.S. Talks on Drug Trafficking Amid Escalating Military Actions")
+    );
     assert_eq!(a.dateline.as_deref(), Some("CARACAS, Venezuela (AP)"));
     assert_eq!(a.key_points, expected_kd());
     assert_eq!(
         a.section_kinds(),
-        vec![SectionKind::Lead, SectionKind::WhyItMatters, SectionKind::KeyDevelopments, SectionKind::FullReport, SectionKind::Context]
+        vec![
+            SectionKind::Lead,
+            SectionKind::WhyItMatters,
+            SectionKind::KeyDevelopments,
+            SectionKind::FullReport,
+            SectionKind::Context
+        ]
     );
     let full = a.sections.iter().find(|s| s.kind == SectionKind::FullReport).unwrap();
     assert!(full.text.starts_with("In an interview with Spanish journalist Ignacio Ramonet"));
     assert!(full.text.ends_with("in the coming days."));
     let lead = &a.sections[0];
-    assert!(lead.text.starts_with("Venezuelan President Nicolás Maduro expressed willingness"), "{}", lead.text);
+    assert!(
+        lead.text.starts_with("Venezuelan President Nicolás Maduro expressed willingness"),
+        "{}",
+        lead.text
+    );
 }
 
 /// Applies a transformation to the example and checks the parse is unchanged.
@@ -49,8 +62,16 @@ fn tolerated_variants() {
     same_parse(&format!("{EXAMPLE}\n\n\n   \n"), "trailing blank lines");
     same_parse(&format!("\n\n{EXAMPLE}"), "leading blank lines");
     same_parse(&EXAMPLE.replace("Key Developments\n", "KEY DEVELOPMENTS:\n"), "upper case + colon");
-    same_parse(&EXAMPLE.replace("Key Developments\n", "## Key developments\n").replace("Full Report\n", "### Full Report:\n"), "markdown headings");
-    same_parse(&EXAMPLE.replace("Context & Previous Events", "**Context and Previous Events**"), "bold, 'and'");
+    same_parse(
+        &EXAMPLE
+            .replace("Key Developments\n", "## Key developments\n")
+            .replace("Full Report\n", "### Full Report:\n"),
+        "markdown headings",
+    );
+    same_parse(
+        &EXAMPLE.replace("Context & Previous Events", "**Context and Previous Events**"),
+        "bold, 'and'",
+    );
     for bullet in ["* ", "• ", "1. ", "1) "] {
         same_parse(&EXAMPLE.replace("\n- ", &format!("\n{bullet}")), &format!("bullet {bullet:?}"));
     }
@@ -79,7 +100,11 @@ fn no_key_developments_is_reported_not_invented() {
     assert!(a.key_points.is_empty());
     let e = a.require_key_points().unwrap_err();
     assert_eq!(e.kind, "no_key_points");
-    assert!(e.message.contains("test.txt") && e.message.contains("Key Developments"), "{}", e.message);
+    assert!(
+        e.message.contains("test.txt") && e.message.contains("Key Developments"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -91,8 +116,14 @@ fn empty_article_is_an_error() {
 
 #[test]
 fn summarized_text_never_contains_a_key_development() {
-    let variants = [EXAMPLE.to_string(), EXAMPLE.replace('\n', "\r\n"), EXAMPLE.replace("\n- ", "\n• ")];
-    for sel in ["default", "all", "lead,why-it-matters,full-report,context,other,body", "default,why-it-matters"] {
+    let variants =
+        [EXAMPLE.to_string(), EXAMPLE.replace('\n', "\r\n"), EXAMPLE.replace("\n- ", "\n• ")];
+    for sel in [
+        "default",
+        "all",
+        "lead,why-it-matters,full-report,context,other,body",
+        "default,why-it-matters",
+    ] {
         let s = SourceSelection::parse(sel).unwrap();
         for v in &variants {
             let a = parse_structured(v, "v", prov(), true).unwrap();
@@ -102,7 +133,10 @@ fn summarized_text_never_contains_a_key_development() {
                 assert!(!text.contains(kd), "selection {sel}: Key Development leaked: {kd}");
                 // Not even its first half (a wrapped or reformatted copy).
                 let half = &kd[..kd.len() / 2];
-                assert!(!text.contains(half), "selection {sel}: part of a Key Development leaked: {half}");
+                assert!(
+                    !text.contains(half),
+                    "selection {sel}: part of a Key Development leaked: {half}"
+                );
             }
         }
     }

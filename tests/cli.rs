@@ -14,7 +14,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn records(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -47,7 +51,12 @@ fn many_records(dir: &Path) -> PathBuf {
 fn run_on_example_article() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.jsonl");
-    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "run",
+        fixture("venezuela-drug-talks.txt").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recs = records(&out);
     assert_eq!(recs.len(), 1);
@@ -61,26 +70,47 @@ fn run_on_example_article() {
     // The readable report goes to stdout when records go to a file.
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(report.contains("| lead-3 | 1 | 0 |"), "{report}");
-    let agg: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.aggregate.json")).unwrap()).unwrap();
+    let agg: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("r.aggregate.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(agg["records"], 1);
-    assert!((agg["systems"]["lead-3"]["metrics"]["rouge1.f1"]["mean"].as_f64().unwrap() - r1).abs() < 1e-12);
+    assert!(
+        (agg["systems"]["lead-3"]["metrics"]["rouge1.f1"]["mean"].as_f64().unwrap() - r1).abs()
+            < 1e-12
+    );
     // The article view: each Key Development's verdict from the best coverage metric computed
     // (kp_cover when the model runtime is installed next to kpeval, else kp_rouge), with the
     // summary sentences that cover it.
-    let field = kpeval::html::COVERAGE_FIELDS.into_iter().find(|f| r["scores"][*f]["key_points"].is_array()).unwrap();
+    let field = kpeval::html::COVERAGE_FIELDS
+        .into_iter()
+        .find(|f| r["scores"][*f]["key_points"].is_array())
+        .unwrap();
     assert!(field == "kp_cover" || field == "kp_rouge", "{field}");
     let verdicts = r["scores"][field]["key_points"].as_array().unwrap();
     assert_eq!(verdicts.len(), 4);
     let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
-    assert!(report.contains(&format!("Key Developments covered: {covered} of 4 ({field}):")), "{report}");
+    assert!(
+        report.contains(&format!("Key Developments covered: {covered} of 4 ({field}):")),
+        "{report}"
+    );
     for (i, (v, kd)) in verdicts.iter().zip(r["key_points"].as_array().unwrap()).enumerate() {
         let mark = if v["covered"] == true { "covered" } else { "not covered" };
-        let line = format!("  {}. [{mark} {:.3}] {}", i + 1, v["score"].as_f64().unwrap(), kd.as_str().unwrap());
+        let line = format!(
+            "  {}. [{mark} {:.3}] {}",
+            i + 1,
+            v["score"].as_f64().unwrap(),
+            kd.as_str().unwrap()
+        );
         assert!(report.contains(&line), "missing {line:?} in\n{report}");
         let lead = if v["covered"] == true { "\u{21b3}" } else { "\u{b7} closest:" };
         for g in v["evidence"].as_array().unwrap() {
-            let sentence = r["summary"]["key_points"][g.as_u64().unwrap() as usize].as_str().unwrap();
-            assert!(report.contains(&format!("{lead} {sentence}")), "evidence {sentence:?} not shown");
+            let sentence =
+                r["summary"]["key_points"][g.as_u64().unwrap() as usize].as_str().unwrap();
+            assert!(
+                report.contains(&format!("{lead} {sentence}")),
+                "evidence {sentence:?} not shown"
+            );
         }
     }
 }
@@ -94,7 +124,10 @@ fn records_to_stdout_and_progress_never_in_records() {
     assert_eq!(lines.len(), 8);
     for l in lines {
         let v: Value = serde_json::from_str(l).expect("every stdout line is a JSON record");
-        assert!(v["id"].as_str().unwrap().starts_with("dm-test-") || v["id"].as_str().unwrap().starts_with("cnn-test-"));
+        assert!(
+            v["id"].as_str().unwrap().starts_with("dm-test-")
+                || v["id"].as_str().unwrap().starts_with("cnn-test-")
+        );
     }
 }
 
@@ -102,7 +135,13 @@ fn records_to_stdout_and_progress_never_in_records() {
 fn stdin_text_and_jsonl() {
     let text = std::fs::read_to_string(fixture("venezuela-drug-talks.txt")).unwrap();
     for input in [text.clone(), std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap()] {
-        let mut child = kpeval().args(["run", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = kpeval()
+            .args(["run", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -111,11 +150,21 @@ fn stdin_text_and_jsonl() {
     // Regression (review of session 8): JSONL on stdin whose first line is broken was read as
     // one text article, and every record was lost.
     let jsonl = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
-    let mut child = kpeval().args(["run", "-", "--metrics", "rouge"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = kpeval()
+        .args(["run", "-", "--metrics", "rouge"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(format!("oops\n{jsonl}").as_bytes()).unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let recs: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let recs: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(recs.len(), 1 + 8, "an error record for line 1, then the 8 articles");
     assert!(recs[0]["error"]["message"].as_str().unwrap().contains("-:1"), "{}", recs[0]);
     assert!(recs[1..].iter().all(|r| r["error"].is_null()));
@@ -127,9 +176,17 @@ fn bad_inputs_become_error_records_and_the_batch_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let good = fixture("venezuela-drug-talks.txt");
-    std::fs::write(d.join("no-kd.txt"), "Headline\nBody text. More text.\nFull Report\nReport text.\n").unwrap();
+    std::fs::write(
+        d.join("no-kd.txt"),
+        "Headline\nBody text. More text.\nFull Report\nReport text.\n",
+    )
+    .unwrap();
     std::fs::write(d.join("empty.txt"), "").unwrap();
-    std::fs::write(d.join("bad-utf8.txt"), b"Headline\nBody \xff\xfe text.\nKey Developments\n- x\n").unwrap();
+    std::fs::write(
+        d.join("bad-utf8.txt"),
+        b"Headline\nBody \xff\xfe text.\nKey Developments\n- x\n",
+    )
+    .unwrap();
     let sample = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
     let mut lines: Vec<String> = sample.lines().take(3).map(String::from).collect();
     lines.insert(1, "{\"id\": \"broken\", \"article\": \"unterminated".into());
@@ -161,10 +218,15 @@ fn bad_inputs_become_error_records_and_the_batch_goes_on() {
     ]);
     assert_eq!(o.status.code(), Some(1), "some records failed, so exit 1: {}", stderr(&o));
     let recs = records(&out);
-    let by_id = |id: &str| recs.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}: {recs:#?}"));
+    let by_id = |id: &str| {
+        recs.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no record {id}: {recs:#?}"))
+    };
     let err = |id: &str| -> (String, String) {
         let r = by_id(id);
-        (r["error"]["kind"].as_str().unwrap().to_string(), r["error"]["message"].as_str().unwrap().to_string())
+        (
+            r["error"]["kind"].as_str().unwrap().to_string(),
+            r["error"]["message"].as_str().unwrap().to_string(),
+        )
     };
     // Good records are all there and scored.
     assert!(by_id("venezuela-drug-talks")["scores"].is_object());
@@ -183,7 +245,12 @@ fn bad_inputs_become_error_records_and_the_batch_goes_on() {
     let (k, m) = err("broken");
     assert_eq!(k, "json");
     assert!(m.contains("batch.jsonl:2"), "{m}");
-    let arr = recs.iter().find(|r| r["error"]["message"].as_str().is_some_and(|m| m.contains("expected a JSON object"))).unwrap();
+    let arr = recs
+        .iter()
+        .find(|r| {
+            r["error"]["message"].as_str().is_some_and(|m| m.contains("expected a JSON object"))
+        })
+        .unwrap();
     assert_eq!(arr["source"]["line"], 5);
     let (k, m) = err("no-kp");
     assert_eq!(k, "no_key_points");
@@ -202,9 +269,13 @@ fn bad_inputs_become_error_records_and_the_batch_goes_on() {
     assert!(m.contains("big.txt") && m.contains("--max-article-bytes"), "{m}");
     let reads: Vec<&Value> = recs.iter().filter(|r| r["error"]["kind"] == "read").collect();
     assert_eq!(reads.len(), 2, "dangling link and missing file");
-    assert!(reads.iter().any(|r| r["error"]["message"].as_str().unwrap().contains("does-not-exist.jsonl")));
+    assert!(reads
+        .iter()
+        .any(|r| r["error"]["message"].as_str().unwrap().contains("does-not-exist.jsonl")));
     // The aggregate counts the errors by kind.
-    let agg: Value = serde_json::from_str(&std::fs::read_to_string(d.join("out.aggregate.json")).unwrap()).unwrap();
+    let agg: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out.aggregate.json")).unwrap())
+            .unwrap();
     assert_eq!(agg["records"].as_u64().unwrap() as usize, recs.len());
     assert_eq!(agg["error_kinds"]["utf8"], 2);
 }
@@ -246,20 +317,42 @@ fn usage_errors_exit_2_with_a_message() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     let dir = tempfile::tempdir().unwrap();
     let agg = dir.path().join("a.json");
-    let o = run(&["summarize", a, "--aggregate", agg.to_str().unwrap(), "-o", dir.path().join("s.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "summarize",
+        a,
+        "--aggregate",
+        agg.to_str().unwrap(),
+        "-o",
+        dir.path().join("s.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--aggregate and --report need scores"), "{}", stderr(&o));
     assert!(!agg.exists() && !dir.path().join("s.jsonl").exists());
     let o = run(&["summarize", a, "--summarizer", "lead-2", "--num-beams", "4", "--do-sample"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--num-beams, --do-sample apply to model summarizers only; lead-2 ignores them"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "--num-beams, --do-sample apply to model summarizers only; lead-2 ignores them"
+        ),
+        "{}",
+        stderr(&o)
+    );
     // Regressions (#19): resources a flag can blow up are bounded before any work, and
     // thresholds outside [0, 1] (NaN included) are refused; nothing is written.
     let out = dir.path().join("bounded.jsonl");
     for (args, needle) in [
-        (vec!["summarize", a, "--model", "some/model", "--num-beams", "100000"], "--num-beams 100000: between 1 and 64"),
-        (vec!["run", a, "--metrics", "overlap", "--bootstrap", "100000000"], "--bootstrap 100000000: at most 100000"),
-        (vec!["run", a, "--metrics", "overlap", "--kp-rouge-threshold", "NaN"], "--kp-rouge-threshold NaN: a threshold must be a number within [0, 1]"),
+        (
+            vec!["summarize", a, "--model", "some/model", "--num-beams", "100000"],
+            "--num-beams 100000: between 1 and 64",
+        ),
+        (
+            vec!["run", a, "--metrics", "overlap", "--bootstrap", "100000000"],
+            "--bootstrap 100000000: at most 100000",
+        ),
+        (
+            vec!["run", a, "--metrics", "overlap", "--kp-rouge-threshold", "NaN"],
+            "--kp-rouge-threshold NaN: a threshold must be a number within [0, 1]",
+        ),
         (vec!["run", a, "--metrics", "overlap", "--kp-threshold", "1.5"], "--kp-threshold 1.5"),
     ] {
         let mut args = args.clone();
@@ -274,8 +367,15 @@ fn usage_errors_exit_2_with_a_message() {
 #[test]
 fn every_help_ends_with_an_example() {
     let o = run(&["--help"]);
-    assert!(String::from_utf8_lossy(&o.stdout).trim_end().lines().rev().take(4).any(|l| l.contains("kpeval ")));
-    for cmd in ["run", "summarize", "score", "embed", "nli", "compare", "meta-eval", "experiment", "merge"] {
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .trim_end()
+        .lines()
+        .rev()
+        .take(4)
+        .any(|l| l.contains("kpeval ")));
+    for cmd in
+        ["run", "summarize", "score", "embed", "nli", "compare", "meta-eval", "experiment", "merge"]
+    {
         let o = run(&[cmd, "--help"]);
         let text = String::from_utf8_lossy(&o.stdout).to_string();
         let tail = &text[text.rfind("Example").unwrap_or_else(|| panic!("{cmd}: no example"))..];
@@ -287,12 +387,21 @@ fn every_help_ends_with_an_example() {
 fn score_given_systems() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
-    let o = run(&["score", fixture("frank-sample.jsonl").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "score",
+        fixture("frank-sample.jsonl").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recs = records(&out);
     assert_eq!(recs.len(), 8 * 5);
-    let systems: std::collections::BTreeSet<&str> = recs.iter().map(|r| r["system"].as_str().unwrap()).collect();
-    assert_eq!(systems.into_iter().collect::<Vec<_>>(), vec!["bart", "bert_sum", "bus", "pgn", "s2s"]);
+    let systems: std::collections::BTreeSet<&str> =
+        recs.iter().map(|r| r["system"].as_str().unwrap()).collect();
+    assert_eq!(
+        systems.into_iter().collect::<Vec<_>>(),
+        vec!["bart", "bert_sum", "bus", "pgn", "s2s"]
+    );
     // Human judgments travel with the record for meta-evaluation.
     assert!(recs.iter().all(|r| r["meta"]["human_factuality"].is_number()));
 }
@@ -312,11 +421,29 @@ fn resume_completes_a_torn_file_without_duplicates() {
     torn.push('\n');
     torn.push_str(&lines[13][..lines[13].len() / 2]);
     std::fs::write(&out, torn).unwrap();
-    let o = run(&["score", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--resume", "--quiet"]);
+    let o = run(&[
+        "score",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--resume",
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), text, "resumed file equals an uninterrupted run");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        text,
+        "resumed file equals an uninterrupted run"
+    );
     // A different configuration refuses to resume into the same file.
-    let o = run(&["score", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--resume", "--no-stemmer"]);
+    let o = run(&[
+        "score",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--resume",
+        "--no-stemmer",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("another configuration"), "{}", stderr(&o));
 }
@@ -327,17 +454,34 @@ fn shards_and_merge_equal_one_run() {
     let d = dir.path();
     let input = fixture("frank-sample.jsonl");
     let one = d.join("one.jsonl");
-    assert_eq!(run(&["score", input.to_str().unwrap(), "-o", one.to_str().unwrap(), "-q"]).status.code(), Some(0));
+    assert_eq!(
+        run(&["score", input.to_str().unwrap(), "-o", one.to_str().unwrap(), "-q"]).status.code(),
+        Some(0)
+    );
     let mut total = 0;
     for i in 0..4 {
         let p = d.join(format!("shard-{i}.jsonl"));
-        assert_eq!(run(&["score", input.to_str().unwrap(), "-o", p.to_str().unwrap(), "--shard", &format!("{i}/4"), "-q"]).status.code(), Some(0));
+        assert_eq!(
+            run(&[
+                "score",
+                input.to_str().unwrap(),
+                "-o",
+                p.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/4"),
+                "-q"
+            ])
+            .status
+            .code(),
+            Some(0)
+        );
         total += records(&p).len();
     }
     assert_eq!(total, 40);
     let merged = d.join("merged.jsonl");
     // `shard-*` also matches each shard's aggregate and report sidecars: skipped
-    let o = run(&["merge", d.join("shard-*").to_str().unwrap(), "-o", merged.to_str().unwrap(), "-q"]);
+    let o =
+        run(&["merge", d.join("shard-*").to_str().unwrap(), "-o", merged.to_str().unwrap(), "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&merged).len(), 40);
     let a = std::fs::read_to_string(d.join("one.aggregate.json")).unwrap();
@@ -346,7 +490,8 @@ fn shards_and_merge_equal_one_run() {
     // Regression (#19): `merge -o X` with X among the inputs truncated X before reading it.
     let shard0 = d.join("shard-0.jsonl");
     let before = std::fs::read(&shard0).unwrap();
-    let o = run(&["merge", d.join("shard-*").to_str().unwrap(), "-o", shard0.to_str().unwrap(), "-q"]);
+    let o =
+        run(&["merge", d.join("shard-*").to_str().unwrap(), "-o", shard0.to_str().unwrap(), "-q"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("also merge's output"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&shard0).unwrap(), before);
@@ -359,17 +504,41 @@ fn deterministic_across_thread_counts() {
     let mut outs = Vec::new();
     for t in ["1", "2", "4"] {
         let p = dir.path().join(format!("t{t}.jsonl"));
-        assert_eq!(run(&["score", input.to_str().unwrap(), "-o", p.to_str().unwrap(), "--threads", t, "-q", "--batch-size", "3"]).status.code(), Some(0));
-        outs.push((std::fs::read(&p).unwrap(), std::fs::read(dir.path().join(format!("t{t}.aggregate.json"))).unwrap()));
+        assert_eq!(
+            run(&[
+                "score",
+                input.to_str().unwrap(),
+                "-o",
+                p.to_str().unwrap(),
+                "--threads",
+                t,
+                "-q",
+                "--batch-size",
+                "3"
+            ])
+            .status
+            .code(),
+            Some(0)
+        );
+        outs.push((
+            std::fs::read(&p).unwrap(),
+            std::fs::read(dir.path().join(format!("t{t}.aggregate.json"))).unwrap(),
+        ));
     }
     assert!(outs.windows(2).all(|w| w[0] == w[1]));
 }
 
 #[test]
 fn textrank_run() {
-    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--summarizer", "textrank-3"]);
+    let o = run(&[
+        "run",
+        fixture("venezuela-drug-talks.txt").to_str().unwrap(),
+        "--summarizer",
+        "textrank-3",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let r: Value = serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
+    let r: Value =
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(r["system"], "textrank-3");
     assert_eq!(r["summary"]["key_points"].as_array().unwrap().len(), 3);
 }
@@ -394,9 +563,22 @@ fn meta_eval_and_compare_on_human_judgments() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let recs = records(&scored);
     assert_eq!(recs.len(), 48);
-    assert!(recs.iter().all(|r| r["meta"]["relevance"].is_string() || r["meta"]["relevance"].is_number()));
+    assert!(recs
+        .iter()
+        .all(|r| r["meta"]["relevance"].is_string() || r["meta"]["relevance"].is_number()));
     let json = dir.path().join("meta.json");
-    let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1,rouge2.f1", "-o", json.to_str().unwrap(), "--bootstrap", "200"]);
+    let o = run(&[
+        "meta-eval",
+        scored.to_str().unwrap(),
+        "--human",
+        "relevance",
+        "--metrics",
+        "rouge1.f1,rouge2.f1",
+        "-o",
+        json.to_str().unwrap(),
+        "--bootstrap",
+        "200",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("| relevance | rouge1.f1 |"), "{table}");
@@ -410,7 +592,18 @@ fn meta_eval_and_compare_on_human_judgments() {
     }
     // compare: 16 systems on 3 documents, corpus BLEU included.
     let cmp = dir.path().join("cmp.json");
-    let o = run(&["compare", scored.to_str().unwrap(), "--baseline", "S0", "--metrics", "rouge1.f1", "--ar-trials", "500", "-o", cmp.to_str().unwrap()]);
+    let o = run(&[
+        "compare",
+        scored.to_str().unwrap(),
+        "--baseline",
+        "S0",
+        "--metrics",
+        "rouge1.f1",
+        "--ar-trials",
+        "500",
+        "-o",
+        cmp.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let c: Value = serde_json::from_str(&std::fs::read_to_string(&cmp).unwrap()).unwrap();
     assert_eq!(c["baseline"], "S0");
@@ -429,10 +622,23 @@ fn resume_after_kill_9() {
     let input = many_records(dir.path());
     let n_inputs = 400 * 8;
     let args = |out: &Path| -> Vec<String> {
-        ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "run",
+            input.to_str().unwrap(),
+            "--summarizer",
+            "textrank-3",
+            "--metrics",
+            "rouge,bleu",
+            "--batch-size",
+            "2",
+            "-q",
+            "--resume",
+            "-o",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let full = dir.path().join("full.jsonl");
     assert_eq!(kpeval().args(args(&full)).status().unwrap().code(), Some(0));
@@ -440,7 +646,8 @@ fn resume_after_kill_9() {
     assert_eq!(expected.lines().count(), n_inputs);
 
     let out = dir.path().join("killed.jsonl");
-    let mut child = kpeval().args(args(&out)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        kpeval().args(args(&out)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     // Wait until part of the output is there, then SIGKILL.
     let t0 = std::time::Instant::now();
     loop {
@@ -478,9 +685,22 @@ fn resume_after_kill_9() {
 /// never to a summary kpeval generates from the same article.
 #[test]
 fn generated_summaries_do_not_inherit_human_judgments() {
-    let o = run(&["run", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id", "--system-field", "summary_id", "--metrics", "rouge"]);
+    let o = run(&[
+        "run",
+        fixture("summeval-sample.jsonl").to_str().unwrap(),
+        "--id-field",
+        "article_id",
+        "--system-field",
+        "summary_id",
+        "--metrics",
+        "rouge",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let recs: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let recs: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(recs.len(), 3, "one lead-3 record per article (repeated lines summarized once)");
     for r in &recs {
         assert_eq!(r["system"], "lead-3");
@@ -491,7 +711,14 @@ fn generated_summaries_do_not_inherit_human_judgments() {
 /// Scores the FRANK sample (8 articles x 5 systems) into `name` with extra flags.
 fn score_sample(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    let o = kpeval().arg("score").arg(fixture("frank-sample.jsonl")).args(["--metrics", "rouge", "-q", "-o"]).arg(&out).args(extra).output().unwrap();
+    let o = kpeval()
+        .arg("score")
+        .arg(fixture("frank-sample.jsonl"))
+        .args(["--metrics", "rouge", "-q", "-o"])
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     out
 }
@@ -508,18 +735,34 @@ fn merge_refuses_corrupt_middle_lines_and_conflicting_duplicates() {
     // torn line in the middle: refused with its line
     let mid = format!("{}\n{{\"broken\":\n{}\n", lines[..3].join("\n"), lines[3..].join("\n"));
     std::fs::write(d.join("mid.jsonl"), mid).unwrap();
-    let o = run(&["merge", d.join("mid.jsonl").to_str().unwrap(), "-o", d.join("m1.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "merge",
+        d.join("mid.jsonl").to_str().unwrap(),
+        "-o",
+        d.join("m1.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("mid.jsonl:4"), "{}", stderr(&o));
     // torn last line: still skipped with a warning
     let torn = format!("{}\n{}", lines[..39].join("\n"), &lines[39][..lines[39].len() / 2]);
     std::fs::write(d.join("torn.jsonl"), torn).unwrap();
-    let o = run(&["merge", d.join("torn.jsonl").to_str().unwrap(), "-o", d.join("m2.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "merge",
+        d.join("torn.jsonl").to_str().unwrap(),
+        "-o",
+        d.join("m2.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("torn last line"), "{}", stderr(&o));
     assert_eq!(records(&d.join("m2.jsonl")).len(), 39);
     // the same file twice: identical duplicates are dropped
-    let o = run(&["merge", full.to_str().unwrap(), full.to_str().unwrap(), "-o", d.join("m3.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "merge",
+        full.to_str().unwrap(),
+        full.to_str().unwrap(),
+        "-o",
+        d.join("m3.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&d.join("m3.jsonl")).len(), 40);
     assert!(stderr(&o).contains("40 duplicate(s) dropped"), "{}", stderr(&o));
@@ -527,11 +770,28 @@ fn merge_refuses_corrupt_middle_lines_and_conflicting_duplicates() {
     let mut other: Value = serde_json::from_str(lines[0]).unwrap();
     other["summary"]["text"] = Value::from("A different summary.");
     std::fs::write(d.join("other.jsonl"), format!("{other}\n")).unwrap();
-    let o = run(&["merge", full.to_str().unwrap(), d.join("other.jsonl").to_str().unwrap(), "-o", d.join("m4.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "merge",
+        full.to_str().unwrap(),
+        d.join("other.jsonl").to_str().unwrap(),
+        "-o",
+        d.join("m4.jsonl").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("other.jsonl:1") && stderr(&o).contains("full.jsonl:1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("other.jsonl:1") && stderr(&o).contains("full.jsonl:1"),
+        "{}",
+        stderr(&o)
+    );
     // --seed other than the records' own: refused (the aggregate must equal the single run's)
-    let o = run(&["merge", full.to_str().unwrap(), "-o", d.join("m5.jsonl").to_str().unwrap(), "--seed", "7"]);
+    let o = run(&[
+        "merge",
+        full.to_str().unwrap(),
+        "-o",
+        d.join("m5.jsonl").to_str().unwrap(),
+        "--seed",
+        "7",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!d.join("m5.jsonl").exists());
 }
@@ -547,7 +807,10 @@ fn compare_checks_settings_duplicates_and_paired_size() {
     let text = std::fs::read_to_string(&full).unwrap();
     let only = |sys: &str, name: &str| -> PathBuf {
         let p = d.join(name);
-        let keep: Vec<&str> = text.lines().filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == sys).collect();
+        let keep: Vec<&str> = text
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == sys)
+            .collect();
         std::fs::write(&p, keep.join("\n") + "\n").unwrap();
         p
     };
@@ -555,15 +818,25 @@ fn compare_checks_settings_duplicates_and_paired_size() {
     let pgn_nostem = {
         let p = d.join("pgn-nostem.jsonl");
         let t = std::fs::read_to_string(&nostem).unwrap();
-        let keep: Vec<&str> = t.lines().filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == "pgn").collect();
+        let keep: Vec<&str> = t
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).unwrap()["system"] == "pgn")
+            .collect();
         std::fs::write(&p, keep.join("\n") + "\n").unwrap();
         p
     };
-    let o = run(&["compare", bart.to_str().unwrap(), pgn_nostem.to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    let o = run(&[
+        "compare",
+        bart.to_str().unwrap(),
+        pgn_nostem.to_str().unwrap(),
+        "--metrics",
+        "rouge1.f1",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("stem:"), "{}", stderr(&o));
     // the same system in two files
-    let o = run(&["compare", full.to_str().unwrap(), bart.to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    let o =
+        run(&["compare", full.to_str().unwrap(), bart.to_str().unwrap(), "--metrics", "rouge1.f1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("more than once"), "{}", stderr(&o));
     // a system with one record: the paired set would be 1 record, refused
@@ -571,26 +844,55 @@ fn compare_checks_settings_duplicates_and_paired_size() {
     let mut lone = first.clone();
     lone["system"] = Value::from("zz_new");
     std::fs::write(d.join("lone.jsonl"), format!("{lone}\n")).unwrap();
-    let o = run(&["compare", full.to_str().unwrap(), d.join("lone.jsonl").to_str().unwrap(), "--metrics", "rouge1.f1"]);
+    let o = run(&[
+        "compare",
+        full.to_str().unwrap(),
+        d.join("lone.jsonl").to_str().unwrap(),
+        "--metrics",
+        "rouge1.f1",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("at least 2"), "{}", stderr(&o));
     // records missing for one system are counted and reported
     let short = d.join("short.jsonl");
-    let keep: Vec<&str> = text.lines().filter(|l| {
-        let v: Value = serde_json::from_str(l).unwrap();
-        v["system"] != "bart" || v["id"] != first["id"]
-    }).collect();
+    let keep: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["system"] != "bart" || v["id"] != first["id"]
+        })
+        .collect();
     std::fs::write(&short, keep.join("\n") + "\n").unwrap();
     let json = d.join("cmp.json");
-    let o = run(&["compare", short.to_str().unwrap(), "--metrics", "rouge1.f1", "--ar-trials", "200", "-o", json.to_str().unwrap()]);
+    let o = run(&[
+        "compare",
+        short.to_str().unwrap(),
+        "--metrics",
+        "rouge1.f1",
+        "--ar-trials",
+        "200",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("1 record id(s) are not scored for every system"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 record id(s) are not scored for every system"),
+        "{}",
+        stderr(&o)
+    );
     let c: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(c["paired_records"], 7);
     assert_eq!(c["excluded_records"], 1);
     assert_eq!(c["records_per_system"]["bart"], 7);
     assert_eq!(c["records_per_system"]["pgn"], 8);
-    assert!(c["signature"].as_str().unwrap().ends_with("compare:bootstrap:1000|ar-trials:200|seed:12345"), "{}", c["signature"]);
+    assert!(
+        c["signature"]
+            .as_str()
+            .unwrap()
+            .ends_with("compare:bootstrap:1000|ar-trials:200|seed:12345"),
+        "{}",
+        c["signature"]
+    );
     // unknown metric and zero resamples: refused
     let o = run(&["compare", full.to_str().unwrap(), "--metrics", "rouge9.f1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -609,7 +911,14 @@ fn outputs_never_destroy_inputs() {
     std::fs::copy(fixture("frank-sample.jsonl"), &input).unwrap();
     let before = std::fs::read(&input).unwrap();
     for cmd in ["score", "run"] {
-        let o = run(&[cmd, input.to_str().unwrap(), "--metrics", "rouge", "-o", input.to_str().unwrap()]);
+        let o = run(&[
+            cmd,
+            input.to_str().unwrap(),
+            "--metrics",
+            "rouge",
+            "-o",
+            input.to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
         assert!(stderr(&o).contains("also an output"), "{}", stderr(&o));
         assert_eq!(std::fs::read(&input).unwrap(), before, "{cmd} left its input as it was");
@@ -617,7 +926,15 @@ fn outputs_never_destroy_inputs() {
     // --resume into a file whose lines are not kpeval records
     let foreign = d.join("foreign.jsonl");
     std::fs::write(&foreign, "{\"hello\": 1}\n{\"id\": \"x\"}\n").unwrap();
-    let o = run(&["score", input.to_str().unwrap(), "--metrics", "rouge", "-o", foreign.to_str().unwrap(), "--resume"]);
+    let o = run(&[
+        "score",
+        input.to_str().unwrap(),
+        "--metrics",
+        "rouge",
+        "-o",
+        foreign.to_str().unwrap(),
+        "--resume",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("foreign.jsonl:1"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "{\"hello\": 1}\n{\"id\": \"x\"}\n");
@@ -625,25 +942,58 @@ fn outputs_never_destroy_inputs() {
     // nothing; a file without one whole kpeval record is refused and left as it is.
     let notes = d.join("notes.json");
     std::fs::write(&notes, "{\"important\":1}").unwrap();
-    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--metrics", "overlap", "-o", notes.to_str().unwrap(), "--resume"]);
+    let o = run(&[
+        "run",
+        fixture("venezuela-drug-talks.txt").to_str().unwrap(),
+        "--metrics",
+        "overlap",
+        "-o",
+        notes.to_str().unwrap(),
+        "--resume",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("no whole kpeval record"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"important\":1}");
     // an empty file (a run killed before its first record) resumes
     let empty = d.join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();
-    let o = run(&["run", fixture("venezuela-drug-talks.txt").to_str().unwrap(), "--metrics", "overlap", "-o", empty.to_str().unwrap(), "--resume", "-q"]);
+    let o = run(&[
+        "run",
+        fixture("venezuela-drug-talks.txt").to_str().unwrap(),
+        "--metrics",
+        "overlap",
+        "-o",
+        empty.to_str().unwrap(),
+        "--resume",
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&empty).len(), 1);
     // numeric ids: integers keep their digits, other numbers are refused
     let nums = d.join("nums.jsonl");
     std::fs::write(&nums, "{\"id\": 12345678901234567, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n{\"id\": 1e3, \"article\": \"One. Two.\", \"key_points\": [\"One.\"]}\n").unwrap();
     let out = d.join("nums-out.jsonl");
-    let o = run(&["run", nums.to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap(), "-q"]);
+    let o = run(&[
+        "run",
+        nums.to_str().unwrap(),
+        "--metrics",
+        "rouge",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let recs = records(&out);
-    assert!(recs.iter().any(|r| r["id"] == "12345678901234567" && r["error"].is_null()), "{recs:?}");
-    assert!(recs.iter().any(|r| r["error"]["message"].as_str().is_some_and(|m| m.contains("1000.0") || m.contains("number"))), "{recs:?}");
+    assert!(
+        recs.iter().any(|r| r["id"] == "12345678901234567" && r["error"].is_null()),
+        "{recs:?}"
+    );
+    assert!(
+        recs.iter().any(|r| r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1000.0") || m.contains("number"))),
+        "{recs:?}"
+    );
 }
 
 /// Regression (review of session 8): meta-eval with names that match nothing printed an empty
@@ -652,22 +1002,64 @@ fn outputs_never_destroy_inputs() {
 fn meta_eval_refuses_names_that_match_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let scored = dir.path().join("se.jsonl");
-    let o = run(&["score", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id", "--system-field", "summary_id", "--metrics", "rouge", "-o", scored.to_str().unwrap(), "-q"]);
+    let o = run(&[
+        "score",
+        fixture("summeval-sample.jsonl").to_str().unwrap(),
+        "--id-field",
+        "article_id",
+        "--system-field",
+        "summary_id",
+        "--metrics",
+        "rouge",
+        "-o",
+        scored.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevanc"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("relevanc"), "{}", stderr(&o));
     let json = dir.path().join("m.json");
-    let o = run(&["meta-eval", scored.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1", "--bootstrap", "100", "-o", json.to_str().unwrap()]);
+    let o = run(&[
+        "meta-eval",
+        scored.to_str().unwrap(),
+        "--human",
+        "relevance",
+        "--metrics",
+        "rouge1.f1",
+        "--bootstrap",
+        "100",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(v["signature"].as_str().unwrap().contains("rouge:"), "{v}");
     assert!(v["kpeval"].is_string());
     // ids that name summaries, not documents: the document level is undefined, and said so
     let per_summary = dir.path().join("per-summary.jsonl");
-    let o = run(&["score", fixture("summeval-sample.jsonl").to_str().unwrap(), "--id-field", "article_id,summary_id", "--metrics", "rouge", "-o", per_summary.to_str().unwrap(), "-q"]);
+    let o = run(&[
+        "score",
+        fixture("summeval-sample.jsonl").to_str().unwrap(),
+        "--id-field",
+        "article_id,summary_id",
+        "--metrics",
+        "rouge",
+        "-o",
+        per_summary.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let o = run(&["meta-eval", per_summary.to_str().unwrap(), "--human", "relevance", "--metrics", "rouge1.f1", "--bootstrap", "100"]);
+    let o = run(&[
+        "meta-eval",
+        per_summary.to_str().unwrap(),
+        "--human",
+        "relevance",
+        "--metrics",
+        "rouge1.f1",
+        "--bootstrap",
+        "100",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("every document id has a single summary"), "{}", stderr(&o));
 }
@@ -683,18 +1075,35 @@ fn experiment_config_refuses_repeated_datasets_and_systems() {
         std::fs::write(&p, format!("name = \"x\"\n{datasets}{systems}")).unwrap();
         p
     };
-    let ds = |name: &str| format!("[[datasets]]\nname = \"{name}\"\npath = \"{}\"\n", data.display());
+    let ds =
+        |name: &str| format!("[[datasets]]\nname = \"{name}\"\npath = \"{}\"\n", data.display());
     let sys = |s: &str| format!("[[systems]]\nsummarizer = \"{s}\"\n");
     let out = dir.path().join("out");
-    let o = run(&["experiment", cfg(&(ds("d") + &ds("d")), &sys("lead-3")).to_str().unwrap(), "--output-dir", out.to_str().unwrap()]);
+    let o = run(&[
+        "experiment",
+        cfg(&(ds("d") + &ds("d")), &sys("lead-3")).to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("'d' is used twice"), "{}", stderr(&o));
-    let o = run(&["experiment", cfg(&ds("d"), &(sys("lead-3") + &sys("lead-3"))).to_str().unwrap(), "--output-dir", out.to_str().unwrap()]);
+    let o = run(&[
+        "experiment",
+        cfg(&ds("d"), &(sys("lead-3") + &sys("lead-3"))).to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("repeats systems[0]"), "{}", stderr(&o));
     assert!(!out.join("d").exists(), "nothing ran");
     // the valid config runs
-    let o = run(&["experiment", cfg(&ds("d"), &(sys("lead-3") + &sys("textrank-3"))).to_str().unwrap(), "--output-dir", out.to_str().unwrap(), "-q"]);
+    let o = run(&[
+        "experiment",
+        cfg(&ds("d"), &(sys("lead-3") + &sys("textrank-3"))).to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&out.join("d/records.jsonl")).len(), 16);
 }
@@ -707,7 +1116,15 @@ fn repeated_ids_are_processed_once_and_conflicting_ids_are_errors() {
     let d = dir.path();
     let input = fixture("frank-sample.jsonl");
     let out = d.join("twice.jsonl");
-    let o = run(&["score", input.to_str().unwrap(), input.to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "score",
+        input.to_str().unwrap(),
+        input.to_str().unwrap(),
+        "--metrics",
+        "rouge",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(records(&out).len(), 40, "the same file twice gives each record once");
     assert!(stderr(&o).contains("8 repeated input(s) processed once"), "{}", stderr(&o));
@@ -718,10 +1135,23 @@ fn repeated_ids_are_processed_once_and_conflicting_ids_are_errors() {
         std::fs::write(d.join(sub).join("story.txt"), text).unwrap();
     }
     let out = d.join("stories.jsonl");
-    let o = run(&["run", d.join("a/story.txt").to_str().unwrap(), d.join("b/story.txt").to_str().unwrap(), "--metrics", "rouge", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "run",
+        d.join("a/story.txt").to_str().unwrap(),
+        d.join("b/story.txt").to_str().unwrap(),
+        "--metrics",
+        "rouge",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("b/story.txt") && err.contains("a/story.txt") && err.contains("already used by different content"), "{err}");
+    assert!(
+        err.contains("b/story.txt")
+            && err.contains("a/story.txt")
+            && err.contains("already used by different content"),
+        "{err}"
+    );
     assert_eq!(records(&out).len(), 1);
 }
 
@@ -739,7 +1169,20 @@ fn folder_walk_survives_symlink_loops_and_fifos() {
     let fifo = d.join("pipe.jsonl");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let out = dir.path().join("o.jsonl");
-    let mut child = kpeval().args(["run", d.to_str().unwrap(), "--metrics", "overlap", "-q", "-o", out.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = kpeval()
+        .args([
+            "run",
+            d.to_str().unwrap(),
+            "--metrics",
+            "overlap",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // a hang guard, not a timing: the run takes well under a second
     let t0 = std::time::Instant::now();
     let status = loop {
@@ -770,19 +1213,49 @@ fn one_writer_per_results_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = many_records(dir.path());
     let out = dir.path().join("out.jsonl");
-    let first = ["run", input.to_str().unwrap(), "--summarizer", "textrank-3", "--metrics", "rouge,bleu", "--batch-size", "2", "-q", "--resume", "-o", out.to_str().unwrap()];
-    let mut child = kpeval().args(first).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let first = [
+        "run",
+        input.to_str().unwrap(),
+        "--summarizer",
+        "textrank-3",
+        "--metrics",
+        "rouge,bleu",
+        "--batch-size",
+        "2",
+        "-q",
+        "--resume",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let mut child =
+        kpeval().args(first).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let t0 = std::time::Instant::now();
-    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 && t0.elapsed().as_secs() < 60 {
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 && t0.elapsed().as_secs() < 60
+    {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let second = run(&["run", input.to_str().unwrap(), "--summarizer", "lead-2", "--metrics", "rouge", "-q", "--resume", "-o", out.to_str().unwrap()]);
+    let second = run(&[
+        "run",
+        input.to_str().unwrap(),
+        "--summarizer",
+        "lead-2",
+        "--metrics",
+        "rouge",
+        "-q",
+        "--resume",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let finished_first = child.try_wait().unwrap().is_some();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     if !finished_first {
         assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
-        assert!(stderr(&second).contains("out.jsonl: another kpeval run is writing this file"), "{}", stderr(&second));
+        assert!(
+            stderr(&second).contains("out.jsonl: another kpeval run is writing this file"),
+            "{}",
+            stderr(&second)
+        );
     }
     let recs = records(&out);
     assert_eq!(recs.len(), 3200);
@@ -801,9 +1274,27 @@ fn utf16_inputs_are_decoded_or_named() {
     std::fs::write(d.join("bom.txt"), [&[0xFF, 0xFE][..], &le].concat()).unwrap();
     std::fs::write(d.join("nobom.txt"), &le).unwrap();
     let jsonl = std::fs::read_to_string(fixture("frank-sample.jsonl")).unwrap();
-    std::fs::write(d.join("lines.jsonl"), [&[0xFF, 0xFE][..], &jsonl.encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<u8>>()].concat()).unwrap();
+    std::fs::write(
+        d.join("lines.jsonl"),
+        [
+            &[0xFF, 0xFE][..],
+            &jsonl.encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<u8>>(),
+        ]
+        .concat(),
+    )
+    .unwrap();
     let out = d.join("out.jsonl");
-    let o = run(&["run", d.join("bom.txt").to_str().unwrap(), d.join("nobom.txt").to_str().unwrap(), d.join("lines.jsonl").to_str().unwrap(), "--metrics", "overlap", "-q", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "run",
+        d.join("bom.txt").to_str().unwrap(),
+        d.join("nobom.txt").to_str().unwrap(),
+        d.join("lines.jsonl").to_str().unwrap(),
+        "--metrics",
+        "overlap",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let recs = records(&out);
     assert_eq!(recs.len(), 3, "one record per input: {recs:?}");
@@ -821,11 +1312,21 @@ fn utf16_inputs_are_decoded_or_named() {
 fn ten_thousand_key_developments() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("many-kd.jsonl");
-    let kds: Vec<String> = (0..10_000).map(|i| format!("Development number {i} happened in city {}.", i % 97)).collect();
+    let kds: Vec<String> = (0..10_000)
+        .map(|i| format!("Development number {i} happened in city {}.", i % 97))
+        .collect();
     let rec = serde_json::json!({"id": "big", "article": "Talks began in city 5. Development number 7 happened. Ministers left.", "key_points": kds, "summary": "Talks began in city 5.\nDevelopment number 7 happened.\nMinisters left."});
     std::fs::write(&input, format!("{rec}\n")).unwrap();
     let out = dir.path().join("o.jsonl");
-    let o = run(&["score", input.to_str().unwrap(), "--metrics", "kp-rouge", "-q", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "score",
+        input.to_str().unwrap(),
+        "--metrics",
+        "kp-rouge",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = &records(&out)[0];
     assert_eq!(r["scores"]["kp_rouge"]["key_points"].as_array().unwrap().len(), 10_000);

@@ -39,7 +39,8 @@ fn positive(label: &Value) -> bool {
 fn record(doc: &str, system: &str, units: &[Unit], labels: Vec<Value>, pyramid: f64) -> Value {
     let verdicts: Vec<Value> = units.iter().map(|u| json!({"score": u.score, "covered": u.covered, "evidence": if u.score > 0.0 { vec![0] } else { vec![] }})).collect();
     // kp_tok: a second key-point metric with its own verdicts (constant, so AUC 0.5).
-    let tok: Vec<Value> = units.iter().map(|_| json!({"score": 0.4, "covered": false, "evidence": []})).collect();
+    let tok: Vec<Value> =
+        units.iter().map(|_| json!({"score": 0.4, "covered": false, "evidence": []})).collect();
     let coverage = units.iter().map(|u| u.score).sum::<f64>() / units.len() as f64;
     json!({
         "id": doc,
@@ -89,7 +90,13 @@ fn write_records(dir: &Path) -> (std::path::PathBuf, Vec<Unit>) {
             let pyramid = units.iter().filter(|u| positive(&u.label)).count() as f64 / n as f64;
             if d == 2 && sys == "oracle" {
                 // One label missing: skipped and counted, never truncated.
-                lines.push(record(&format!("doc-{d}"), sys, &units, labels[..n - 1].to_vec(), pyramid));
+                lines.push(record(
+                    &format!("doc-{d}"),
+                    sys,
+                    &units,
+                    labels[..n - 1].to_vec(),
+                    pyramid,
+                ));
                 continue;
             }
             lines.push(record(&format!("doc-{d}"), sys, &units, labels, pyramid));
@@ -128,7 +135,18 @@ fn unit_auc_accuracy_f1_match_brute_force_and_mismatches_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let (records, units) = write_records(dir.path());
     let out = dir.path().join("units.json");
-    let o = run(&["meta-eval", records.to_str().unwrap(), "--unit-labels", "scu_labels", "--metrics", "kp_cover", "--bootstrap", "300", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "meta-eval",
+        records.to_str().unwrap(),
+        "--unit-labels",
+        "scu_labels",
+        "--metrics",
+        "kp_cover",
+        "--bootstrap",
+        "300",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v = read_json(&out);
     assert_eq!(v["results"], json!([]), "no --human: no correlations");
@@ -144,13 +162,20 @@ fn unit_auc_accuracy_f1_match_brute_force_and_mismatches_are_skipped() {
     assert_eq!(u["skipped"]["length_mismatch"], 1);
     assert_eq!(u["skipped"]["error"], 1);
     let err = stderr(&o);
-    assert!(err.contains("doc-2") && err.contains("oracle") && err.contains("differ in length"), "{err}");
+    assert!(
+        err.contains("doc-2") && err.contains("oracle") && err.contains("differ in length"),
+        "{err}"
+    );
 
     let auc = brute_auc(&units);
     assert!((0.55..1.0).contains(&auc), "the fixture should be informative but imperfect: {auc}");
     assert!((u["auc"]["mean"].as_f64().unwrap() - auc).abs() < 1e-12, "{} vs {auc}", u["auc"]);
     let correct = units.iter().filter(|x| x.covered == positive(&x.label)).count() as f64;
-    assert!((u["accuracy"]["mean"].as_f64().unwrap() - correct / units.len() as f64).abs() < 1e-12, "{}", u["accuracy"]);
+    assert!(
+        (u["accuracy"]["mean"].as_f64().unwrap() - correct / units.len() as f64).abs() < 1e-12,
+        "{}",
+        u["accuracy"]
+    );
     let tp = units.iter().filter(|x| x.covered && positive(&x.label)).count() as f64;
     let predicted = units.iter().filter(|x| x.covered).count() as f64;
     let actual = units.iter().filter(|x| positive(&x.label)).count() as f64;
@@ -158,7 +183,11 @@ fn unit_auc_accuracy_f1_match_brute_force_and_mismatches_are_skipped() {
     assert!((u["f1"]["mean"].as_f64().unwrap() - f1).abs() < 1e-12, "{} vs {f1}", u["f1"]);
     assert!((u["positive_rate"].as_f64().unwrap() - actual / units.len() as f64).abs() < 1e-12);
     for k in ["auc", "accuracy", "f1"] {
-        let (lo, m, hi) = (u[k]["ci_low"].as_f64().unwrap(), u[k]["mean"].as_f64().unwrap(), u[k]["ci_high"].as_f64().unwrap());
+        let (lo, m, hi) = (
+            u[k]["ci_low"].as_f64().unwrap(),
+            u[k]["mean"].as_f64().unwrap(),
+            u[k]["ci_high"].as_f64().unwrap(),
+        );
         assert!(lo <= m && m <= hi && lo < hi, "{k}: {}", u[k]);
     }
 
@@ -166,16 +195,38 @@ fn unit_auc_accuracy_f1_match_brute_force_and_mismatches_are_skipped() {
     let bins = u["calibration"].as_array().unwrap();
     assert_eq!(bins.len(), 10);
     for (b, bin) in bins.iter().enumerate() {
-        let inside: Vec<&Unit> = units.iter().filter(|x| ((x.score * 10.0).round() as usize).min(9) == b).collect();
+        let inside: Vec<&Unit> =
+            units.iter().filter(|x| ((x.score * 10.0).round() as usize).min(9) == b).collect();
         assert_eq!(bin["count"].as_u64().unwrap() as usize, inside.len(), "bin {b}");
         if inside.is_empty() {
             assert!(bin["mean_score"].is_null() && bin["observed"].is_null(), "{bin}");
         } else {
-            let observed = inside.iter().map(|x| if let Value::Bool(y) = x.label { y as u8 as f64 } else { x.label.as_f64().unwrap() }).sum::<f64>() / inside.len() as f64;
-            assert!((bin["observed"].as_f64().unwrap() - observed).abs() < 1e-12, "bin {b}: {bin} vs {observed}");
+            let observed = inside
+                .iter()
+                .map(|x| {
+                    if let Value::Bool(y) = x.label {
+                        y as u8 as f64
+                    } else {
+                        x.label.as_f64().unwrap()
+                    }
+                })
+                .sum::<f64>()
+                / inside.len() as f64;
+            assert!(
+                (bin["observed"].as_f64().unwrap() - observed).abs() < 1e-12,
+                "bin {b}: {bin} vs {observed}"
+            );
         }
     }
-    let ece = bins.iter().filter(|b| b["count"].as_u64().unwrap() > 0).map(|b| b["count"].as_f64().unwrap() * (b["mean_score"].as_f64().unwrap() - b["observed"].as_f64().unwrap()).abs()).sum::<f64>() / units.len() as f64;
+    let ece = bins
+        .iter()
+        .filter(|b| b["count"].as_u64().unwrap() > 0)
+        .map(|b| {
+            b["count"].as_f64().unwrap()
+                * (b["mean_score"].as_f64().unwrap() - b["observed"].as_f64().unwrap()).abs()
+        })
+        .sum::<f64>()
+        / units.len() as f64;
     assert!((u["ece"].as_f64().unwrap() - ece).abs() < 1e-12);
 
     // The markdown table on stdout.
@@ -192,12 +243,27 @@ fn unit_metrics_are_selected_by_either_name_and_all_by_default() {
     let rec = records.to_str().unwrap();
     let metrics_of = |extra: &[&str]| {
         let out = dir.path().join("m.json");
-        let mut args = vec!["meta-eval", rec, "--unit-labels", "scu_labels", "--bootstrap", "50", "-q", "-o", out.to_str().unwrap()];
+        let mut args = vec![
+            "meta-eval",
+            rec,
+            "--unit-labels",
+            "scu_labels",
+            "--bootstrap",
+            "50",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ];
         args.extend_from_slice(extra);
         let o = run(&args);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let v = read_json(&out);
-        v["units"].as_array().unwrap().iter().map(|u| u["metric"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["metric"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(metrics_of(&[]), vec!["kp_cover", "kp_tok"]);
     assert_eq!(metrics_of(&["--metrics", "kp_tok.key_points"]), vec!["kp_tok"]);
@@ -211,15 +277,32 @@ fn human_correlations_run_as_before_next_to_the_unit_level() {
     let rec = records.to_str().unwrap();
     let plain = dir.path().join("plain.json");
     let both = dir.path().join("both.json");
-    let common = ["--human", "human_pyramid", "--metrics", "kp_cover.coverage,rouge1.recall", "--bootstrap", "200"];
+    let common = [
+        "--human",
+        "human_pyramid",
+        "--metrics",
+        "kp_cover.coverage,rouge1.recall",
+        "--bootstrap",
+        "200",
+    ];
     let o1 = run(&[&["meta-eval", rec, "-o", plain.to_str().unwrap()][..], &common[..]].concat());
     assert_eq!(o1.status.code(), Some(0), "{}", stderr(&o1));
-    let o2 = run(&[&["meta-eval", rec, "-o", both.to_str().unwrap(), "--unit-labels", "scu_labels"][..], &common[..]].concat());
+    let o2 = run(&[
+        &["meta-eval", rec, "-o", both.to_str().unwrap(), "--unit-labels", "scu_labels"][..],
+        &common[..],
+    ]
+    .concat());
     assert_eq!(o2.status.code(), Some(0), "{}", stderr(&o2));
     let (p, b) = (read_json(&plain), read_json(&both));
     // Without --unit-labels: the existing shape, no `units` key.
-    assert_eq!(p.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["results", "stats", "kpeval", "signature"]);
-    assert_eq!(b.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["results", "units", "stats", "kpeval", "signature"]);
+    assert_eq!(
+        p.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["results", "stats", "kpeval", "signature"]
+    );
+    assert_eq!(
+        b.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["results", "units", "stats", "kpeval", "signature"]
+    );
     assert_eq!(p["results"], b["results"], "the correlations do not change");
     assert_eq!(p["results"].as_array().unwrap().len(), 2 * 3 * 3);
     // kp_cover.coverage names a leaf, not a verdict list: the unit level evaluates every metric.
@@ -236,7 +319,10 @@ fn unit_labels_that_no_record_has_are_an_error() {
     let o = run(&["meta-eval", records.to_str().unwrap(), "--unit-labels", "scu_lables"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("--unit-labels") && err.contains("'scu_lables'") && err.contains("scu_labels"), "{err}");
+    assert!(
+        err.contains("--unit-labels") && err.contains("'scu_lables'") && err.contains("scu_labels"),
+        "{err}"
+    );
     assert!(stdout(&o).is_empty());
     // A field that exists but holds no label lists: nothing to evaluate, also exit 2.
     let o = run(&["meta-eval", records.to_str().unwrap(), "--unit-labels", "human_pyramid"]);

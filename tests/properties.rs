@@ -3,7 +3,9 @@
 //! for (one article or one error record per non-blank line), and Key Developments never reach
 //! the source text. The default suite runs proptest's quick pass (256 cases each, or
 //! PROPTEST_CASES); `make fuzz` runs 1,000,000 cases of each.
-use kpeval::article::{parse_structured, FieldMap, InputItem, InputReader, Provenance, ReadLimits, SourceSelection};
+use kpeval::article::{
+    parse_structured, FieldMap, InputItem, InputReader, Provenance, ReadLimits, SourceSelection,
+};
 use proptest::prelude::*;
 
 fn prov() -> Provenance {

@@ -9,20 +9,10 @@ use kpeval::metrics::porter;
 use kpeval::metrics::rouge::{MultiRef, Prf, RougeConfig, RougeScorer, RougeType};
 
 const TOL: f64 = 1e-9;
-const TYPES: [&str; 6] = [
-    "rouge1",
-    "rouge2",
-    "rouge3",
-    "rouge4",
-    "rougeL",
-    "rougeLsum",
-];
+const TYPES: [&str; 6] = ["rouge1", "rouge2", "rouge3", "rouge4", "rougeL", "rougeLsum"];
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
 }
 
 fn gz_reader(name: &str) -> BufReader<GzDecoder<std::fs::File>> {
@@ -91,15 +81,11 @@ fn rouge_matches_rouge_score() {
         pairs += 1;
         for (ty, prf) in got {
             let name = ty.name();
-            let want = case
-                .scores
-                .get(&name)
-                .unwrap_or_else(|| panic!("line {}: no {name}", lineno + 1));
+            let want =
+                case.scores.get(&name).unwrap_or_else(|| panic!("line {}: no {name}", lineno + 1));
             let want = exact_scores(&line, &name).unwrap_or(*want);
             let have = [prf.precision, prf.recall, prf.f1];
-            let d = (0..3)
-                .map(|k| (have[k] - want[k]).abs())
-                .fold(0.0, f64::max);
+            let d = (0..3).map(|k| (have[k] - want[k]).abs()).fold(0.0, f64::max);
             max_diff = max_diff.max(d);
             checked += 1;
             if (0..3).all(|k| {
@@ -136,9 +122,7 @@ fn rouge_matches_rouge_score() {
 #[test]
 fn porter_matches_nltk() {
     let mut text = String::new();
-    gz_reader("porter_nltk.tsv.gz")
-        .read_to_string(&mut text)
-        .expect("read stem fixture");
+    gz_reader("porter_nltk.tsv.gz").read_to_string(&mut text).expect("read stem fixture");
     let mut n = 0usize;
     let mut bad: Vec<String> = Vec::new();
     let mut n_bad = 0usize;
@@ -146,9 +130,7 @@ fn porter_matches_nltk() {
         if line.is_empty() {
             continue;
         }
-        let (word, want) = line
-            .split_once('\t')
-            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        let (word, want) = line.split_once('\t').unwrap_or_else(|| panic!("bad line {line:?}"));
         let got = porter::stem(word);
         n += 1;
         if got != want {
@@ -160,11 +142,7 @@ fn porter_matches_nltk() {
     }
     eprintln!("porter parity: {n} words checked, {n_bad} mismatches");
     assert!(n >= 30_000, "stem fixture too small: {n}");
-    assert!(
-        bad.is_empty(),
-        "{n_bad} stem mismatches:\n{}",
-        bad.join("\n")
-    );
+    assert!(bad.is_empty(), "{n_bad} stem mismatches:\n{}", bad.join("\n"));
 }
 
 /// `score_multi(Best)` is rouge-score's `score_multi`: per type, the single-target score with

@@ -22,9 +22,7 @@ use kpeval::metrics::tokenf1;
 const TOL: f64 = 1e-9;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn load_records() -> Vec<Value> {
@@ -49,11 +47,7 @@ fn f(v: &Value) -> f64 {
 }
 
 fn u64s(v: &Value) -> Vec<u64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect()
 }
 
 fn refs_of(r: &Value) -> Vec<&str> {
@@ -75,50 +69,14 @@ fn bleu_cfg(r: &Value, smooth: Smooth, eff: bool) -> BleuConfig {
 }
 
 fn chrf_variants(lowercase: bool) -> Vec<(&'static str, ChrfConfig)> {
-    let base = ChrfConfig {
-        lowercase,
-        ..Default::default()
-    };
+    let base = ChrfConfig { lowercase, ..Default::default() };
     vec![
         ("chrf", base.clone()),
-        (
-            "chrfpp",
-            ChrfConfig {
-                word_order: 2,
-                ..base.clone()
-            },
-        ),
-        (
-            "chrf_ws",
-            ChrfConfig {
-                whitespace: true,
-                ..base.clone()
-            },
-        ),
-        (
-            "chrf_eps",
-            ChrfConfig {
-                eps_smoothing: true,
-                ..base.clone()
-            },
-        ),
-        (
-            "chrfpp_eps",
-            ChrfConfig {
-                word_order: 2,
-                eps_smoothing: true,
-                ..base.clone()
-            },
-        ),
-        (
-            "chrf_b1",
-            ChrfConfig {
-                beta: 1,
-                char_order: 4,
-                word_order: 1,
-                ..base
-            },
-        ),
+        ("chrfpp", ChrfConfig { word_order: 2, ..base.clone() }),
+        ("chrf_ws", ChrfConfig { whitespace: true, ..base.clone() }),
+        ("chrf_eps", ChrfConfig { eps_smoothing: true, ..base.clone() }),
+        ("chrfpp_eps", ChrfConfig { word_order: 2, eps_smoothing: true, ..base.clone() }),
+        ("chrf_b1", ChrfConfig { beta: 1, char_order: 4, word_order: 1, ..base }),
     ]
 }
 
@@ -141,9 +99,7 @@ impl Tally {
             e.2 = d;
         }
         if d.is_nan() || d > TOL {
-            self.failures.push(format!(
-                "{metric} [{id}]: got {got:?} want {want:?} (diff {d:e})"
-            ));
+            self.failures.push(format!("{metric} [{id}]: got {got:?} want {want:?} (diff {d:e})"));
         }
     }
     fn exact<T: PartialEq + std::fmt::Debug>(&mut self, metric: &str, id: &str, got: T, want: T) {
@@ -152,8 +108,7 @@ impl Tally {
         if got == want {
             e.1 += 1;
         } else {
-            self.failures
-                .push(format!("{metric} [{id}]: got {got:?} want {want:?}"));
+            self.failures.push(format!("{metric} [{id}]: got {got:?} want {want:?}"));
         }
     }
     fn report(&self, title: &str) -> (usize, f64) {
@@ -209,12 +164,7 @@ fn sentence_level_parity() {
         // --- BLEU statistics and scores
         let b = &r["bleu"];
         let st = bleu::sentence_stats(&cfg, hyp, &refs);
-        t.exact(
-            "bleu.stats",
-            &id,
-            st.to_sacrebleu_list(4),
-            u64s(&b["stats"]),
-        );
+        t.exact("bleu.stats", &id, st.to_sacrebleu_list(4), u64s(&b["stats"]));
         let main = bleu::score_from_stats(&cfg, &st);
         t.score("bleu.sentence(exp,eff)", &id, main.score, f(&b["score"]));
         t.score("bleu.bp", &id, main.bp, f(&b["bp"]));
@@ -225,10 +175,7 @@ fn sentence_level_parity() {
             "bleu.lens",
             &id,
             (main.sys_len, main.ref_len),
-            (
-                b["sys_len"].as_u64().unwrap(),
-                b["ref_len"].as_u64().unwrap(),
-            ),
+            (b["sys_len"].as_u64().unwrap(), b["ref_len"].as_u64().unwrap()),
         );
         if !lc && s(&r["tokenize"]) == "13a" {
             t.score(
@@ -257,12 +204,7 @@ fn sentence_level_parity() {
         // --- chrF variants
         for (key, c) in chrf_variants(lc) {
             let st = chrf::sentence_stats(&c, hyp, &refs);
-            t.exact(
-                &format!("{key}.stats"),
-                &id,
-                st.to_sacrebleu_list(),
-                u64s(&r[key]["stats"]),
-            );
+            t.exact(&format!("{key}.stats"), &id, st.to_sacrebleu_list(), u64s(&r[key]["stats"]));
             t.score(
                 &format!("{key}.score"),
                 &id,
@@ -319,10 +261,8 @@ fn sentence_level_parity() {
 #[test]
 fn corpus_level_parity() {
     let recs = load_records();
-    let by_id: BTreeMap<u64, &Value> = recs
-        .iter()
-        .map(|r| (r["id"].as_u64().unwrap(), r))
-        .collect();
+    let by_id: BTreeMap<u64, &Value> =
+        recs.iter().map(|r| (r["id"].as_u64().unwrap(), r)).collect();
     let corpus: Value = serde_json::from_reader(BufReader::new(
         File::open(fixture("sacrebleu_corpus.json")).unwrap(),
     ))
@@ -332,12 +272,8 @@ fn corpus_level_parity() {
 
     for g in corpus["groups"].as_array().unwrap() {
         let name = s(&g["name"]);
-        let rs: Vec<&Value> = g["ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| by_id[&i.as_u64().unwrap()])
-            .collect();
+        let rs: Vec<&Value> =
+            g["ids"].as_array().unwrap().iter().map(|i| by_id[&i.as_u64().unwrap()]).collect();
         let hyps: Vec<&str> = rs.iter().map(|r| s(&r["hyp"])).collect();
         let refs: Vec<Vec<&str>> = rs.iter().map(|r| refs_of(r)).collect();
         let nrefs = {
@@ -359,19 +295,9 @@ fn corpus_level_parity() {
             let c = bleu_cfg(proto, smooth, eff);
             let want = &g["bleu"][key];
             let st = bleu::corpus_stats(&c, &hyps, &refs);
-            t.exact(
-                "corpus.bleu.stats",
-                name,
-                st.to_sacrebleu_list(4),
-                u64s(&want["stats"]),
-            );
+            t.exact("corpus.bleu.stats", name, st.to_sacrebleu_list(4), u64s(&want["stats"]));
             let sc = bleu::corpus_bleu(&c, &hyps, &refs);
-            t.score(
-                &format!("corpus.bleu({key})"),
-                name,
-                sc.score,
-                f(&want["score"]),
-            );
+            t.score(&format!("corpus.bleu({key})"), name, sc.score, f(&want["score"]));
             t.score("corpus.bleu.bp", name, sc.bp, f(&want["bp"]));
             for (k, p) in want["precisions"].as_array().unwrap().iter().enumerate() {
                 t.score("corpus.bleu.precisions", name, sc.precisions[k], f(p));
@@ -390,12 +316,7 @@ fn corpus_level_parity() {
                 continue;
             }
             let st = chrf::corpus_stats(&c, &hyps, &refs);
-            t.exact(
-                "corpus.chrf.stats",
-                name,
-                st.to_sacrebleu_list(),
-                u64s(&want["stats"]),
-            );
+            t.exact("corpus.chrf.stats", name, st.to_sacrebleu_list(), u64s(&want["stats"]));
             t.score(
                 &format!("corpus.{key}"),
                 name,
@@ -497,10 +418,7 @@ fn python_unicode_tables() {
         lower_newer_unicode,
         s(&u["unidata_version"])
     );
-    assert!(
-        bad.is_empty(),
-        "lowercasing differs from Python on assigned code points: {bad:?}"
-    );
+    assert!(bad.is_empty(), "lowercasing differs from Python on assigned code points: {bad:?}");
 }
 
 /// Rough throughput of corpus BLEU + chrF + chrF++ on the fixture pairs

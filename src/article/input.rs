@@ -34,7 +34,10 @@ pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
             walk_dir(p, &mut found, &mut std::collections::HashSet::new());
             found.sort();
             if found.is_empty() {
-                out.push(InputItem::Missing(inp.clone(), "directory holds no .txt, .md, .jsonl, .json or .jsonl.gz files".into()));
+                out.push(InputItem::Missing(
+                    inp.clone(),
+                    "directory holds no .txt, .md, .jsonl, .json or .jsonl.gz files".into(),
+                ));
             }
             out.extend(found.into_iter().map(|(p, why)| match why {
                 None => InputItem::File(p),
@@ -45,14 +48,17 @@ pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
         } else if inp.contains(['*', '?', '[']) {
             match glob::glob(inp) {
                 Ok(paths) => {
-                    let mut files: Vec<PathBuf> = paths.filter_map(|r| r.ok()).filter(|p| p.is_file()).collect();
+                    let mut files: Vec<PathBuf> =
+                        paths.filter_map(|r| r.ok()).filter(|p| p.is_file()).collect();
                     files.sort();
                     if files.is_empty() {
                         out.push(InputItem::Missing(inp.clone(), "pattern matches no file".into()));
                     }
                     out.extend(files.into_iter().map(InputItem::File));
                 }
-                Err(e) => out.push(InputItem::Missing(inp.clone(), format!("bad glob pattern: {e}"))),
+                Err(e) => {
+                    out.push(InputItem::Missing(inp.clone(), format!("bad glob pattern: {e}")))
+                }
             }
         } else {
             out.push(InputItem::Missing(inp.clone(), "no such file or directory".into()));
@@ -64,7 +70,11 @@ pub fn expand_inputs(inputs: &[String]) -> Vec<InputItem> {
 /// Walks a folder: input files, and an entry with the reason for what cannot be read (an
 /// unreadable subfolder; a FIFO, socket or device with an input file's name, which could block
 /// the run forever). Each directory is walked once, by (device, inode): symlink loops end.
-fn walk_dir(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, visited: &mut std::collections::HashSet<(u64, u64)>) {
+fn walk_dir(
+    dir: &Path,
+    out: &mut Vec<(PathBuf, Option<String>)>,
+    visited: &mut std::collections::HashSet<(u64, u64)>,
+) {
     use std::os::unix::fs::MetadataExt;
     match std::fs::metadata(dir) {
         Ok(m) if !visited.insert((m.dev(), m.ino())) => return,
@@ -93,7 +103,9 @@ fn walk_dir(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, visited: &mut 
         // follows symlinks; a dangling one is an error only when it has an input file's name
         match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => walk_dir(&p, out, visited),
-            Ok(m) if is_input_file(&p) && !m.is_file() => out.push((p, Some("not a regular file (a FIFO, socket or device): skipped".into()))),
+            Ok(m) if is_input_file(&p) && !m.is_file() => {
+                out.push((p, Some("not a regular file (a FIFO, socket or device): skipped".into())))
+            }
             Ok(_) if is_input_file(&p) => out.push((p, None)),
             Err(err) if is_input_file(&p) => out.push((p, Some(format!("cannot read: {err}")))),
             _ => {}
@@ -108,7 +120,10 @@ fn is_input_file(p: &Path) -> bool {
 
 fn is_jsonl(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".jsonl") || name.ends_with(".json") || name.ends_with(".jsonl.gz") || name.ends_with(".ndjson")
+    name.ends_with(".jsonl")
+        || name.ends_with(".json")
+        || name.ends_with(".jsonl.gz")
+        || name.ends_with(".ndjson")
 }
 
 /// Names of the JSONL fields. Each list is tried in order; the first present field is used.
@@ -171,7 +186,13 @@ pub struct InputReader {
 
 impl InputReader {
     pub fn new(items: Vec<InputItem>, fields: FieldMap, limits: ReadLimits) -> Self {
-        InputReader { items: items.into_iter(), current: Current::None, fields, limits, stdin_used: false }
+        InputReader {
+            items: items.into_iter(),
+            current: Current::None,
+            fields,
+            limits,
+            stdin_used: false,
+        }
     }
 
     fn open_next(&mut self) -> Option<std::result::Result<Article, Failed>> {
@@ -179,18 +200,29 @@ impl InputReader {
             let item = self.items.next()?;
             match item {
                 InputItem::Missing(p, why) => {
-                    return Some(Err((p.clone(), Provenance { file: p.clone(), line: None }, RecordError::new("read", format!("{p}: {why}")))))
+                    return Some(Err((
+                        p.clone(),
+                        Provenance { file: p.clone(), line: None },
+                        RecordError::new("read", format!("{p}: {why}")),
+                    )))
                 }
                 InputItem::Stdin => {
                     if self.stdin_used {
                         continue;
                     }
                     self.stdin_used = true;
-                    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::new(std::io::stdin()));
+                    let mut reader: Box<dyn BufRead + Send> =
+                        Box::new(BufReader::new(std::io::stdin()));
                     // Sniff: JSONL when the first non-blank byte is '{'.
                     let first = match peek_first_nonblank(&mut reader) {
                         Ok(b) => b,
-                        Err(e) => return Some(Err(("-".into(), prov("-", None), RecordError::new("read", format!("stdin: {e}"))))),
+                        Err(e) => {
+                            return Some(Err((
+                                "-".into(),
+                                prov("-", None),
+                                RecordError::new("read", format!("stdin: {e}")),
+                            )))
+                        }
                     };
                     if first == Some(b'{') {
                         self.current = Current::Lines { reader, file: "-".into(), line: 0 };
@@ -199,13 +231,21 @@ impl InputReader {
                     let mut buf = Vec::new();
                     let lim = self.limits.max_article_bytes;
                     if let Err(e) = (&mut reader).take(lim as u64 + 1).read_to_end(&mut buf) {
-                        return Some(Err(("-".into(), prov("-", None), RecordError::new("read", format!("stdin: {e}")))));
+                        return Some(Err((
+                            "-".into(),
+                            prov("-", None),
+                            RecordError::new("read", format!("stdin: {e}")),
+                        )));
                     }
                     // JSONL whose first line is broken: most lines are JSON objects. Read as
                     // JSONL, so that the broken line is reported and the others are kept.
                     if looks_like_jsonl(&buf) {
                         let rest = std::io::Cursor::new(buf).chain(reader);
-                        self.current = Current::Lines { reader: Box::new(BufReader::new(rest)), file: "-".into(), line: 0 };
+                        self.current = Current::Lines {
+                            reader: Box::new(BufReader::new(rest)),
+                            file: "-".into(),
+                            line: 0,
+                        };
                         return None;
                     }
                     return Some(self.text_article(buf, "-", "stdin"));
@@ -222,27 +262,52 @@ impl InputReader {
                                 self.current = Current::Lines { reader, file, line: 0 };
                                 return None;
                             }
-                            Err(e) => return Some(Err((file.clone(), prov(&file, None), RecordError::new("read", format!("{file}: {e}"))))),
+                            Err(e) => {
+                                return Some(Err((
+                                    file.clone(),
+                                    prov(&file, None),
+                                    RecordError::new("read", format!("{file}: {e}")),
+                                )))
+                            }
                         }
                     }
                     let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or(&file).to_string();
                     let size = match std::fs::metadata(&path) {
                         Ok(m) => m.len(),
-                        Err(e) => return Some(Err((id, prov(&file, None), RecordError::new("read", format!("{file}: {e}"))))),
+                        Err(e) => {
+                            return Some(Err((
+                                id,
+                                prov(&file, None),
+                                RecordError::new("read", format!("{file}: {e}")),
+                            )))
+                        }
                     };
                     if size > self.limits.max_article_bytes as u64 {
-                        return Some(Err((id, prov(&file, None), too_large(&file, size as usize, self.limits.max_article_bytes))));
+                        return Some(Err((
+                            id,
+                            prov(&file, None),
+                            too_large(&file, size as usize, self.limits.max_article_bytes),
+                        )));
                     }
                     return Some(match std::fs::read(&path) {
                         Ok(buf) => self.text_article(buf, &file, &id),
-                        Err(e) => Err((id, prov(&file, None), RecordError::new("read", format!("{file}: {e}")))),
+                        Err(e) => Err((
+                            id,
+                            prov(&file, None),
+                            RecordError::new("read", format!("{file}: {e}")),
+                        )),
                     });
                 }
             }
         }
     }
 
-    fn text_article(&self, buf: Vec<u8>, file: &str, id: &str) -> std::result::Result<Article, Failed> {
+    fn text_article(
+        &self,
+        buf: Vec<u8>,
+        file: &str,
+        id: &str,
+    ) -> std::result::Result<Article, Failed> {
         let p = prov(file, None);
         if buf.len() > self.limits.max_article_bytes {
             return Err((id.into(), p, too_large(file, buf.len(), self.limits.max_article_bytes)));
@@ -261,10 +326,19 @@ impl InputReader {
             Err(e) => {
                 let off = e.utf8_error().valid_up_to();
                 let line = e.as_bytes()[..off].iter().filter(|&&b| b == b'\n').count() + 1;
-                return Err((id.into(), p, RecordError::new("utf8", format!("{file}: invalid UTF-8 at byte {off} (line {line})"))));
+                return Err((
+                    id.into(),
+                    p,
+                    RecordError::new(
+                        "utf8",
+                        format!("{file}: invalid UTF-8 at byte {off} (line {line})"),
+                    ),
+                ));
             }
         };
-        parse_structured(&text, id, p.clone(), true).map_err(|why| (id.to_string(), p, RecordError::new("empty_article", format!("{file}: {why}"))))
+        parse_structured(&text, id, p.clone(), true).map_err(|why| {
+            (id.to_string(), p, RecordError::new("empty_article", format!("{file}: {why}")))
+        })
     }
 
     fn next_line(&mut self) -> Option<std::result::Result<Article, Failed>> {
@@ -283,7 +357,11 @@ impl InputReader {
                     if total > lim {
                         let id = format!("{file}:{lineno}");
                         let id = sniff_id(&buf).unwrap_or(id);
-                        return Some(Err((id, prov(file, Some(lineno)), too_large(&format!("{file}:{lineno}"), total, lim))));
+                        return Some(Err((
+                            id,
+                            prov(file, Some(lineno)),
+                            too_large(&format!("{file}:{lineno}"), total, lim),
+                        )));
                     }
                     if buf.iter().all(|b| b.is_ascii_whitespace()) {
                         continue;
@@ -294,7 +372,11 @@ impl InputReader {
                 Err(e) => {
                     let f = file.clone();
                     self.current = Current::None;
-                    return Some(Err((format!("{f}:{lineno}"), prov(&f, Some(lineno)), RecordError::new("read", format!("{f}:{lineno}: {e}")))));
+                    return Some(Err((
+                        format!("{f}:{lineno}"),
+                        prov(&f, Some(lineno)),
+                        RecordError::new("read", format!("{f}:{lineno}: {e}")),
+                    )));
                 }
             }
         }
@@ -350,7 +432,20 @@ fn utf16_kind(head: &[u8]) -> Option<&'static str> {
 /// Decodes UTF-16 with a byte-order mark; None when the data is not valid UTF-16.
 fn decode_utf16_bom(buf: &[u8]) -> Option<String> {
     let le = buf.first() == Some(&0xFF);
-    let units: Vec<u16> = buf[2..].chunks(2).map(|c| if c.len() == 2 { if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) } } else { 0xFFFF }).collect();
+    let units: Vec<u16> = buf[2..]
+        .chunks(2)
+        .map(|c| {
+            if c.len() == 2 {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            } else {
+                0xFFFF
+            }
+        })
+        .collect();
     if buf.len() % 2 != 0 {
         return None;
     }
@@ -385,7 +480,9 @@ fn peek_first_nonblank(r: &mut Box<dyn BufRead + Send>) -> std::io::Result<Optio
         }
         // Skip a UTF-8 BOM and whitespace.
         let mut i = 0;
-        while i < buf.len() && (buf[i].is_ascii_whitespace() || buf[i] == 0xEF || buf[i] == 0xBB || buf[i] == 0xBF) {
+        while i < buf.len()
+            && (buf[i].is_ascii_whitespace() || buf[i] == 0xEF || buf[i] == 0xBB || buf[i] == 0xBF)
+        {
             i += 1;
         }
         if i < buf.len() {
@@ -401,7 +498,11 @@ fn peek_first_nonblank(r: &mut Box<dyn BufRead + Send>) -> std::io::Result<Optio
 
 /// Reads one line; stores at most `lim + 1` bytes but reports the full length, so a huge line
 /// is measured without being held in memory.
-fn read_line_limited(r: &mut dyn BufRead, out: &mut Vec<u8>, lim: usize) -> std::io::Result<Option<usize>> {
+fn read_line_limited(
+    r: &mut dyn BufRead,
+    out: &mut Vec<u8>,
+    lim: usize,
+) -> std::io::Result<Option<usize>> {
     let mut total = 0usize;
     let mut any = false;
     loop {
@@ -448,24 +549,50 @@ fn sniff_id(buf: &[u8]) -> Option<String> {
     re.captures(&s).map(|c| c[1].to_string())
 }
 
-fn parse_json_line(buf: &[u8], file: &str, lineno: usize, fields: &FieldMap) -> std::result::Result<Article, Failed> {
+fn parse_json_line(
+    buf: &[u8],
+    file: &str,
+    lineno: usize,
+    fields: &FieldMap,
+) -> std::result::Result<Article, Failed> {
     let place = format!("{file}:{lineno}");
     let fallback_id = || sniff_id(buf).unwrap_or_else(|| place.clone());
     let text = match std::str::from_utf8(buf) {
         Ok(t) => t,
         Err(e) => {
-            return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("utf8", format!("{place}: invalid UTF-8 at byte {} of the line", e.valid_up_to()))))
+            return Err((
+                fallback_id(),
+                prov(file, Some(lineno)),
+                RecordError::new(
+                    "utf8",
+                    format!("{place}: invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                ),
+            ))
         }
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let obj: Map<String, Value> = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(o)) => o,
         Ok(other) => {
-            return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("json", format!("{place}: expected a JSON object, found {}", json_kind(&other)))))
+            return Err((
+                fallback_id(),
+                prov(file, Some(lineno)),
+                RecordError::new(
+                    "json",
+                    format!("{place}: expected a JSON object, found {}", json_kind(&other)),
+                ),
+            ))
         }
-        Err(e) => return Err((fallback_id(), prov(file, Some(lineno)), RecordError::new("json", format!("{place}: broken JSON: {e}")))),
+        Err(e) => {
+            return Err((
+                fallback_id(),
+                prov(file, Some(lineno)),
+                RecordError::new("json", format!("{place}: broken JSON: {e}")),
+            ))
+        }
     };
-    record_from_object(obj, file, lineno, fields).map_err(|(id, e)| (id.unwrap_or_else(|| place.clone()), prov(file, Some(lineno)), e))
+    record_from_object(obj, file, lineno, fields)
+        .map_err(|(id, e)| (id.unwrap_or_else(|| place.clone()), prov(file, Some(lineno)), e))
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -486,7 +613,11 @@ fn first_field<'a>(obj: &'a Map<String, Value>, names: &[String]) -> Option<(&'a
 /// Reads a list of strings given as an array, a JSON-encoded array string, or newline-separated text.
 fn string_list(v: &Value) -> Option<Vec<String>> {
     match v {
-        Value::Array(a) => a.iter().map(|x| x.as_str().map(|s| s.trim().to_string())).collect::<Option<Vec<_>>>().map(|v| v.into_iter().filter(|s| !s.is_empty()).collect()),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map(|s| s.trim().to_string()))
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.into_iter().filter(|s| !s.is_empty()).collect()),
         Value::String(s) => {
             let t = s.trim();
             if t.starts_with('[') {
@@ -494,13 +625,24 @@ fn string_list(v: &Value) -> Option<Vec<String>> {
                     return string_list(&Value::Array(a));
                 }
             }
-            Some(normalize_text(s).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
+            Some(
+                normalize_text(s)
+                    .lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect(),
+            )
         }
         _ => None,
     }
 }
 
-fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fields: &FieldMap) -> std::result::Result<Article, (Option<String>, RecordError)> {
+fn record_from_object(
+    mut obj: Map<String, Value>,
+    file: &str,
+    lineno: usize,
+    fields: &FieldMap,
+) -> std::result::Result<Article, (Option<String>, RecordError)> {
     let place = format!("{file}:{lineno}");
     // id: one or more fields joined with '/'.
     let mut id_parts = Vec::new();
@@ -517,36 +659,74 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
             None => {}
         }
     }
-    let id = if id_parts.len() == fields.id.len() { id_parts.join("/") } else if id_parts.is_empty() { place.clone() } else {
-        return Err((Some(id_parts.join("/")), RecordError::new("field", format!("{place}: some id fields are missing (expected {})", fields.id.join(", ")))));
+    let id = if id_parts.len() == fields.id.len() {
+        id_parts.join("/")
+    } else if id_parts.is_empty() {
+        place.clone()
+    } else {
+        return Err((
+            Some(id_parts.join("/")),
+            RecordError::new(
+                "field",
+                format!("{place}: some id fields are missing (expected {})", fields.id.join(", ")),
+            ),
+        ));
     };
-    let err = |kind: &str, msg: String| (Some(id.clone()), RecordError::new(kind, format!("{place} (record '{id}'): {msg}")));
+    let err = |kind: &str, msg: String| {
+        (Some(id.clone()), RecordError::new(kind, format!("{place} (record '{id}'): {msg}")))
+    };
 
-    let has_summaries = first_field(&obj, &fields.summary).is_some() || obj.contains_key(&fields.systems);
-    let Some((article_key, article_v)) = first_field(&obj, &fields.article).or(if has_summaries { Some(("", &Value::Null)) } else { None }) else {
-        return Err(err("field", format!("no article text (looked for field {})", fields.article.join(", "))));
+    let has_summaries =
+        first_field(&obj, &fields.summary).is_some() || obj.contains_key(&fields.systems);
+    let Some((article_key, article_v)) = first_field(&obj, &fields.article).or(if has_summaries {
+        Some(("", &Value::Null))
+    } else {
+        None
+    }) else {
+        return Err(err(
+            "field",
+            format!("no article text (looked for field {})", fields.article.join(", ")),
+        ));
     };
     let article_key = article_key.to_string();
     // Scoring given summaries needs no article: an absent one leaves the sections empty.
-    let article_text = if article_v.is_null() && article_key.is_empty() { Some("") } else { article_v.as_str() };
+    let article_text =
+        if article_v.is_null() && article_key.is_empty() { Some("") } else { article_v.as_str() };
     let Some(article_text) = article_text else {
-        return Err(err("field", format!("field '{article_key}' must be a string, found {}", json_kind(article_v))));
+        return Err(err(
+            "field",
+            format!("field '{article_key}' must be a string, found {}", json_kind(article_v)),
+        ));
     };
     if !article_key.is_empty() && article_text.trim().is_empty() {
         return Err(err("empty_article", format!("field '{article_key}' is empty")));
     }
     let source = prov(file, Some(lineno));
     let mut article = if article_key.is_empty() {
-        Article { id: id.clone(), source: source.clone(), title: None, dateline: None, sections: Vec::new(), key_points: Vec::new(), summaries: BTreeMap::new(), extra: Map::new() }
+        Article {
+            id: id.clone(),
+            source: source.clone(),
+            title: None,
+            dateline: None,
+            sections: Vec::new(),
+            key_points: Vec::new(),
+            summaries: BTreeMap::new(),
+            extra: Map::new(),
+        }
     } else if looks_structured(article_text) {
-        parse_structured(article_text, &id, source.clone(), false).map_err(|e| err("empty_article", e))?
+        parse_structured(article_text, &id, source.clone(), false)
+            .map_err(|e| err("empty_article", e))?
     } else {
         Article {
             id: id.clone(),
             source: source.clone(),
             title: None,
             dateline: None,
-            sections: vec![Section { kind: SectionKind::Body, heading: String::new(), text: normalize_text(article_text).trim().to_string() }],
+            sections: vec![Section {
+                kind: SectionKind::Body,
+                heading: String::new(),
+                text: normalize_text(article_text).trim().to_string(),
+            }],
             key_points: Vec::new(),
             summaries: BTreeMap::new(),
             extra: Map::new(),
@@ -561,7 +741,15 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     let mut kp_key = None;
     let mut given_key: Option<String> = None;
     if let Some((k, v)) = first_field(&obj, &fields.key_points) {
-        let list = string_list(v).ok_or_else(|| err("field", format!("field '{k}' must be a list of strings or a newline-separated string, found {}", json_kind(v))))?;
+        let list = string_list(v).ok_or_else(|| {
+            err(
+                "field",
+                format!(
+                    "field '{k}' must be a list of strings or a newline-separated string, found {}",
+                    json_kind(v)
+                ),
+            )
+        })?;
         article.key_points = list;
         kp_key = Some(k.to_string());
         consumed.push(k.to_string());
@@ -569,15 +757,27 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     if let Some((k, v)) = first_field(&obj, &fields.summary) {
         if Some(k) != kp_key.as_deref() {
             let k = k.to_string();
-            let text = v.as_str().ok_or_else(|| err("field", format!("field '{k}' must be a string, found {}", json_kind(v))))?;
+            let text = v.as_str().ok_or_else(|| {
+                err("field", format!("field '{k}' must be a string, found {}", json_kind(v)))
+            })?;
             let name = match fields.system.as_ref().map(|f| (f, obj.get(f))) {
                 None => "given".to_string(),
                 Some((_, Some(Value::String(s)))) => s.clone(),
                 Some((_, Some(Value::Number(n)))) => n.to_string(),
-                Some((f, _)) => return Err(err("field", format!("no system name: field '{f}' (--system-field) is missing or not a string"))),
+                Some((f, _)) => {
+                    return Err(err(
+                        "field",
+                        format!(
+                        "no system name: field '{f}' (--system-field) is missing or not a string"
+                    ),
+                    ))
+                }
             };
             given_key = Some(name.clone());
-            article.summaries.insert(name, GivenSummary { text: text.to_string(), sentences: None, extra: Map::new() });
+            article.summaries.insert(
+                name,
+                GivenSummary { text: text.to_string(), sentences: None, extra: Map::new() },
+            );
             consumed.push(k);
             if let Some(f) = &fields.system {
                 consumed.push(f.clone());
@@ -586,19 +786,44 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
     }
     if let Some(v) = obj.get(&fields.systems) {
         let Value::Object(systems) = v else {
-            return Err(err("field", format!("field '{}' must be an object of {{name: {{summary}}}}, found {}", fields.systems, json_kind(v))));
+            return Err(err(
+                "field",
+                format!(
+                    "field '{}' must be an object of {{name: {{summary}}}}, found {}",
+                    fields.systems,
+                    json_kind(v)
+                ),
+            ));
         };
         for (name, sv) in systems {
             let given = match sv {
-                Value::String(s) => GivenSummary { text: s.clone(), sentences: None, extra: Map::new() },
+                Value::String(s) => {
+                    GivenSummary { text: s.clone(), sentences: None, extra: Map::new() }
+                }
                 Value::Object(o) => {
                     let text = match o.get("summary") {
                         Some(Value::String(s)) => s.clone(),
                         Some(Value::Array(_)) | None => String::new(),
-                        Some(other) => return Err(err("field", format!("systems.{name}.summary must be a string, found {}", json_kind(other)))),
+                        Some(other) => {
+                            return Err(err(
+                                "field",
+                                format!(
+                                    "systems.{name}.summary must be a string, found {}",
+                                    json_kind(other)
+                                ),
+                            ))
+                        }
                     };
-                    let sentences = match o.get("sentences").or_else(|| o.get("summary").filter(|v| v.is_array())) {
-                        Some(v) => Some(string_list(v).ok_or_else(|| err("field", format!("systems.{name}.sentences must be a list of strings")))?),
+                    let sentences = match o
+                        .get("sentences")
+                        .or_else(|| o.get("summary").filter(|v| v.is_array()))
+                    {
+                        Some(v) => Some(string_list(v).ok_or_else(|| {
+                            err(
+                                "field",
+                                format!("systems.{name}.sentences must be a list of strings"),
+                            )
+                        })?),
                         None => None,
                     };
                     // A sentence list is the system's key points: joined with newlines, so that
@@ -607,10 +832,22 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
                         Some(s) if !s.is_empty() => s.join("\n"),
                         _ => text,
                     };
-                    let extra: Map<String, Value> = o.iter().filter(|(k, _)| *k != "summary" && *k != "sentences").map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let extra: Map<String, Value> = o
+                        .iter()
+                        .filter(|(k, _)| *k != "summary" && *k != "sentences")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
                     GivenSummary { text, sentences, extra }
                 }
-                other => return Err(err("field", format!("systems.{name} must be a string or an object, found {}", json_kind(other)))),
+                other => {
+                    return Err(err(
+                        "field",
+                        format!(
+                            "systems.{name} must be a string or an object, found {}",
+                            json_kind(other)
+                        ),
+                    ))
+                }
             };
             article.summaries.insert(name.clone(), given);
         }
@@ -620,7 +857,13 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
         obj.remove(&k);
     }
     // Keep the remaining scalar fields (human scores, metadata) for meta-evaluation.
-    let extra: Map<String, Value> = obj.into_iter().filter(|(_, v)| matches!(v, Value::Number(_) | Value::Bool(_)) || v.as_str().is_some_and(|s| s.len() <= 256)).collect();
+    let extra: Map<String, Value> = obj
+        .into_iter()
+        .filter(|(_, v)| {
+            matches!(v, Value::Number(_) | Value::Bool(_))
+                || v.as_str().is_some_and(|s| s.len() <= 256)
+        })
+        .collect();
     // A line that carries one summary (SummEval layout) carries that summary's judgments: they
     // belong to it, not to summaries generated from the article.
     match given_key.and_then(|k| article.summaries.get_mut(&k)) {
@@ -631,7 +874,11 @@ fn record_from_object(mut obj: Map<String, Value>, file: &str, lineno: usize, fi
 }
 
 /// Reads every article of the inputs at once (small inputs and tests).
-pub fn read_all(inputs: &[String], fields: &FieldMap, limits: ReadLimits) -> Result<Vec<std::result::Result<Article, Failed>>> {
+pub fn read_all(
+    inputs: &[String],
+    fields: &FieldMap,
+    limits: ReadLimits,
+) -> Result<Vec<std::result::Result<Article, Failed>>> {
     let items = expand_inputs(inputs);
     if items.is_empty() {
         return Err(Error::input("no inputs given"));
@@ -642,7 +889,8 @@ pub fn read_all(inputs: &[String], fields: &FieldMap, limits: ReadLimits) -> Res
 /// Whether text read from stdin is JSON Lines after all: at least two non-blank lines, and most
 /// of them JSON objects (`{...}`). A structured article has prose lines.
 fn looks_like_jsonl(buf: &[u8]) -> bool {
-    let lines: Vec<&[u8]> = buf.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> =
+        buf.split(|&b| b == b'\n').map(|l| l.trim_ascii()).filter(|l| !l.is_empty()).collect();
     let objects = lines.iter().filter(|l| l.starts_with(b"{") && l.ends_with(b"}")).count();
     lines.len() >= 2 && objects * 2 > lines.len()
 }

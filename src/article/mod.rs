@@ -73,14 +73,10 @@ impl SectionKind {
 impl FromStr for SectionKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        SectionKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name() == s.trim())
-            .ok_or_else(|| {
-                let names: Vec<_> = SectionKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown section '{s}' (known: {})", names.join(", "))
-            })
+        SectionKind::ALL.iter().copied().find(|k| k.name() == s.trim()).ok_or_else(|| {
+            let names: Vec<_> = SectionKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown section '{s}' (known: {})", names.join(", "))
+        })
     }
 }
 
@@ -178,9 +174,16 @@ impl SourceSelection {
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let kinds: Vec<SectionKind> = match part {
                 "default" => SourceSelection::default().sections,
-                "all" => SectionKind::ALL.iter().copied().filter(|k| *k != SectionKind::KeyDevelopments).collect(),
+                "all" => SectionKind::ALL
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != SectionKind::KeyDevelopments)
+                    .collect(),
                 "key-developments" => {
-                    return Err("the Key Developments are the references and can never be summarized".into())
+                    return Err(
+                        "the Key Developments are the references and can never be summarized"
+                            .into(),
+                    )
                 }
                 other => vec![other.parse()?],
             };
@@ -205,7 +208,10 @@ impl SourceSelection {
     pub fn source_text(&self, article: &Article) -> String {
         let mut parts: Vec<&str> = Vec::new();
         for s in &article.sections {
-            if s.kind != SectionKind::KeyDevelopments && self.sections.contains(&s.kind) && !s.text.trim().is_empty() {
+            if s.kind != SectionKind::KeyDevelopments
+                && self.sections.contains(&s.kind)
+                && !s.text.trim().is_empty()
+            {
                 parts.push(s.text.trim());
             }
         }

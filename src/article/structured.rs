@@ -19,24 +19,23 @@ fn heading_kind(line: &str) -> Option<SectionKind> {
     let t = t.trim_matches('*').trim_matches('_').trim();
     let t = t.trim_end_matches(':').trim();
     let t = t.trim_matches('*').trim();
-    let norm: String = t
-        .to_lowercase()
-        .replace('&', " and ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let norm: String =
+        t.to_lowercase().replace('&', " and ").split_whitespace().collect::<Vec<_>>().join(" ");
     match norm.as_str() {
         "why it matters" | "why this matters" => Some(SectionKind::WhyItMatters),
         "key developments" | "key development" | "key points" => Some(SectionKind::KeyDevelopments),
         "full report" | "full story" => Some(SectionKind::FullReport),
-        "context and previous events" | "context" | "previous events" | "background" | "context and background" => {
-            Some(SectionKind::Context)
-        }
+        "context and previous events"
+        | "context"
+        | "previous events"
+        | "background"
+        | "context and background" => Some(SectionKind::Context),
         _ => None,
     }
 }
 
-static BULLET: Lazy<Regex> = Lazy::new(|| Regex::new(r"^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])(?:\s+(.*))?$").unwrap());
+static BULLET: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"^\s*(?:[-*•‣◦▪–]|\d{1,3}[.)])(?:\s+(.*))?$").unwrap());
 static DATELINE: Lazy<Regex> = Lazy::new(|| {
     // "CARACAS, Venezuela (AP) — text", "LONDON (Reuters) - text", "WASHINGTON — text"
     Regex::new(r"^((?:\p{Lu}[\p{Lu}\s.'’-]*\p{Lu}\.?)(?:,\s*[^()—–\n]{1,40}?)?(?:\s*\([^)\n]{1,40}\))?)\s+[—–-]{1,2}\s+(\S.*)$").unwrap()
@@ -63,14 +62,20 @@ pub(crate) fn normalize_text(text: &str) -> String {
 
 /// Parses a structured article. Returns an error message for an empty text.
 /// `with_headline`: the first non-empty line is the headline (true for text files).
-pub fn parse_structured(text: &str, id: &str, source: Provenance, with_headline: bool) -> Result<Article, String> {
+pub fn parse_structured(
+    text: &str,
+    id: &str,
+    source: Provenance,
+    with_headline: bool,
+) -> Result<Article, String> {
     let text = normalize_text(text);
     if text.trim().is_empty() {
         return Err("the article is empty".into());
     }
     let mut title: Option<String> = None;
     let mut sections: Vec<Section> = Vec::new();
-    let mut current = Section { kind: SectionKind::Lead, heading: String::new(), text: String::new() };
+    let mut current =
+        Section { kind: SectionKind::Lead, heading: String::new(), text: String::new() };
     let mut key_points: Vec<String> = Vec::new();
     let mut in_bullet = false;
 
@@ -175,7 +180,13 @@ mod tests {
 
     #[test]
     fn heading_variants() {
-        for h in ["Key Developments", "KEY DEVELOPMENTS:", "## Key developments", "**Key Developments**", "key developments :"] {
+        for h in [
+            "Key Developments",
+            "KEY DEVELOPMENTS:",
+            "## Key developments",
+            "**Key Developments**",
+            "key developments :",
+        ] {
             assert_eq!(heading_kind(h), Some(SectionKind::KeyDevelopments), "{h}");
         }
         assert_eq!(heading_kind("Context & Previous Events"), Some(SectionKind::Context));
@@ -185,7 +196,13 @@ mod tests {
 
     #[test]
     fn dateline_split() {
-        let a = parse_structured("Title\nLONDON (Reuters) — Something happened.\nKey Developments\n- a\n", "x", prov(), true).unwrap();
+        let a = parse_structured(
+            "Title\nLONDON (Reuters) — Something happened.\nKey Developments\n- a\n",
+            "x",
+            prov(),
+            true,
+        )
+        .unwrap();
         assert_eq!(a.dateline.as_deref(), Some("LONDON (Reuters)"));
         assert_eq!(a.sections[0].text, "Something happened.");
         assert_eq!(a.key_points, vec!["a"]);
@@ -193,7 +210,13 @@ mod tests {
 
     #[test]
     fn wrapped_bullets_and_numbering() {
-        let a = parse_structured("T\nbody.\nKey Developments:\n1) first\n   continues\n2. second\n• third\n", "x", prov(), true).unwrap();
+        let a = parse_structured(
+            "T\nbody.\nKey Developments:\n1) first\n   continues\n2. second\n• third\n",
+            "x",
+            prov(),
+            true,
+        )
+        .unwrap();
         assert_eq!(a.key_points, vec!["first continues", "second", "third"]);
     }
 
@@ -201,7 +224,13 @@ mod tests {
     /// empty numbered item was glued to the previous point ("…soil. 5.").
     #[test]
     fn empty_bullets_are_no_key_developments() {
-        let a = parse_structured("T\nbody.\nKey Developments\n- first\n-   \n*\n• \n4. on the soil.\n5.\n- last\n", "x", prov(), true).unwrap();
+        let a = parse_structured(
+            "T\nbody.\nKey Developments\n- first\n-   \n*\n• \n4. on the soil.\n5.\n- last\n",
+            "x",
+            prov(),
+            true,
+        )
+        .unwrap();
         assert_eq!(a.key_points, vec!["first", "on the soil.", "last"]);
     }
 }

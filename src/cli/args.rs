@@ -69,9 +69,12 @@ pub enum Command {
   kpeval compare frank.jsonl --baseline pgn --metrics rouge1.f1,rouge2.f1,rougeLsum.f1")]
     Compare(CompareArgs),
     /// Correlate metrics with human judgments in results files (Pearson, Spearman, Kendall τ-b; summary-level, per-document, system-level; bootstrap CIs).
-    #[command(name = "meta-eval", after_help = "Example:
+    #[command(
+        name = "meta-eval",
+        after_help = "Example:
   kpeval score ../shared/data/summeval-1600.jsonl --id-field article_id --system-field summary_id -o summeval.jsonl
-  kpeval meta-eval summeval.jsonl --human relevance --metrics rouge1.f1,rouge2.f1,rougeL.f1")]
+  kpeval meta-eval summeval.jsonl --human relevance --metrics rouge1.f1,rouge2.f1,rougeL.f1"
+    )]
     MetaEval(MetaEvalArgs),
     /// Run an experiment file (TOML: datasets, systems, metrics) into a results folder.
     #[command(after_help = "Example:
@@ -97,7 +100,8 @@ impl Cli {
     /// Whether the command needs the model runtime (kpeval-torch).
     pub fn needs_models(&self) -> Need {
         let gen = |g: &GenArgs| g.summarizer_spec().map(|s| s.needs_models()).unwrap_or(false);
-        let metrics = |o: &ScoreOpts| if o.metrics_need_models() { Need::Optional } else { Need::No };
+        let metrics =
+            |o: &ScoreOpts| if o.metrics_need_models() { Need::Optional } else { Need::No };
         match &self.command {
             Command::Run(a) if gen(&a.gen) => Need::Required,
             Command::Run(a) => metrics(&a.score),
@@ -106,11 +110,13 @@ impl Cli {
             Command::Score(a) => metrics(&a.score),
             Command::Merge(_) | Command::Compare(_) | Command::MetaEval(_) => Need::No,
             Command::Embed(_) | Command::Nli(_) => Need::Required,
-            Command::Experiment(a) => match crate::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models()) {
-                Ok((true, _)) => Need::Required,
-                Ok((false, true)) => Need::Optional,
-                _ => Need::No,
-            },
+            Command::Experiment(a) => {
+                match crate::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models()) {
+                    Ok((true, _)) => Need::Required,
+                    Ok((false, true)) => Need::Optional,
+                    _ => Need::No,
+                }
+            }
         }
     }
 }
@@ -211,7 +217,9 @@ pub struct ScoreOpts {
 
 impl ScoreOpts {
     pub fn metrics_need_models(&self) -> bool {
-        crate::scoring::parse_metrics(&self.metrics).map(|m| m.iter().any(|k| k.needs_models())).unwrap_or(false)
+        crate::scoring::parse_metrics(&self.metrics)
+            .map(|m| m.iter().any(|k| k.needs_models()))
+            .unwrap_or(false)
     }
 }
 
@@ -262,7 +270,9 @@ impl GenArgs {
     pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
         match &self.model {
             Some(m) => Ok(crate::summarize::SummarizerSpec::Model(m.clone())),
-            None => crate::summarize::SummarizerSpec::parse(self.summarizer.as_deref().unwrap_or("lead-3")),
+            None => crate::summarize::SummarizerSpec::parse(
+                self.summarizer.as_deref().unwrap_or("lead-3"),
+            ),
         }
     }
 }

@@ -50,10 +50,16 @@ struct Inputs {
 /// creating it would empty the input before it is read.
 fn guard_output(inputs: &[String], o: &OutputArgs) -> Result<()> {
     let Some(out) = &o.output else { return Ok(()) };
-    let mut targets: Vec<PathBuf> = vec![out.clone(), sidecar(out, "aggregate.json"), sidecar(out, "report.md"), sidecar(out, "report.html")];
+    let mut targets: Vec<PathBuf> = vec![
+        out.clone(),
+        sidecar(out, "aggregate.json"),
+        sidecar(out, "report.md"),
+        sidecar(out, "report.html"),
+    ];
     targets.extend(o.aggregate.iter().cloned());
     targets.extend(o.report.iter().cloned());
-    let targets: Vec<PathBuf> = targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
+    let targets: Vec<PathBuf> =
+        targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
     if targets.is_empty() {
         return Ok(());
     }
@@ -68,14 +74,20 @@ fn guard_output(inputs: &[String], o: &OutputArgs) -> Result<()> {
 }
 
 fn open_inputs(a: &InputArgs, quiet: bool) -> Result<Inputs> {
-    let selection = SourceSelection::parse(&a.sections).map_err(|e| Error::config(format!("--sections: {e}")))?;
+    let selection = SourceSelection::parse(&a.sections)
+        .map_err(|e| Error::config(format!("--sections: {e}")))?;
     if a.max_article_bytes == 0 {
         return Err(Error::config("--max-article-bytes must be positive"));
     }
     let items = expand_inputs(&a.inputs);
     // Count records for the progress bar's ETA, only when a bar will be drawn.
-    let total = if !quiet && std::io::stderr().is_terminal() { count_records(&items) } else { None };
-    let reader = InputReader::new(items, field_map(a), ReadLimits { max_article_bytes: a.max_article_bytes });
+    let total =
+        if !quiet && std::io::stderr().is_terminal() { count_records(&items) } else { None };
+    let reader = InputReader::new(
+        items,
+        field_map(a),
+        ReadLimits { max_article_bytes: a.max_article_bytes },
+    );
     Ok(Inputs { reader, selection, total })
 }
 
@@ -89,14 +101,22 @@ fn count_records(items: &[crate::article::InputItem]) -> Option<u64> {
             InputItem::Missing(..) => n += 1,
             InputItem::File(p) => {
                 let name = p.to_string_lossy();
-                if name.ends_with(".jsonl") || name.ends_with(".json") || name.ends_with(".ndjson") || name.ends_with(".jsonl.gz") {
+                if name.ends_with(".jsonl")
+                    || name.ends_with(".json")
+                    || name.ends_with(".ndjson")
+                    || name.ends_with(".jsonl.gz")
+                {
                     let f = std::fs::File::open(p).ok()?;
                     let r: Box<dyn BufRead> = if name.ends_with(".gz") {
                         Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f)))
                     } else {
                         Box::new(std::io::BufReader::new(f))
                     };
-                    n += r.split(b'\n').map_while(|l| l.ok()).filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
+                    n += r
+                        .split(b'\n')
+                        .map_while(|l| l.ok())
+                        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                        .count() as u64;
                 } else {
                     n += 1;
                 }
@@ -113,12 +133,22 @@ fn progress(total: Option<u64>, quiet: bool, what: &str) -> ProgressBar {
     let pb = match total {
         Some(t) => {
             let pb = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
-            pb.set_style(ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}, {per_sec}]").unwrap());
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{msg} {bar:40} {pos}/{len} [{elapsed_precise} < {eta_precise}, {per_sec}]",
+                )
+                .unwrap(),
+            );
             pb
         }
         None => {
             let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            pb.set_style(ProgressStyle::with_template("{msg} {spinner} {pos} records [{elapsed_precise}, {per_sec}]").unwrap());
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{msg} {spinner} {pos} records [{elapsed_precise}, {per_sec}]",
+                )
+                .unwrap(),
+            );
             pb
         }
     };
@@ -150,7 +180,10 @@ pub const MAX_BOOTSTRAP: usize = 100_000;
 /// The most beams a model summarizer may keep (each beam holds a decoder cache).
 pub const MAX_BEAMS: usize = 64;
 
-fn build_scorer(o: &ScoreOpts, backend: Option<&dyn Backend>) -> Result<(Scorer, Map<String, Value>)> {
+fn build_scorer(
+    o: &ScoreOpts,
+    backend: Option<&dyn Backend>,
+) -> Result<(Scorer, Map<String, Value>)> {
     if o.bootstrap > MAX_BOOTSTRAP {
         return Err(Error::config(format!("--bootstrap {}: at most {MAX_BOOTSTRAP} resamples (the aggregate keeps every resample's sums in memory)", o.bootstrap)));
     }
@@ -167,7 +200,10 @@ fn signature(parts: &[String]) -> String {
 }
 
 fn shard(o: &OutputArgs) -> Result<Option<Shard>> {
-    o.shard.as_deref().map(|s| s.parse::<Shard>().map_err(|e| Error::config(format!("--shard {e}")))).transpose()
+    o.shard
+        .as_deref()
+        .map(|s| s.parse::<Shard>().map_err(|e| Error::config(format!("--shard {e}"))))
+        .transpose()
 }
 
 /// The records' sink; with `stats`, it accumulates the aggregate as records are written.
@@ -181,7 +217,12 @@ fn lock_output(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path).map_err(|e| Error::io(path, e))?;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
     match f.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -213,7 +254,13 @@ fn sidecar(output: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Writes the aggregate and report next to the records (or to stderr when records went to stdout).
-fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str, stats: &StatsConfig, quiet: bool) -> Result<Aggregate> {
+fn finish(
+    o: &OutputArgs,
+    acc: Option<crate::accumulate::Accumulator>,
+    sig: &str,
+    stats: &StatsConfig,
+    quiet: bool,
+) -> Result<Aggregate> {
     let acc = match (acc, &o.output) {
         (Some(a), _) => a,
         (None, Some(p)) => {
@@ -226,8 +273,11 @@ fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str
     let mut acc = acc;
     let agg = acc.aggregate(sig, &crate::scoring::corpus_stats());
     let md = report::markdown(&agg);
-    let json = serde_json::to_string_pretty(&agg).map_err(|e| Error::Json { context: "aggregate".into(), source: e })? + "\n";
-    let agg_path = o.aggregate.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "aggregate.json")));
+    let json = serde_json::to_string_pretty(&agg)
+        .map_err(|e| Error::Json { context: "aggregate".into(), source: e })?
+        + "\n";
+    let agg_path =
+        o.aggregate.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "aggregate.json")));
     let md_path = o.report.clone().or_else(|| o.output.as_ref().map(|p| sidecar(p, "report.md")));
     if let Some(p) = &agg_path {
         std::fs::write(p, &json).map_err(|e| Error::io(p, e))?;
@@ -237,7 +287,12 @@ fn finish(o: &OutputArgs, acc: Option<crate::accumulate::Accumulator>, sig: &str
     }
     if let Some(out) = &o.output {
         let html_path = sidecar(out, "report.html");
-        let html = crate::html::render_file(out, &agg, &format!("kpeval — {}", out.display()), &acc.report_data())?;
+        let html = crate::html::render_file(
+            out,
+            &agg,
+            &format!("kpeval — {}", out.display()),
+            &acc.report_data(),
+        )?;
         std::fs::write(&html_path, html).map_err(|e| Error::io(&html_path, e))?;
     }
     if !quiet {
@@ -282,7 +337,10 @@ fn report_counts(c: &RunCounts, quiet: bool) {
         parts.push(format!("{} repeated input(s) processed once", c.skipped_duplicate));
     }
     if c.conflicting_ids > 0 {
-        parts.push(format!("{} input(s) not processed: their id belongs to another article (see the errors above)", c.conflicting_ids));
+        parts.push(format!(
+            "{} input(s) not processed: their id belongs to another article (see the errors above)",
+            c.conflicting_ids
+        ));
     }
     if c.skipped_shard > 0 {
         parts.push(format!("{} in other shards", c.skipped_shard));
@@ -305,9 +363,16 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
     }
 }
 
-fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, device: &str) -> Result<Box<dyn Summarizer>> {
+fn build_summarizer(
+    g: &GenArgs,
+    backend: Option<&dyn Backend>,
+    seed: u64,
+    device: &str,
+) -> Result<Box<dyn Summarizer>> {
     if let Some(b) = g.num_beams.filter(|&b| b == 0 || b > MAX_BEAMS) {
-        return Err(Error::config(format!("--num-beams {b}: between 1 and {MAX_BEAMS} (each beam holds a decoder cache)")));
+        return Err(Error::config(format!(
+            "--num-beams {b}: between 1 and {MAX_BEAMS} (each beam holds a decoder cache)"
+        )));
     }
     let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
     if !matches!(spec, crate::summarize::SummarizerSpec::Model(_)) {
@@ -326,7 +391,11 @@ fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, devic
         .map(|(f, _)| *f)
         .collect();
         if !given.is_empty() {
-            eprintln!("kpeval: warning: {} apply to model summarizers only; {} ignores them", given.join(", "), g.summarizer.as_deref().unwrap_or("lead-3"));
+            eprintln!(
+                "kpeval: warning: {} apply to model summarizers only; {} ignores them",
+                given.join(", "),
+                g.summarizer.as_deref().unwrap_or("lead-3")
+            );
         }
     }
     if let Some(s) = spec.build_plain() {
@@ -334,7 +403,9 @@ fn build_summarizer(g: &GenArgs, backend: Option<&dyn Backend>, seed: u64, devic
     }
     let inner = match backend {
         Some(b) => b.summarizer(&spec, &gen_config(g, seed, device))?,
-        None => return Err(Error::config("this summarizer needs the model runtime (kpeval-torch)")),
+        None => {
+            return Err(Error::config("this summarizer needs the model runtime (kpeval-torch)"))
+        }
     };
     // Model summaries are cached on disk (keyed by signature and source text).
     match (g.no_cache, crate::summarize::CachedSummarizer::default_dir()) {
@@ -396,7 +467,8 @@ fn article_views(records: &Path) -> Result<String> {
     let text = std::fs::read_to_string(records).map_err(|e| Error::io(records, e))?;
     let mut out = String::new();
     for line in text.lines() {
-        let r: crate::record::Record = serde_json::from_str(line).map_err(|e| Error::Json { context: records.display().to_string(), source: e })?;
+        let r: crate::record::Record = serde_json::from_str(line)
+            .map_err(|e| Error::Json { context: records.display().to_string(), source: e })?;
         out.push_str(&format!("\n## {} ({})\n", r.title.as_deref().unwrap_or(&r.id), r.source));
         if let Some(e) = &r.error {
             out.push_str(&format!("error [{}]: {}\n", e.kind, e.message));
@@ -405,22 +477,39 @@ fn article_views(records: &Path) -> Result<String> {
         let names: Vec<&str> = r.sections.iter().map(|s| s.name()).collect();
         out.push_str(&format!("sections: {}\n", names.join(", ")));
         let (Some(sum), Some(scores)) = (&r.summary, &r.scores) else { continue };
-        let field = crate::html::COVERAGE_FIELDS.into_iter().find(|f| scores.get(*f).is_some_and(|v| v["key_points"].is_array()));
-        let verdicts = field.and_then(|f| scores[f]["key_points"].as_array().cloned()).unwrap_or_default();
+        let field = crate::html::COVERAGE_FIELDS
+            .into_iter()
+            .find(|f| scores.get(*f).is_some_and(|v| v["key_points"].is_array()));
+        let verdicts =
+            field.and_then(|f| scores[f]["key_points"].as_array().cloned()).unwrap_or_default();
         let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
-        out.push_str(&format!("Key Developments covered: {covered} of {} ({}):\n", r.key_points.len(), field.unwrap_or("no coverage metric")));
+        out.push_str(&format!(
+            "Key Developments covered: {covered} of {} ({}):\n",
+            r.key_points.len(),
+            field.unwrap_or("no coverage metric")
+        ));
         for (i, kd) in r.key_points.iter().enumerate() {
             let Some(v) = verdicts.get(i) else {
                 out.push_str(&format!("  {}. {kd}\n", i + 1));
                 continue;
             };
             let mark = if v["covered"] == true { "covered" } else { "not covered" };
-            out.push_str(&format!("  {}. [{mark} {:.3}] {kd}\n", i + 1, v["score"].as_f64().unwrap_or(0.0)));
-            let evidence: Vec<usize> = v["evidence"].as_array().map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect()).unwrap_or_default();
+            out.push_str(&format!(
+                "  {}. [{mark} {:.3}] {kd}\n",
+                i + 1,
+                v["score"].as_f64().unwrap_or(0.0)
+            ));
+            let evidence: Vec<usize> = v["evidence"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect())
+                .unwrap_or_default();
             // covered: the sentences that cover it; not covered: the closest, which are not enough
             let lead = if v["covered"] == true { "\u{21b3}" } else { "\u{b7} closest:" };
             for g in evidence {
-                out.push_str(&format!("     {lead} {}\n", sum.key_points.get(g).map(String::as_str).unwrap_or("?")));
+                out.push_str(&format!(
+                    "     {lead} {}\n",
+                    sum.key_points.get(g).map(String::as_str).unwrap_or("?")
+                ));
             }
         }
         for n in &sum.notes {
@@ -440,7 +529,10 @@ fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -
     guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
     let summarizer = build_summarizer(&a.gen, backend, a.seed, &a.device)?;
-    let sig = signature(&[format!("summarizer:{}", summarizer.signature()), format!("sections:{}", inputs.selection.name())]);
+    let sig = signature(&[
+        format!("summarizer:{}", summarizer.signature()),
+        format!("sections:{}", inputs.selection.name()),
+    ]);
     let job = Job {
         summaries: SummarySource::Generate(summarizer.as_ref()),
         scorer: None,
@@ -495,27 +587,47 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     for it in items {
         match it {
             // a glob over a results folder also matches the aggregate/report sidecars
-            crate::article::InputItem::File(p) if [".aggregate.json", ".report.md", ".report.html"].iter().any(|s| p.to_string_lossy().ends_with(s)) => {
+            crate::article::InputItem::File(p)
+                if [".aggregate.json", ".report.md", ".report.html"]
+                    .iter()
+                    .any(|s| p.to_string_lossy().ends_with(s)) =>
+            {
                 if !quiet {
-                    eprintln!("kpeval: {}: an aggregate/report file, not records; skipped", p.display());
+                    eprintln!(
+                        "kpeval: {}: an aggregate/report file, not records; skipped",
+                        p.display()
+                    );
                 }
             }
             crate::article::InputItem::File(p) => files.push(p),
-            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
-            crate::article::InputItem::Stdin => return Err(Error::input("merge reads files, not stdin")),
+            crate::article::InputItem::Missing(p, why) => {
+                return Err(Error::input(format!("{p}: {why}")))
+            }
+            crate::article::InputItem::Stdin => {
+                return Err(Error::input("merge reads files, not stdin"))
+            }
         }
     }
     // The output (or its sidecars) named as an input would be truncated before it is read.
-    let mut targets: Vec<PathBuf> = vec![a.output.clone(), sidecar(&a.output, "aggregate.json"), sidecar(&a.output, "report.md"), sidecar(&a.output, "report.html")];
+    let mut targets: Vec<PathBuf> = vec![
+        a.output.clone(),
+        sidecar(&a.output, "aggregate.json"),
+        sidecar(&a.output, "report.md"),
+        sidecar(&a.output, "report.html"),
+    ];
     targets.extend(a.aggregate.iter().cloned());
-    let targets: Vec<PathBuf> = targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
-    if let Some(p) = files.iter().find(|p| std::fs::canonicalize(p).is_ok_and(|c| targets.contains(&c))) {
+    let targets: Vec<PathBuf> =
+        targets.iter().filter_map(|t| std::fs::canonicalize(t).ok()).collect();
+    if let Some(p) =
+        files.iter().find(|p| std::fs::canonicalize(p).is_ok_and(|c| targets.contains(&c)))
+    {
         return Err(Error::config(format!("{}: this input is also merge's output (-o or its sidecars); write the merged records elsewhere", p.display())));
     }
     // Read every record, keep one of each (id, system), sort by (id, system) for a stable file.
     // The same (id, system) twice is dropped when both records are identical (overlapping
     // shards, a file given twice) and refused when they differ: which one is right is unknown.
-    let mut seen: std::collections::HashMap<(String, String), (String, Value)> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<(String, String), (String, Value)> =
+        std::collections::HashMap::new();
     // a record's content, where it was read from aside
     let content = |line: &str| -> Value {
         let mut v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
@@ -529,7 +641,10 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     let mut dups = 0;
     for p in &files {
         let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-        let all: Vec<String> = std::io::BufReader::new(f).lines().collect::<std::io::Result<_>>().map_err(|e| Error::io(p, e))?;
+        let all: Vec<String> = std::io::BufReader::new(f)
+            .lines()
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| Error::io(p, e))?;
         let last = all.iter().rposition(|l| !l.trim().is_empty());
         for (i, line) in all.into_iter().enumerate() {
             if line.trim().is_empty() {
@@ -542,12 +657,22 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
                     eprintln!("kpeval: warning: {}:{}: torn last line skipped ({e}); rerun that shard with --resume", p.display(), i + 1);
                     continue;
                 }
-                Err(e) => return Err(Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e }),
+                Err(e) => {
+                    return Err(Error::Json {
+                        context: format!("{}:{}", p.display(), i + 1),
+                        source: e,
+                    })
+                }
             };
             match &sig {
                 None => sig = Some(r.signature.clone()),
                 Some(s) if *s != r.signature => {
-                    return Err(Error::input(format!("{}:{}: record was made with another configuration:\n  {}\nexpected:\n  {s}", p.display(), i + 1, r.signature)))
+                    return Err(Error::input(format!(
+                    "{}:{}: record was made with another configuration:\n  {}\nexpected:\n  {s}",
+                    p.display(),
+                    i + 1,
+                    r.signature
+                )))
                 }
                 _ => {}
             }
@@ -572,30 +697,50 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     let sig = sig.ok_or_else(|| Error::input("no records in the inputs"))?;
     let stats = stats_from_signature(&sig, 1000, 12345);
-    if a.bootstrap.is_some_and(|b| b != stats.bootstrap_samples) || a.seed.is_some_and(|x| x != stats.seed) {
+    if a.bootstrap.is_some_and(|b| b != stats.bootstrap_samples)
+        || a.seed.is_some_and(|x| x != stats.seed)
+    {
         return Err(Error::config(format!(
             "merge recomputes the aggregate with the records' own settings (bootstrap:{} seed:{}); to change them, rescore",
             stats.bootstrap_samples, stats.seed
         )));
     }
     lock_output(&a.output)?;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&a.output).map_err(|e| Error::io(&a.output, e))?);
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&a.output).map_err(|e| Error::io(&a.output, e))?,
+    );
     for (_, l) in &lines {
         writeln!(out, "{l}").map_err(|e| Error::io(&a.output, e))?;
     }
     out.flush().map_err(|e| Error::io(&a.output, e))?;
     drop(out);
     if !quiet {
-        eprintln!("kpeval: merged {} record(s) from {} file(s){}", lines.len(), files.len(), if dups > 0 { format!(", {dups} duplicate(s) dropped") } else { String::new() });
+        eprintln!(
+            "kpeval: merged {} record(s) from {} file(s){}",
+            lines.len(),
+            files.len(),
+            if dups > 0 { format!(", {dups} duplicate(s) dropped") } else { String::new() }
+        );
     }
-    let o = OutputArgs { output: Some(a.output.clone()), aggregate: a.aggregate, report: a.report, resume: false, shard: None, batch_size: 1 };
+    let o = OutputArgs {
+        output: Some(a.output.clone()),
+        aggregate: a.aggregate,
+        report: a.report,
+        resume: false,
+        shard: None,
+        batch_size: 1,
+    };
     let agg = finish(&o, None, &sig, &stats, quiet)?;
     Ok(i32::from(agg.errors > 0))
 }
 
 /// Statistics settings as recorded in a signature (so a merge reproduces the single-run aggregate).
 fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) -> StatsConfig {
-    let mut cfg = StatsConfig { bootstrap_samples: default_samples, seed: default_seed, ..StatsConfig::default() };
+    let mut cfg = StatsConfig {
+        bootstrap_samples: default_samples,
+        seed: default_seed,
+        ..StatsConfig::default()
+    };
     for part in sig.split('|') {
         if let Some(v) = part.strip_prefix("bootstrap:") {
             if let Ok(n) = v.parse() {
@@ -617,11 +762,14 @@ fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) ->
 /// `kpeval embed`: texts in (lines of text files, or JSONL `id`/`text`), vectors out.
 fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
     use std::io::Write;
-    let backend = backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
+    let backend =
+        backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
     let embedder = backend.embedder(&a.model, &a.device)?;
     embedder.set_batch_size(a.batch_size);
     let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let sig = signature(&[format!("embed:{}", embedder.name())]);
@@ -641,7 +789,8 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         count += texts.len();
         let (cut, max_len) = embedder.truncation(&texts)?;
         for (((id, text), v), cut) in pending.drain(..).zip(vecs).zip(cut) {
-            let mut line = serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
+            let mut line =
+                serde_json::json!({"id": id, "text": text, "embedding": v, "signature": sig});
             if cut > 0 {
                 // never silent: the vector only covers the first `max_len` tokens
                 line["truncated_tokens"] = Value::from(cut);
@@ -672,7 +821,10 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
                 }
             };
             let Some(t) = v.get(&a.text_field).and_then(|t| t.as_str()) else {
-                eprintln!("kpeval: error: {place}: no string field '{}'; line skipped", a.text_field);
+                eprintln!(
+                    "kpeval: error: {place}: no string field '{}'; line skipped",
+                    a.text_field
+                );
                 return Ok(false);
             };
             let id = match v.get("id") {
@@ -693,7 +845,11 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     drop(flush);
     out.flush().map_err(|e| Error::io("<output>", e))?;
     if !quiet {
-        eprintln!("kpeval: embedded {count} text(s) in {:.3} s of model time ({:.1} texts/s)", busy.as_secs_f64(), count as f64 / busy.as_secs_f64().max(1e-9));
+        eprintln!(
+            "kpeval: embedded {count} text(s) in {:.3} s of model time ({:.1} texts/s)",
+            busy.as_secs_f64(),
+            count as f64 / busy.as_secs_f64().max(1e-9)
+        );
     }
     if !quiet && truncated > 0 {
         eprintln!("kpeval: warning: {truncated} text(s) longer than the model's maximum length were truncated (their records say `truncated_tokens`)");
@@ -706,7 +862,8 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
 
 /// Signature parts that describe how a system's summaries were made, or the aggregate's own
 /// statistics: they may differ between the results files that `compare` puts side by side.
-const SYSTEM_SIGNATURE_KEYS: [&str; 8] = ["kpeval", "summarizer", "summaries", "sections", "bootstrap", "resampling", "ci", "seed"];
+const SYSTEM_SIGNATURE_KEYS: [&str; 8] =
+    ["kpeval", "summarizer", "summaries", "sections", "bootstrap", "resampling", "ci", "seed"];
 
 /// Checks that results files were scored with the same metric settings: every signature part
 /// (`key:value`) that two files both have must agree, apart from [`SYSTEM_SIGNATURE_KEYS`].
@@ -738,7 +895,10 @@ fn check_metric_settings(files: &[(String, String)]) -> Result<()> {
     }
     if versions.len() > 1 {
         let list: Vec<String> = versions.iter().map(|(v, f)| format!("{v} ({f})")).collect();
-        eprintln!("kpeval: warning: the results files come from different kpeval versions: {}", list.join(", "));
+        eprintln!(
+            "kpeval: warning: the results files come from different kpeval versions: {}",
+            list.join(", ")
+        );
     }
     Ok(())
 }
@@ -762,8 +922,12 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
                     }
                 }
             }
-            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
-            crate::article::InputItem::Stdin => return Err(Error::input("compare reads results files, not stdin")),
+            crate::article::InputItem::Missing(p, why) => {
+                return Err(Error::input(format!("{p}: {why}")))
+            }
+            crate::article::InputItem::Stdin => {
+                return Err(Error::input("compare reads results files, not stdin"))
+            }
         }
     }
     let explicit_metrics = a.metrics.is_some();
@@ -784,16 +948,41 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
     check_metric_settings(&file_sigs)?;
     if explicit_metrics {
         let corpus = crate::scoring::corpus_stats();
-        let known = |m: &str| corpus.iter().any(|c| c.name() == m) || rows.iter().any(|r| r.scores.iter().flatten().any(|(k, _)| &**k == m));
+        let known = |m: &str| {
+            corpus.iter().any(|c| c.name() == m)
+                || rows.iter().any(|r| r.scores.iter().flatten().any(|(k, _)| &**k == m))
+        };
         let unknown: Vec<&str> = metrics.iter().map(String::as_str).filter(|m| !known(m)).collect();
         if !unknown.is_empty() {
-            return Err(Error::input(format!("--metrics: no record has {} (score leaves look like rouge1.f1, bleu.score)", unknown.join(", "))));
+            return Err(Error::input(format!(
+                "--metrics: no record has {} (score leaves look like rouge1.f1, bleu.score)",
+                unknown.join(", ")
+            )));
         }
     }
-    let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ar_trials: a.ar_trials, ..StatsConfig::default() };
+    let cfg = StatsConfig {
+        bootstrap_samples: a.bootstrap,
+        seed: a.seed,
+        ar_trials: a.ar_trials,
+        ..StatsConfig::default()
+    };
     // the records' signatures, then compare's own settings (the records' seed is their aggregate's)
-    let sig = format!("{} || compare:bootstrap:{}|ar-trials:{}|seed:{}", sigs.join(" || "), cfg.bootstrap_samples, cfg.ar_trials, cfg.seed);
-    let c = crate::compare::compare(&rows, a.baseline.as_deref(), &metrics, &crate::scoring::corpus_stats(), &cfg, &sig).map_err(Error::input)?;
+    let sig = format!(
+        "{} || compare:bootstrap:{}|ar-trials:{}|seed:{}",
+        sigs.join(" || "),
+        cfg.bootstrap_samples,
+        cfg.ar_trials,
+        cfg.seed
+    );
+    let c = crate::compare::compare(
+        &rows,
+        a.baseline.as_deref(),
+        &metrics,
+        &crate::scoring::corpus_stats(),
+        &cfg,
+        &sig,
+    )
+    .map_err(Error::input)?;
     if c.excluded_records > 0 {
         eprintln!(
             "kpeval: warning: {} record id(s) are not scored for every system and are left out of the comparison ({})",
@@ -805,7 +994,9 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
         eprintln!("kpeval: warning: only {} paired records: with so few, bootstrap CIs and p-values are not reliable", c.paired_records);
     }
     if let Some(p) = &a.output {
-        let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Json { context: "comparison".into(), source: e })? + "\n";
+        let json = serde_json::to_string_pretty(&c)
+            .map_err(|e| Error::Json { context: "comparison".into(), source: e })?
+            + "\n";
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
     if !quiet || a.output.is_none() {
@@ -823,7 +1014,10 @@ fn numeric(v: &Value) -> Option<f64> {
 }
 
 fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
-    use crate::metaeval::{collect_units, meta_evaluate, unit_evaluate, unit_metric_names, Corr, Level, Point, UnitLabels, UnitRecord};
+    use crate::metaeval::{
+        collect_units, meta_evaluate, unit_evaluate, unit_metric_names, Corr, Level, Point,
+        UnitLabels, UnitRecord,
+    };
     use std::io::BufRead;
     let levels: Vec<Level> = a
         .levels
@@ -832,7 +1026,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             "summary" => Ok(Level::Summary),
             "document" | "doc" => Ok(Level::Document),
             "system" => Ok(Level::System),
-            o => Err(Error::config(format!("--levels: unknown level '{o}' (summary, document, system)"))),
+            o => Err(Error::config(format!(
+                "--levels: unknown level '{o}' (summary, document, system)"
+            ))),
         })
         .collect::<Result<_>>()?;
     let corrs: Vec<Corr> = a
@@ -842,7 +1038,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             "pearson" => Ok(Corr::Pearson),
             "spearman" => Ok(Corr::Spearman),
             "kendall" | "kendall-tau-b" | "tau" => Ok(Corr::KendallTauB),
-            o => Err(Error::config(format!("--correlations: unknown '{o}' (pearson, spearman, kendall)"))),
+            o => Err(Error::config(format!(
+                "--correlations: unknown '{o}' (pearson, spearman, kendall)"
+            ))),
         })
         .collect::<Result<_>>()?;
     // (doc, system, leaves, humans) of every scored record.
@@ -854,8 +1052,12 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     for it in expand_inputs(&a.inputs) {
         let p = match it {
             crate::article::InputItem::File(p) => p,
-            crate::article::InputItem::Missing(p, why) => return Err(Error::input(format!("{p}: {why}"))),
-            crate::article::InputItem::Stdin => return Err(Error::input("meta-eval reads results files, not stdin")),
+            crate::article::InputItem::Missing(p, why) => {
+                return Err(Error::input(format!("{p}: {why}")))
+            }
+            crate::article::InputItem::Stdin => {
+                return Err(Error::input("meta-eval reads results files, not stdin"))
+            }
         };
         let f = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
         for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
@@ -863,7 +1065,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             if line.trim().is_empty() {
                 continue;
             }
-            let r: crate::record::Record = serde_json::from_str(&line).map_err(|e| Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e })?;
+            let r: crate::record::Record = serde_json::from_str(&line).map_err(|e| {
+                Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e }
+            })?;
             if !sigs.contains(&r.signature) {
                 sigs.push(r.signature.clone());
             }
@@ -876,8 +1080,14 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 }
             }
             let Some(scores) = &r.scores else { continue };
-            let humans: Vec<(String, f64)> = r.meta.iter().filter_map(|(k, v)| numeric(v).map(|x| (k.clone(), x))).collect();
-            rows.push((r.id.clone(), r.system.clone().unwrap_or_default(), report::flatten_scores(scores), humans));
+            let humans: Vec<(String, f64)> =
+                r.meta.iter().filter_map(|(k, v)| numeric(v).map(|x| (k.clone(), x))).collect();
+            rows.push((
+                r.id.clone(),
+                r.system.clone().unwrap_or_default(),
+                report::flatten_scores(scores),
+                humans,
+            ));
         }
     }
     // With --unit-labels, --metrics names of key-point metrics (`kp_cover`, `kp_cover.key_points`)
@@ -914,7 +1124,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
         }
     };
     if correlate && humans.is_empty() {
-        return Err(Error::input("no human judgments found in the records' `meta` (use --human FIELD)"));
+        return Err(Error::input(
+            "no human judgments found in the records' `meta` (use --human FIELD)",
+        ));
     }
     let metrics: Vec<String> = match leaf_metrics {
         Some(m) => m,
@@ -932,7 +1144,8 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             m
         }
     };
-    let cfg = StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ..StatsConfig::default() };
+    let cfg =
+        StatsConfig { bootstrap_samples: a.bootstrap, seed: a.seed, ..StatsConfig::default() };
     let mut results = Vec::new();
     let mut multi_warned = false;
     for h in &humans {
@@ -941,7 +1154,10 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 .iter()
                 .filter_map(|(doc, sys, leaves, hs)| {
                     // `a+b`: the sum of two or more score leaves (e.g. rouge1.recall+rouge2.recall)
-                    let metric = m.split('+').map(|part| leaves.iter().find(|(k, _)| k == part.trim()).map(|(_, v)| *v)).sum::<Option<f64>>()?;
+                    let metric = m
+                        .split('+')
+                        .map(|part| leaves.iter().find(|(k, _)| k == part.trim()).map(|(_, v)| *v))
+                        .sum::<Option<f64>>()?;
                     let human = hs.iter().find(|(k, _)| k == h)?.1;
                     Some(Point { doc: doc.clone(), system: sys.clone(), metric, human })
                 })
@@ -953,7 +1169,8 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 continue;
             }
             if !quiet && !multi_warned && levels.contains(&Level::Document) {
-                let mut per_doc: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+                let mut per_doc: std::collections::HashMap<&str, usize> =
+                    std::collections::HashMap::new();
                 for p in &points {
                     *per_doc.entry(p.doc.as_str()).or_default() += 1;
                 }
@@ -989,7 +1206,8 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 "--unit-labels: no record has per-Key-Development verdicts (`scores.<metric>.key_points`); score with a key-point metric such as kp-cover, kp-tok or kp",
             ));
         }
-        let names = if unit_selected.is_empty() { unit_names.clone() } else { unit_selected.clone() };
+        let names =
+            if unit_selected.is_empty() { unit_names.clone() } else { unit_selected.clone() };
         for m in &names {
             if !unit_names.contains(m) {
                 if !quiet {
@@ -1001,7 +1219,10 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
             if !quiet {
                 for (why, first) in &skipped.first {
                     let n = skipped.count(*why);
-                    eprintln!("kpeval: warning: {m}: {n} record(s) skipped: {} (first: {first})", why.describe());
+                    eprintln!(
+                        "kpeval: warning: {m}: {n} record(s) skipped: {} (first: {first})",
+                        why.describe()
+                    );
                 }
             }
             if points.is_empty() {
@@ -1037,7 +1258,9 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 "signature": sigs.join(" || "),
             })
         };
-        let json = serde_json::to_string_pretty(&doc).map_err(|e| Error::Json { context: "meta-eval".into(), source: e })? + "\n";
+        let json = serde_json::to_string_pretty(&doc)
+            .map_err(|e| Error::Json { context: "meta-eval".into(), source: e })?
+            + "\n";
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
     if !results.is_empty() {
@@ -1049,7 +1272,10 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
         }
         print!("{}", crate::metaeval::unit_markdown(&units));
     }
-    println!("\n{} bootstrap resamples of documents, seed {}; 95% CIs.", cfg.bootstrap_samples, cfg.seed);
+    println!(
+        "\n{} bootstrap resamples of documents, seed {}; 95% CIs.",
+        cfg.bootstrap_samples, cfg.seed
+    );
     Ok(0)
 }
 
@@ -1072,26 +1298,36 @@ fn cmd_experiment(a: ExperimentArgs, backend: Option<&dyn Backend>, quiet: bool)
 /// `kpeval nli`: premise/hypothesis pairs in, probabilities out; bad lines are reported and skipped.
 fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
     use std::io::Write;
-    let backend = backend.ok_or_else(|| Error::config("nli needs the model runtime (kpeval-torch)"))?;
+    let backend =
+        backend.ok_or_else(|| Error::config("nli needs the model runtime (kpeval-torch)"))?;
     let model = backend.nli(&a.model, &a.device)?;
     let sig = signature(&[format!("nli:{}", model.name())]);
     let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let (mut errors, mut total, mut correct, mut labelled) = (0usize, 0usize, 0usize, 0usize);
     let mut pending: Vec<(Value, String, String, Option<String>)> = Vec::new();
-    let mut flush = |pending: &mut Vec<(Value, String, String, Option<String>)>, out: &mut Box<dyn Write>| -> Result<()> {
+    let mut flush = |pending: &mut Vec<(Value, String, String, Option<String>)>,
+                     out: &mut Box<dyn Write>|
+     -> Result<()> {
         if pending.is_empty() {
             return Ok(());
         }
-        let pairs: Vec<(String, String)> = pending.iter().map(|(_, p, h, _)| (p.clone(), h.clone())).collect();
+        let pairs: Vec<(String, String)> =
+            pending.iter().map(|(_, p, h, _)| (p.clone(), h.clone())).collect();
         let probs = model.predict(&pairs)?;
         for ((id, p, h, gold), pr) in pending.drain(..).zip(probs) {
-            let label = [("entailment", pr.entailment), ("neutral", pr.neutral), ("contradiction", pr.contradiction)]
-                .into_iter()
-                .fold(("", f64::NEG_INFINITY), |best, x| if x.1 > best.1 { x } else { best })
-                .0;
+            let label = [
+                ("entailment", pr.entailment),
+                ("neutral", pr.neutral),
+                ("contradiction", pr.contradiction),
+            ]
+            .into_iter()
+            .fold(("", f64::NEG_INFINITY), |best, x| if x.1 > best.1 { x } else { best })
+            .0;
             total += 1;
             if let Some(g) = &gold {
                 labelled += 1;
@@ -1113,10 +1349,17 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         };
         let field = |f: &str| v.get(f).and_then(|x| x.as_str()).map(str::to_string);
         let (Some(p), Some(h)) = (field(&a.premise_field), field(&a.hypothesis_field)) else {
-            eprintln!("kpeval: error: {place}: needs string fields '{}' and '{}'; line skipped", a.premise_field, a.hypothesis_field);
+            eprintln!(
+                "kpeval: error: {place}: needs string fields '{}' and '{}'; line skipped",
+                a.premise_field, a.hypothesis_field
+            );
             return Ok(false);
         };
-        let id = v.get("id").or_else(|| v.get("pairID")).cloned().unwrap_or(Value::String(place.to_string()));
+        let id = v
+            .get("id")
+            .or_else(|| v.get("pairID"))
+            .cloned()
+            .unwrap_or(Value::String(place.to_string()));
         let gold = a.label_field.as_deref().and_then(field).filter(|g| !g.is_empty() && g != "-");
         pending.push((id, p, h, gold));
         if pending.len() >= 256 {
@@ -1130,7 +1373,10 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     if !quiet {
         eprintln!("kpeval: {total} pair(s) classified by {}", model.name());
         if labelled > 0 {
-            eprintln!("kpeval: accuracy against the gold labels: {:.4} ({correct}/{labelled})", correct as f64 / labelled as f64);
+            eprintln!(
+                "kpeval: accuracy against the gold labels: {:.4} ({correct}/{labelled})",
+                correct as f64 / labelled as f64
+            );
         }
         if errors > 0 {
             eprintln!("kpeval: {errors} input line(s) failed");
@@ -1142,14 +1388,22 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
 /// Calls `f(place, line)` for every non-blank line of the inputs (files, globs, `-`), where
 /// place is `file:line`; `f` returns whether the line was usable. Unreadable inputs are reported
 /// on stderr. Returns the number of inputs and lines that failed.
-fn for_each_line(inputs: &[String], mut f: impl FnMut(&str, Vec<u8>) -> Result<bool>) -> Result<usize> {
+fn for_each_line(
+    inputs: &[String],
+    mut f: impl FnMut(&str, Vec<u8>) -> Result<bool>,
+) -> Result<usize> {
     use std::io::BufRead;
     let mut errors = 0;
     for item in expand_inputs(inputs) {
         let (name, reader): (String, Box<dyn BufRead>) = match item {
-            crate::article::InputItem::Stdin => ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin()))),
+            crate::article::InputItem::Stdin => {
+                ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin())))
+            }
             crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
-                Ok(file) if p.to_string_lossy().ends_with(".gz") => (p.display().to_string(), Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))),
+                Ok(file) if p.to_string_lossy().ends_with(".gz") => (
+                    p.display().to_string(),
+                    Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file))),
+                ),
                 Ok(file) => (p.display().to_string(), Box::new(std::io::BufReader::new(file))),
                 Err(e) => {
                     eprintln!("kpeval: error: {}: {e}", p.display());

@@ -74,7 +74,13 @@ fn restore_transparent_huge_pages() {
         }
         // SAFETY: only clears a flag on this process's memory map.
         unsafe {
-            prctl(PR_SET_THP_DISABLE, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong, 0 as std::ffi::c_ulong);
+            prctl(
+                PR_SET_THP_DISABLE,
+                0 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+                0 as std::ffi::c_ulong,
+            );
         }
     }
 }

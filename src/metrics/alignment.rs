@@ -100,20 +100,42 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
     let nk = rec.len();
     let ng = rec.first().map_or(0, |r| r.len());
     if nk == 0 || ng == 0 {
-        let key_points = (0..nk).map(|_| Verdict { score: 0.0, covered: false, evidence: Vec::new(), features: None }).collect();
-        return KpScores { coverage: 0.0, precision: 0.0, f1: 0.0, coverage_at_t: 0.0, precision_at_t: 0.0, f1_at_t: 0.0, alignment: Vec::new(), key_points, note: None };
+        let key_points = (0..nk)
+            .map(|_| Verdict { score: 0.0, covered: false, evidence: Vec::new(), features: None })
+            .collect();
+        return KpScores {
+            coverage: 0.0,
+            precision: 0.0,
+            f1: 0.0,
+            coverage_at_t: 0.0,
+            precision_at_t: 0.0,
+            f1_at_t: 0.0,
+            alignment: Vec::new(),
+            key_points,
+            note: None,
+        };
     }
     let pm = prec.unwrap_or(rec);
-    let coverage = rec.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / nk as f64;
-    let precision = (0..ng).map(|g| pm.iter().map(|r| r[g]).fold(f64::NEG_INFINITY, f64::max)).sum::<f64>() / ng as f64;
+    let coverage =
+        rec.iter().map(|r| r.iter().cloned().fold(f64::NEG_INFINITY, f64::max)).sum::<f64>()
+            / nk as f64;
+    let precision =
+        (0..ng).map(|g| pm.iter().map(|r| r[g]).fold(f64::NEG_INFINITY, f64::max)).sum::<f64>()
+            / ng as f64;
     let pair_sim: Vec<Vec<f64>> = match prec {
         None => rec.to_vec(),
-        Some(p) => rec.iter().zip(p).map(|(r, q)| r.iter().zip(q).map(|(&a, &b)| f1(b, a)).collect()).collect(),
+        Some(p) => rec
+            .iter()
+            .zip(p)
+            .map(|(r, q)| r.iter().zip(q).map(|(&a, &b)| f1(b, a)).collect())
+            .collect(),
     };
     let (small, large) = (nk.min(ng) as f64, nk.max(ng) as f64);
     let (alignment, hits, note) = if small * small * large <= MAX_ALIGNMENT_WORK {
-        let alignment: Vec<Pair> =
-            max_weight_matching(&pair_sim).into_iter().map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] }).collect();
+        let alignment: Vec<Pair> = max_weight_matching(&pair_sim)
+            .into_iter()
+            .map(|(k, g)| Pair { reference: k, generated: g, similarity: pair_sim[k][g] })
+            .collect();
         let hits = alignment.iter().filter(|p| p.similarity >= threshold).count() as f64;
         (alignment, hits, None)
     } else {
@@ -127,7 +149,17 @@ pub fn kp_scores_directed(rec: &[Vec<f64>], prec: Option<&[Vec<f64>]>, threshold
     let key_points = verdicts(rec, threshold);
     let ct = key_points.iter().filter(|v| v.covered).count() as f64 / nk as f64;
     let pt = hits / ng as f64;
-    KpScores { coverage, precision, f1: f1(precision, coverage), coverage_at_t: ct, precision_at_t: pt, f1_at_t: f1(pt, ct), alignment, key_points, note }
+    KpScores {
+        coverage,
+        precision,
+        f1: f1(precision, coverage),
+        coverage_at_t: ct,
+        precision_at_t: pt,
+        f1_at_t: f1(pt, ct),
+        alignment,
+        key_points,
+        note,
+    }
 }
 
 /// Maximum-weight one-to-one matching of a rectangular matrix (Hungarian / Kuhn–Munkres on the
@@ -203,8 +235,10 @@ pub fn max_weight_matching(w: &[Vec<f64>]) -> Vec<(usize, usize)> {
             }
         }
     }
-    let mut out: Vec<(usize, usize)> =
-        (1..=m).filter(|&j| p[j] != 0).map(|j| if transposed { (j - 1, p[j] - 1) } else { (p[j] - 1, j - 1) }).collect();
+    let mut out: Vec<(usize, usize)> = (1..=m)
+        .filter(|&j| p[j] != 0)
+        .map(|j| if transposed { (j - 1, p[j] - 1) } else { (p[j] - 1, j - 1) })
+        .collect();
     out.sort_unstable();
     out
 }
@@ -241,7 +275,8 @@ mod tests {
         };
         for rows in 1..5 {
             for cols in rows..6 {
-                let w: Vec<Vec<f64>> = (0..rows).map(|_| (0..cols).map(|_| rnd()).collect()).collect();
+                let w: Vec<Vec<f64>> =
+                    (0..rows).map(|_| (0..cols).map(|_| rnd()).collect()).collect();
                 let m = max_weight_matching(&w);
                 assert_eq!(m.len(), rows);
                 let total: f64 = m.iter().map(|&(i, j)| w[i][j]).sum();
@@ -262,11 +297,17 @@ mod tests {
         };
         for cols in 1..4 {
             for rows in cols + 1..7 {
-                let w: Vec<Vec<f64>> = (0..rows).map(|_| (0..cols).map(|_| rnd()).collect()).collect();
+                let w: Vec<Vec<f64>> =
+                    (0..rows).map(|_| (0..cols).map(|_| rnd()).collect()).collect();
                 let m = max_weight_matching(&w);
                 assert_eq!(m.len(), cols);
-                assert!(m.windows(2).all(|p| p[0].0 < p[1].0) && m.iter().map(|p| p.1).collect::<std::collections::HashSet<_>>().len() == cols);
-                let t: Vec<Vec<f64>> = (0..cols).map(|j| (0..rows).map(|i| w[i][j]).collect()).collect();
+                assert!(
+                    m.windows(2).all(|p| p[0].0 < p[1].0)
+                        && m.iter().map(|p| p.1).collect::<std::collections::HashSet<_>>().len()
+                            == cols
+                );
+                let t: Vec<Vec<f64>> =
+                    (0..cols).map(|j| (0..rows).map(|i| w[i][j]).collect()).collect();
                 let total: f64 = m.iter().map(|&(i, j)| w[i][j]).sum();
                 assert!((total - brute(&t)).abs() < 1e-9, "{rows}x{cols}");
             }
@@ -277,7 +318,9 @@ mod tests {
     /// Developments did not finish in 2 minutes. On the rectangle it is O(n²·m).
     #[test]
     fn ten_thousand_key_developments_against_a_short_summary() {
-        let w: Vec<Vec<f64>> = (0..10_000).map(|i| (0..5).map(|j| ((i * 7 + j * 13) % 101) as f64 / 100.0).collect()).collect();
+        let w: Vec<Vec<f64>> = (0..10_000)
+            .map(|i| (0..5).map(|j| ((i * 7 + j * 13) % 101) as f64 / 100.0).collect())
+            .collect();
         let m = max_weight_matching(&w);
         assert_eq!(m.len(), 5);
         // every column has rows at 1.00: the optimum takes one for each
@@ -288,9 +331,15 @@ mod tests {
         assert_eq!(s.alignment.len(), 5);
         assert!(s.note.is_none());
         // beyond the bound: no alignment, a note, and precision from best matches
-        let big: Vec<Vec<f64>> = (0..2_000).map(|i| (0..1_000).map(|j| if i == j { 0.9 } else { 0.1 }).collect()).collect();
+        let big: Vec<Vec<f64>> = (0..2_000)
+            .map(|i| (0..1_000).map(|j| if i == j { 0.9 } else { 0.1 }).collect())
+            .collect();
         let s = kp_scores(&big, 0.5);
-        assert!(s.alignment.is_empty() && s.note.as_deref().unwrap().contains("alignment skipped"), "{:?}", s.note);
+        assert!(
+            s.alignment.is_empty() && s.note.as_deref().unwrap().contains("alignment skipped"),
+            "{:?}",
+            s.note
+        );
         assert_eq!(s.precision_at_t, 1.0);
         assert_eq!(s.coverage_at_t, 0.5);
     }
@@ -304,7 +353,8 @@ mod tests {
         assert_eq!(s.alignment.len(), 2);
         assert!((s.coverage_at_t - 2.0 / 3.0).abs() < 1e-12);
         assert!((s.precision_at_t - 1.0).abs() < 1e-12);
-        let got: Vec<(f64, bool, Vec<usize>)> = s.key_points.iter().map(|v| (v.score, v.covered, v.evidence.clone())).collect();
+        let got: Vec<(f64, bool, Vec<usize>)> =
+            s.key_points.iter().map(|v| (v.score, v.covered, v.evidence.clone())).collect();
         assert_eq!(got, vec![(0.9, true, vec![0]), (0.3, false, vec![1]), (0.7, true, vec![1])]);
     }
 

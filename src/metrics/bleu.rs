@@ -44,10 +44,7 @@ pub const MAX_NGRAM_ORDER: usize = 4;
 #[inline]
 pub fn py_isspace(c: char) -> bool {
     if c.is_ascii() {
-        matches!(
-            c,
-            ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f'
-        )
+        matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f')
     } else {
         c.is_whitespace()
     }
@@ -222,7 +219,8 @@ pub(crate) mod ngrams {
                 self.touched.resize(len + 1, 0);
                 let mut t = 0usize;
                 // Slices in locals: no reloads of the vectors through `self` per window.
-                let (ranks, units, seg_end_of) = (&mut self.ranks[..len], &self.units[..len], &self.seg_end_of[..len]);
+                let (ranks, units, seg_end_of) =
+                    (&mut self.ranks[..len], &self.units[..len], &self.seg_end_of[..len]);
                 let (direct, touched) = (&mut self.direct[..size], &mut self.touched[..len + 1]);
                 for i in 0..len {
                     let r = ranks[i];
@@ -364,9 +362,7 @@ pub(crate) mod ngrams {
 
     impl<'a> StrInterner<'a> {
         pub(crate) fn with_capacity(n: usize) -> Self {
-            Self {
-                map: FxHashMap::with_capacity_and_hasher(n, FxBuild::default()),
-            }
+            Self { map: FxHashMap::with_capacity_and_hasher(n, FxBuild::default()) }
         }
         #[inline]
         pub(crate) fn id(&mut self, s: &'a str) -> u32 {
@@ -488,19 +484,19 @@ pub fn tokenize_13a(line: &str) -> String {
     if !v1.contains(&b'-') {
         std::mem::swap(&mut v1, &mut v2);
     } else {
-    v2.clear();
-    let n = v1.len();
-    let mut i = 0;
-    while i < n {
-        let c = v1[i];
-        if i + 1 < n && c.is_ascii_digit() && v1[i + 1] == b'-' {
-            v2.extend_from_slice(&[c, b' ', b'-', b' ']);
-            i += 2;
-        } else {
-            v2.push(c);
-            i += 1;
+        v2.clear();
+        let n = v1.len();
+        let mut i = 0;
+        while i < n {
+            let c = v1[i];
+            if i + 1 < n && c.is_ascii_digit() && v1[i + 1] == b'-' {
+                v2.extend_from_slice(&[c, b' ', b'-', b' ']);
+                i += 2;
+            } else {
+                v2.push(c);
+                i += 1;
+            }
         }
-    }
     }
 
     // ' '.join(line.split())
@@ -623,10 +619,7 @@ impl Default for BleuConfig {
 impl BleuConfig {
     /// sacreBLEU's `sentence_bleu` defaults: as [`Default`] but `effective_order = true`.
     pub fn sentence() -> Self {
-        BleuConfig {
-            effective_order: true,
-            ..Default::default()
-        }
+        BleuConfig { effective_order: true, ..Default::default() }
     }
 }
 
@@ -678,11 +671,7 @@ pub struct BleuScore {
 
 /// sacreBLEU's `_preprocess_segment`: optional `lower()`, `rstrip()`, tokenizer.
 pub fn preprocess<'a>(cfg: &BleuConfig, sent: &'a str) -> Cow<'a, str> {
-    let s: Cow<str> = if cfg.lowercase {
-        Cow::Owned(py_lower(sent))
-    } else {
-        Cow::Borrowed(sent)
-    };
+    let s: Cow<str> = if cfg.lowercase { Cow::Owned(py_lower(sent)) } else { Cow::Borrowed(sent) };
     match cfg.tokenize {
         BleuTokenizer::Tok13a => Cow::Owned(tokenize_13a(py_rstrip(&s))),
         BleuTokenizer::None => match s {
@@ -786,20 +775,10 @@ pub fn score_from_stats(cfg: &BleuConfig, stats: &BleuStats) -> BleuScore {
     let (sys_len, ref_len) = (stats.sys_len, stats.ref_len);
     let mut bp = 1.0f64;
     if sys_len < ref_len {
-        bp = if sys_len > 0 {
-            (1.0 - ref_len as f64 / sys_len as f64).exp()
-        } else {
-            0.0
-        };
+        bp = if sys_len > 0 { (1.0 - ref_len as f64 / sys_len as f64).exp() } else { 0.0 };
     }
     let mut precisions = [0.0f64; 4];
-    let mut out = BleuScore {
-        score: 0.0,
-        precisions,
-        bp,
-        sys_len,
-        ref_len,
-    };
+    let mut out = BleuScore { score: 0.0, precisions, bp, sys_len, ref_len };
     if stats.correct[..order].iter().all(|&c| c == 0) {
         return out;
     }
@@ -846,18 +825,14 @@ pub fn score_from_stats(cfg: &BleuConfig, stats: &BleuStats) -> BleuScore {
 /// Sum of segment statistics; `refs[i]` holds the references of `hyps[i]`
 /// (any number per segment, like sacreBLEU with `None` padding).
 pub fn corpus_stats(cfg: &BleuConfig, hyps: &[&str], refs: &[Vec<&str>]) -> BleuStats {
-    assert_eq!(
-        hyps.len(),
-        refs.len(),
-        "corpus BLEU: one reference list per hypothesis"
-    );
-    hyps.par_iter()
-        .zip(refs.par_iter())
-        .map(|(h, r)| sentence_stats(cfg, h, r))
-        .reduce(BleuStats::default, |mut a, b| {
+    assert_eq!(hyps.len(), refs.len(), "corpus BLEU: one reference list per hypothesis");
+    hyps.par_iter().zip(refs.par_iter()).map(|(h, r)| sentence_stats(cfg, h, r)).reduce(
+        BleuStats::default,
+        |mut a, b| {
             a.add(&b);
             a
-        })
+        },
+    )
 }
 
 /// Corpus BLEU (sacreBLEU `corpus_bleu` / `BLEU(**cfg).corpus_score`).
@@ -908,21 +883,12 @@ mod tests {
     #[test]
     fn tokenizer_13a_rules() {
         assert_eq!(tokenize_13a("Hello, world!"), "Hello , world !");
-        assert_eq!(
-            tokenize_13a("It costs $3.50, ok."),
-            "It costs $ 3.50 , ok ."
-        );
-        assert_eq!(
-            tokenize_13a("1,000 and 2-3 and well-known"),
-            "1,000 and 2 - 3 and well-known"
-        );
+        assert_eq!(tokenize_13a("It costs $3.50, ok."), "It costs $ 3.50 , ok .");
+        assert_eq!(tokenize_13a("1,000 and 2-3 and well-known"), "1,000 and 2 - 3 and well-known");
         assert_eq!(tokenize_13a("a..b"), "a . . b");
         assert_eq!(tokenize_13a("don't \"quote\""), "don't \" quote \"");
         assert_eq!(tokenize_13a("a &amp; b &lt;c&gt; &quot;"), "a & b < c > \"");
-        assert_eq!(
-            tokenize_13a("line-\nbreak\nnext <skipped>"),
-            "linebreak next"
-        );
+        assert_eq!(tokenize_13a("line-\nbreak\nnext <skipped>"), "linebreak next");
         assert_eq!(tokenize_13a("Café, naïve."), "Café , naïve .");
         assert_eq!(tokenize_13a(""), "");
         assert_eq!(tokenize_13a("x\x1cy"), "x y");
@@ -943,7 +909,11 @@ mod tests {
         let reference = |line: &str| -> String {
             let mut s = line.replace("<skipped>", "").replace("-\n", "").replace('\n', " ");
             if s.contains('&') {
-                s = s.replace("&quot;", "\"").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
+                s = s
+                    .replace("&quot;", "\"")
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">");
             }
             let mut s = format!(" {s} ");
             for (re, rep) in &rules {
@@ -1006,17 +976,10 @@ mod tests {
         assert!(close(sc.score, expect), "{} vs {}", sc.score, expect);
         assert_eq!(sc.bp, 1.0);
         // no smoothing -> zero
-        let none = BleuConfig {
-            smooth: Smooth::None,
-            ..Default::default()
-        };
+        let none = BleuConfig { smooth: Smooth::None, ..Default::default() };
         assert_eq!(score_from_stats(&none, &st).score, 0.0);
         // effective order without smoothing: only orders with a non-zero total count
-        let eff = BleuConfig {
-            smooth: Smooth::None,
-            effective_order: true,
-            ..Default::default()
-        };
+        let eff = BleuConfig { smooth: Smooth::None, effective_order: true, ..Default::default() };
         let s2 = score_from_stats(&eff, &sentence_stats(&eff, "the cat", &["the cat sat"]));
         let bp = (1.0f64 - 3.0 / 2.0).exp();
         assert!(close(s2.score, bp * 100.0), "{s2:?}");
@@ -1046,10 +1009,7 @@ mod tests {
     fn stats_add_up() {
         let cfg = BleuConfig::default();
         let h = ["The cat sat on the mat.", "A dog barked loudly at night."];
-        let r = [
-            vec!["The cat is on the mat."],
-            vec!["The dog barked at night."],
-        ];
+        let r = [vec!["The cat is on the mat."], vec!["The dog barked at night."]];
         let mut sum = BleuStats::default();
         for i in 0..2 {
             sum.add(&sentence_stats(&cfg, h[i], &r[i]));
@@ -1065,9 +1025,7 @@ mod tests {
         let mut words = Vec::new();
         let mut x: u64 = 12345;
         for _ in 0..3000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             words.push(format!("w{}", (x >> 33) % 300));
         }
         let hyp = words[..1500].join(" ");
@@ -1085,10 +1043,7 @@ mod tests {
         assert_eq!(direct, hashed);
         assert!(direct.correct[3] > 0 && direct.correct[3] < direct.total[3]);
         assert_eq!(short_hashed.correct, [2, 1, 0, 0]);
-        assert_eq!(
-            chrf_hashed,
-            super::super::chrf::sentence_stats(&cc, &hyp, &refs)
-        );
+        assert_eq!(chrf_hashed, super::super::chrf::sentence_stats(&cc, &hyp, &refs));
     }
 
     #[test]
@@ -1125,10 +1080,7 @@ mod tests {
             j,
             r#"{"lowercase":false,"tokenize":"13a","smooth":"exp","max_ngram_order":4,"effective_order":false}"#
         );
-        let c = BleuConfig {
-            smooth: Smooth::floor(),
-            ..Default::default()
-        };
+        let c = BleuConfig { smooth: Smooth::floor(), ..Default::default() };
         let back: BleuConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
     }

@@ -56,10 +56,7 @@ impl Default for ChrfConfig {
 impl ChrfConfig {
     /// chrF++ (`CHRF(word_order=2)`).
     pub fn chrf_pp() -> Self {
-        ChrfConfig {
-            word_order: 2,
-            ..Default::default()
-        }
+        ChrfConfig { word_order: 2, ..Default::default() }
     }
 
     /// Total number of orders (`char_order + word_order`).
@@ -82,9 +79,7 @@ pub struct ChrfStats {
 
 impl ChrfStats {
     pub fn zeros(order: usize) -> Self {
-        ChrfStats {
-            orders: vec![[0; 3]; order],
-        }
+        ChrfStats { orders: vec![[0; 3]; order] }
     }
 
     /// Element-wise sum (a shorter/empty side counts as zeros).
@@ -158,22 +153,10 @@ pub fn f_score(cfg: &ChrfConfig, stats: &[[u64; 3]]) -> f64 {
 
     for i in 0..order {
         let [n_hyp, n_ref, n_match] = stats.get(i).copied().unwrap_or([0; 3]);
-        let prec = if n_hyp > 0 {
-            n_match as f64 / n_hyp as f64
-        } else {
-            eps
-        };
-        let rec = if n_ref > 0 {
-            n_match as f64 / n_ref as f64
-        } else {
-            eps
-        };
+        let prec = if n_hyp > 0 { n_match as f64 / n_hyp as f64 } else { eps };
+        let rec = if n_ref > 0 { n_match as f64 / n_ref as f64 } else { eps };
         let denom = factor * prec + rec;
-        score += if denom > 0.0 {
-            (1.0 + factor) * prec * rec / denom
-        } else {
-            eps
-        };
+        score += if denom > 0.0 { (1.0 + factor) * prec * rec / denom } else { eps };
         if n_hyp > 0 && n_ref > 0 {
             avg_prec += prec;
             avg_rec += rec;
@@ -221,11 +204,7 @@ struct CharInterner {
 
 impl CharInterner {
     fn new() -> Self {
-        CharInterner {
-            ascii: [u32::MAX; 128],
-            other: FxHashMap::default(),
-            n: 0,
-        }
+        CharInterner { ascii: [u32::MAX; 128], other: FxHashMap::default(), n: 0 }
     }
     #[inline]
     fn id(&mut self, c: char) -> u32 {
@@ -315,9 +294,7 @@ fn best_stats(cfg: &ChrfConfig, hyp: &str, refs: &[&str]) -> ChrfStats {
             best = st;
         }
     }
-    ChrfStats {
-        orders: best.to_vec(),
-    }
+    ChrfStats { orders: best.to_vec() }
 }
 
 fn preprocess<'a>(cfg: &ChrfConfig, s: &'a str) -> Cow<'a, str> {
@@ -339,22 +316,15 @@ pub fn sentence_stats(cfg: &ChrfConfig, hyp: &str, refs: &[&str]) -> ChrfStats {
 
 /// Sum of segment statistics; `refs[i]` holds the references of `hyps[i]`.
 pub fn corpus_stats(cfg: &ChrfConfig, hyps: &[&str], refs: &[Vec<&str>]) -> ChrfStats {
-    assert_eq!(
-        hyps.len(),
-        refs.len(),
-        "corpus chrF: one reference list per hypothesis"
-    );
+    assert_eq!(hyps.len(), refs.len(), "corpus chrF: one reference list per hypothesis");
     let order = cfg.order();
-    hyps.par_iter()
-        .zip(refs.par_iter())
-        .map(|(h, r)| sentence_stats(cfg, h, r))
-        .reduce(
-            || ChrfStats::zeros(order),
-            |mut a, b| {
-                a.add(&b);
-                a
-            },
-        )
+    hyps.par_iter().zip(refs.par_iter()).map(|(h, r)| sentence_stats(cfg, h, r)).reduce(
+        || ChrfStats::zeros(order),
+        |mut a, b| {
+            a.add(&b);
+            a
+        },
+    )
 }
 
 /// Corpus chrF / chrF++ (sacreBLEU `CHRF(**cfg).corpus_score`). Note the layout:
@@ -402,28 +372,19 @@ mod tests {
     #[test]
     fn hand_checked_char_stats() {
         // "ab c" -> "abc" ; ref "abd"
-        let cfg = ChrfConfig {
-            char_order: 2,
-            ..Default::default()
-        };
+        let cfg = ChrfConfig { char_order: 2, ..Default::default() };
         let st = sentence_stats(&cfg, "ab c", &["a bd"]);
         // unigrams: hyp a,b,c ref a,b,d -> match 2 ; bigrams: ab,bc vs ab,bd -> 1
         assert_eq!(st.orders, vec![[3, 3, 2], [2, 2, 1]]);
         // avg P = avg R = (2/3 + 1/2)/2 ; F = P when P == R
         let p = (2.0 / 3.0 + 0.5) / 2.0;
         let f = score_from_stats(&cfg, &st).score;
-        assert!(
-            (f - 100.0 * (5.0 * p * p) / (4.0 * p + p)).abs() < 1e-12,
-            "{f}"
-        );
+        assert!((f - 100.0 * (5.0 * p * p) / (4.0 * p + p)).abs() < 1e-12, "{f}");
     }
 
     #[test]
     fn hyp_count_zero_when_ref_lacks_order() {
-        let cfg = ChrfConfig {
-            char_order: 3,
-            ..Default::default()
-        };
+        let cfg = ChrfConfig { char_order: 3, ..Default::default() };
         let st = sentence_stats(&cfg, "abcd", &["ab"]);
         assert_eq!(st.orders, vec![[4, 2, 2], [3, 1, 1], [0, 0, 0]]);
     }
@@ -437,11 +398,7 @@ mod tests {
 
     #[test]
     fn chrf_pp_word_stats() {
-        let cfg = ChrfConfig {
-            char_order: 0,
-            word_order: 2,
-            ..Default::default()
-        };
+        let cfg = ChrfConfig { char_order: 0, word_order: 2, ..Default::default() };
         let st = sentence_stats(&cfg, "the cat, the cat", &["the cat sat"]);
         // words: the cat , the cat | the cat sat
         assert_eq!(st.orders, vec![[5, 3, 2], [4, 2, 1]]);
@@ -459,10 +416,7 @@ mod tests {
     fn empty_cases() {
         assert_eq!(sentence_chrf("", &["abc"]).score, 0.0);
         assert_eq!(sentence_chrf("abc", &[""]).score, 0.0);
-        assert_eq!(
-            sentence_stats(&ChrfConfig::default(), "a", &[]),
-            ChrfStats::zeros(6)
-        );
+        assert_eq!(sentence_stats(&ChrfConfig::default(), "a", &[]), ChrfStats::zeros(6));
     }
 
     #[test]
@@ -472,13 +426,7 @@ mod tests {
             "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0"
         );
         assert_eq!(
-            signature_with_nrefs(
-                &ChrfConfig {
-                    lowercase: true,
-                    ..ChrfConfig::chrf_pp()
-                },
-                None
-            ),
+            signature_with_nrefs(&ChrfConfig { lowercase: true, ..ChrfConfig::chrf_pp() }, None),
             "nrefs:var|case:lc|eff:yes|nc:6|nw:2|space:no|version:2.6.0"
         );
         assert_eq!(ChrfConfig::chrf_pp().name(), "chrF2++");

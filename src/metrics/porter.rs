@@ -104,9 +104,7 @@ fn pool_lookup_bytes(w: &[u8]) -> Option<&'static str> {
     if w.len() < 3 || w.len() > 8 {
         return None;
     }
-    POOL.iter()
-        .find(|(k, _)| k.as_bytes() == w)
-        .map(|(_, v)| *v)
+    POOL.iter().find(|(k, _)| k.as_bytes() == w).map(|(_, v)| *v)
 }
 
 #[inline]
@@ -222,10 +220,7 @@ fn ends_cvc<C: Ch>(w: &[C]) -> bool {
 fn ends_with<C: Ch>(w: &[C], suffix: &[u8]) -> bool {
     // Compared from the end: most candidate suffixes are rejected on the last letter.
     w.len() >= suffix.len()
-        && w.iter()
-            .rev()
-            .zip(suffix.iter().rev())
-            .all(|(&c, &b)| c == C::asc(b))
+        && w.iter().rev().zip(suffix.iter().rev()).all(|(&c, &b)| c == C::asc(b))
 }
 
 /// Replaces the last `strip` units of `w` with `add`.

@@ -48,19 +48,11 @@ pub struct Prf {
 }
 
 impl Prf {
-    pub const ZERO: Prf = Prf {
-        precision: 0.0,
-        recall: 0.0,
-        f1: 0.0,
-    };
+    pub const ZERO: Prf = Prf { precision: 0.0, recall: 0.0, f1: 0.0 };
 
     /// Builds a score from precision and recall with rouge-score's `fmeasure`.
     pub fn from_pr(precision: f64, recall: f64) -> Prf {
-        Prf {
-            precision,
-            recall,
-            f1: fmeasure(precision, recall),
-        }
+        Prf { precision, recall, f1: fmeasure(precision, recall) }
     }
 }
 
@@ -159,12 +151,7 @@ pub struct RougeConfig {
 impl Default for RougeConfig {
     fn default() -> Self {
         RougeConfig {
-            types: vec![
-                RougeType::N(1),
-                RougeType::N(2),
-                RougeType::L,
-                RougeType::Lsum,
-            ],
+            types: vec![RougeType::N(1), RougeType::N(2), RougeType::L, RougeType::Lsum],
             use_stemmer: true,
             split_summaries: false,
         }
@@ -187,7 +174,10 @@ pub enum MultiRef {
 pub fn tokenize(text: &str, use_stemmer: bool) -> Vec<String> {
     with_ctx(use_stemmer, |ctx| {
         let seq = ctx.tokenize(text, &SentMode::None);
-        seq.ids.iter().map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned()).collect()
+        seq.ids
+            .iter()
+            .map(|&id| String::from_utf8_lossy(ctx.final_bytes(id)).into_owned())
+            .collect()
     })
 }
 
@@ -246,7 +236,8 @@ impl RougeScorer {
         }
         let (p, ts, vocab) = with_ctx(self.cfg.use_stemmer, |ctx| {
             let p = ctx.tokenize(prediction, &self.sent_mode(prediction));
-            let ts: Vec<TokSeq> = targets.iter().map(|t| ctx.tokenize(t, &self.sent_mode(t))).collect();
+            let ts: Vec<TokSeq> =
+                targets.iter().map(|t| ctx.tokenize(t, &self.sent_mode(t))).collect();
             (p, ts, ctx.vocab())
         });
         let mut prep = PredPrep::new(types, &p, vocab);
@@ -613,7 +604,9 @@ impl Ctx {
                     self.sbuf.extend_from_slice(&self.cur);
                     porter::stem_lower_ascii_in_place(&mut self.sbuf);
                     // rouge-score drops tokens that are not ^[a-z0-9]+$ after stemming.
-                    if self.sbuf.is_empty() || !self.sbuf.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+                    if self.sbuf.is_empty()
+                        || !self.sbuf.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                    {
                         NO_TOKEN
                     } else {
                         self.fin.intern(&self.sbuf).0
@@ -1009,11 +1002,7 @@ fn lcs_len_dp(a: &[u32], b: &[u32]) -> usize {
         let mut diag = 0u32;
         for j in 1..=b.len() {
             let up = row[j];
-            row[j] = if x == b[j - 1] {
-                diag + 1
-            } else {
-                up.max(row[j - 1])
-            };
+            row[j] = if x == b[j - 1] { diag + 1 } else { up.max(row[j - 1]) };
             diag = up;
         }
     }
@@ -1060,11 +1049,7 @@ fn lcs_union_into(r: &[u32], c: &[u32], table: &mut Vec<u32>, union: &mut [bool]
         let ri = r[i - 1];
         let (prev, cur) = table[(i - 1) * w..(i + 1) * w].split_at_mut(w);
         for j in 1..=cols {
-            cur[j] = if ri == c[j - 1] {
-                prev[j - 1] + 1
-            } else {
-                prev[j].max(cur[j - 1])
-            };
+            cur[j] = if ri == c[j - 1] { prev[j - 1] + 1 } else { prev[j].max(cur[j - 1]) };
         }
     }
     if table[rows * w + cols] == 0 {
@@ -1203,10 +1188,7 @@ mod tests {
             let alpha = rnd(12) + 1;
             let a: Vec<u32> = (0..la).map(|_| rnd(alpha) as u32).collect();
             let b: Vec<u32> = (0..lb).map(|_| rnd(alpha) as u32).collect();
-            let p = TokSeq {
-                ids: b.clone(),
-                sents: vec![(0, lb as u32)],
-            };
+            let p = TokSeq { ids: b.clone(), sents: vec![(0, lb as u32)] };
             let prep = PredPrep::new(&[RougeType::L], &p, alpha as usize);
             assert_eq!(lcs_len_dp(&a, &b), lcs_len_dp(&b, &a));
             let mut row = vec![0usize; lb + 1];
@@ -1214,11 +1196,7 @@ mod tests {
                 let mut diag = 0;
                 for j in 1..=lb {
                     let up = row[j];
-                    row[j] = if x == b[j - 1] {
-                        diag + 1
-                    } else {
-                        up.max(row[j - 1])
-                    };
+                    row[j] = if x == b[j - 1] { diag + 1 } else { up.max(row[j - 1]) };
                     diag = up;
                 }
             }
@@ -1267,23 +1245,9 @@ mod tests {
     #[test]
     fn ngram_fallback_path_is_exact() {
         let ids: Vec<u32> = vec![1, 2, 3, 1, 2, 3, 1, 2, 4];
-        let mut a = PredPrep::new(
-            &[],
-            &TokSeq {
-                ids: vec![],
-                sents: vec![],
-            },
-            5,
-        );
+        let mut a = PredPrep::new(&[], &TokSeq { ids: vec![], sents: vec![] }, 5);
         let packed = a.ngram_keys_of(&ids, 3);
-        let mut b = PredPrep::new(
-            &[],
-            &TokSeq {
-                ids: vec![],
-                sents: vec![],
-            },
-            1 << 30,
-        );
+        let mut b = PredPrep::new(&[], &TokSeq { ids: vec![], sents: vec![] }, 1 << 30);
         let fb = b.ngram_keys_of(&ids, 3);
         // Same multiset structure: run lengths of equal keys.
         let runs = |k: &[u64]| {

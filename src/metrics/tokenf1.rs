@@ -80,10 +80,7 @@ fn remove_articles(text: &str) -> String {
 /// The official SQuAD v1.1 `normalize_answer`.
 pub fn normalize_answer(s: &str) -> String {
     let lower = py_lower(s);
-    let no_punc: String = lower
-        .chars()
-        .filter(|c| !c.is_ascii_punctuation())
-        .collect();
+    let no_punc: String = lower.chars().filter(|c| !c.is_ascii_punctuation()).collect();
     let no_art = remove_articles(&no_punc);
     let mut out = String::with_capacity(no_art.len());
     for t in py_split(&no_art) {
@@ -118,11 +115,7 @@ pub fn f1_score(prediction: &str, ground_truth: &str) -> TokenF1 {
     let precision = 1.0 * num_same as f64 / p_toks.len() as f64;
     let recall = 1.0 * num_same as f64 / g_toks.len() as f64;
     let f1 = (2.0 * precision * recall) / (precision + recall);
-    TokenF1 {
-        precision,
-        recall,
-        f1,
-    }
+    TokenF1 { precision, recall, f1 }
 }
 
 /// The official `exact_match_score`.
@@ -316,14 +309,8 @@ mod tests {
 
     #[test]
     fn normalize() {
-        assert_eq!(
-            normalize_answer("The  Cat, an apple & a dog!"),
-            "cat apple dog"
-        );
-        assert_eq!(
-            normalize_answer("theater another a-team"),
-            "theater another ateam"
-        );
+        assert_eq!(normalize_answer("The  Cat, an apple & a dog!"), "cat apple dog");
+        assert_eq!(normalize_answer("theater another a-team"), "theater another ateam");
         assert_eq!(normalize_answer("An_a the_ a"), "ana");
         assert_eq!(normalize_answer(""), "");
     }

@@ -63,7 +63,9 @@ impl Summarizer for CachedSummarizer {
                     }
                     let tmp = p.with_extension(format!("tmp{}", std::process::id()));
                     if let Ok(bytes) = serde_json::to_vec(sum) {
-                        if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &p)) {
+                        if let Err(e) =
+                            std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &p))
+                        {
                             let _ = std::fs::remove_file(&tmp);
                             if !WRITE_WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
                                 eprintln!("kpeval: warning: summaries are not cached: cannot write {} ({e})", p.display());
@@ -94,7 +96,10 @@ mod tests {
         }
         fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
             self.0.fetch_add(batch.len(), Ordering::SeqCst);
-            batch.iter().map(|s| Ok(Summary::from_text("count", format!("Summary of {}.", s.id), vec![]))).collect()
+            batch
+                .iter()
+                .map(|s| Ok(Summary::from_text("count", format!("Summary of {}.", s.id), vec![])))
+                .collect()
         }
     }
 
@@ -102,8 +107,14 @@ mod tests {
     fn second_call_hits_the_cache() {
         let dir = tempfile::tempdir().unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
-        let c = CachedSummarizer { inner: Box::new(Counting(calls.clone())), dir: dir.path().to_path_buf() };
-        let batch = vec![SourceText { id: "a".into(), text: "Text A.".into() }, SourceText { id: "b".into(), text: "Text B.".into() }];
+        let c = CachedSummarizer {
+            inner: Box::new(Counting(calls.clone())),
+            dir: dir.path().to_path_buf(),
+        };
+        let batch = vec![
+            SourceText { id: "a".into(), text: "Text A.".into() },
+            SourceText { id: "b".into(), text: "Text B.".into() },
+        ];
         let first: Vec<Summary> = c.summarize(&batch).into_iter().map(Result::unwrap).collect();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         let more = vec![batch[1].clone(), SourceText { id: "c".into(), text: "Text C.".into() }];
@@ -130,7 +141,10 @@ mod tests {
                 batch.iter().map(|_| Ok(Summary::from_text("count", "x".into(), vec![]))).collect()
             }
         }
-        let c2 = CachedSummarizer { inner: Box::new(Other(calls.clone())), dir: dir.path().to_path_buf() };
+        let c2 = CachedSummarizer {
+            inner: Box::new(Other(calls.clone())),
+            dir: dir.path().to_path_buf(),
+        };
         c2.summarize(&batch);
         assert_eq!(calls.load(Ordering::SeqCst), 5);
     }

@@ -72,7 +72,12 @@ impl Summarizer for Mmr {
         let all: Vec<String> = sents.iter().flatten().cloned().collect();
         let emb = match self.embedder.embed(&all) {
             Ok(e) => e,
-            Err(e) => return batch.iter().map(|s| Err(RecordError::new("summarize", format!("record '{}': {e}", s.id)))).collect(),
+            Err(e) => {
+                return batch
+                    .iter()
+                    .map(|s| Err(RecordError::new("summarize", format!("record '{}': {e}", s.id))))
+                    .collect()
+            }
         };
         let mut offset = 0;
         batch
@@ -82,10 +87,22 @@ impl Summarizer for Mmr {
                 let e = &emb[offset..offset + ss.len()];
                 offset += ss.len();
                 if ss.is_empty() {
-                    return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
+                    return Err(RecordError::new(
+                        "summarize",
+                        format!("record '{}': the selected source text is empty", s.id),
+                    ));
                 }
-                let kp: Vec<String> = mmr_select(e, self.k, self.lambda).into_iter().map(|i| ss[i].clone()).collect();
-                let notes = if ss.len() < self.k { vec![format!("source has only {} sentence(s); mmr-{} took all", ss.len(), self.k)] } else { Vec::new() };
+                let kp: Vec<String> =
+                    mmr_select(e, self.k, self.lambda).into_iter().map(|i| ss[i].clone()).collect();
+                let notes = if ss.len() < self.k {
+                    vec![format!(
+                        "source has only {} sentence(s); mmr-{} took all",
+                        ss.len(),
+                        self.k
+                    )]
+                } else {
+                    Vec::new()
+                };
                 Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes })
             })
             .collect()
@@ -98,9 +115,18 @@ mod tests {
 
     #[test]
     fn mmr_prefers_central_and_avoids_duplicates() {
-        let emb = vec![vec![1.0, 0.0, 0.0], vec![0.9, 0.1, 0.0], vec![0.9, 0.1, 0.0], vec![0.0, 0.0, 1.0], vec![0.7, 0.7, 0.0]];
+        let emb = vec![
+            vec![1.0, 0.0, 0.0],
+            vec![0.9, 0.1, 0.0],
+            vec![0.9, 0.1, 0.0],
+            vec![0.0, 0.0, 1.0],
+            vec![0.7, 0.7, 0.0],
+        ];
         let chosen = mmr_select(&emb, 2, 0.5);
         assert_eq!(chosen.len(), 2);
-        assert!(!(chosen.contains(&1) && chosen.contains(&2)), "the duplicate pair is not both chosen: {chosen:?}");
+        assert!(
+            !(chosen.contains(&1) && chosen.contains(&2)),
+            "the duplicate pair is not both chosen: {chosen:?}"
+        );
     }
 }

@@ -89,11 +89,18 @@ impl Summarizer for LeadK {
             .map(|s| {
                 let sents = split_sentences(&s.text);
                 if sents.is_empty() {
-                    return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
+                    return Err(RecordError::new(
+                        "summarize",
+                        format!("record '{}': the selected source text is empty", s.id),
+                    ));
                 }
                 let mut notes = Vec::new();
                 if sents.len() < self.k {
-                    notes.push(format!("source has only {} sentence(s); lead-{} took all", sents.len(), self.k));
+                    notes.push(format!(
+                        "source has only {} sentence(s); lead-{} took all",
+                        sents.len(),
+                        self.k
+                    ));
                 }
                 let kp: Vec<String> = sents.into_iter().take(self.k).collect();
                 Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes })
@@ -117,7 +124,9 @@ impl SummarizerSpec {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         let num = |rest: &str, what: &str| -> Result<usize, String> {
-            let k: usize = rest.parse().map_err(|_| format!("'{s}': expected {what}-K with K a positive number"))?;
+            let k: usize = rest
+                .parse()
+                .map_err(|_| format!("'{s}': expected {what}-K with K a positive number"))?;
             if k == 0 {
                 return Err(format!("'{s}': K must be at least 1"));
             }
@@ -168,7 +177,8 @@ mod tests {
 
     #[test]
     fn lead_takes_first_sentences() {
-        let out = LeadK { k: 2 }.summarize(&[SourceText { id: "a".into(), text: "One. Two. Three.".into() }]);
+        let out = LeadK { k: 2 }
+            .summarize(&[SourceText { id: "a".into(), text: "One. Two. Three.".into() }]);
         let s = out[0].as_ref().unwrap();
         assert_eq!(s.key_points, vec!["One.", "Two."]);
         assert_eq!(s.text, "One.\nTwo.");
@@ -186,6 +196,9 @@ mod tests {
         assert_eq!(SummarizerSpec::parse("textrank-4").unwrap(), SummarizerSpec::TextRank(4));
         assert!(SummarizerSpec::parse("lead-0").is_err());
         assert!(SummarizerSpec::parse("lead-x").is_err());
-        assert_eq!(SummarizerSpec::parse("sshleifer/distilbart-cnn-12-6").unwrap(), SummarizerSpec::Model("sshleifer/distilbart-cnn-12-6".into()));
+        assert_eq!(
+            SummarizerSpec::parse("sshleifer/distilbart-cnn-12-6").unwrap(),
+            SummarizerSpec::Model("sshleifer/distilbart-cnn-12-6".into())
+        );
     }
 }

@@ -26,7 +26,8 @@ impl TextRank {
         if n <= self.k {
             return (0..n).collect();
         }
-        let words: Vec<HashSet<String>> = sentences.iter().map(|s| tokenize(s, true).into_iter().collect()).collect();
+        let words: Vec<HashSet<String>> =
+            sentences.iter().map(|s| tokenize(s, true).into_iter().collect()).collect();
         let mut w = vec![0.0f64; n * n];
         for i in 0..n {
             for j in (i + 1)..n {
@@ -68,7 +69,9 @@ impl TextRank {
         }
         let mut idx: Vec<usize> = (0..n).collect();
         // Highest score first; ties go to the earlier sentence (deterministic).
-        idx.sort_by(|&a, &b| score[b].partial_cmp(&score[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b)));
+        idx.sort_by(|&a, &b| {
+            score[b].partial_cmp(&score[a]).unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+        });
         let mut chosen: Vec<usize> = idx.into_iter().take(self.k).collect();
         chosen.sort_unstable();
         chosen
@@ -88,20 +91,32 @@ impl Summarizer for TextRank {
             .map(|s| {
                 let sents = split_sentences(&s.text);
                 if sents.is_empty() {
-                    return Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id)));
+                    return Err(RecordError::new(
+                        "summarize",
+                        format!("record '{}': the selected source text is empty", s.id),
+                    ));
                 }
                 // A sentence repeated in the source is one node (else its copies, equally central,
                 // would fill the summary with the same point).
                 let mut seen = std::collections::HashSet::new();
-                let distinct: Vec<String> = sents.iter().filter(|t| seen.insert(t.as_str())).cloned().collect();
+                let distinct: Vec<String> =
+                    sents.iter().filter(|t| seen.insert(t.as_str())).cloned().collect();
                 let mut notes = Vec::new();
                 if distinct.len() < sents.len() {
-                    notes.push(format!("{} repeated sentence(s) of the source counted once", sents.len() - distinct.len()));
+                    notes.push(format!(
+                        "{} repeated sentence(s) of the source counted once",
+                        sents.len() - distinct.len()
+                    ));
                 }
                 if distinct.len() < self.k {
-                    notes.push(format!("source has only {} distinct sentence(s); textrank-{} took all", distinct.len(), self.k));
+                    notes.push(format!(
+                        "source has only {} distinct sentence(s); textrank-{} took all",
+                        distinct.len(),
+                        self.k
+                    ));
                 }
-                let kp: Vec<String> = self.select(&distinct).into_iter().map(|i| distinct[i].clone()).collect();
+                let kp: Vec<String> =
+                    self.select(&distinct).into_iter().map(|i| distinct[i].clone()).collect();
                 Ok(Summary { system: self.name(), text: kp.join("\n"), key_points: kp, notes })
             })
             .collect()
@@ -130,8 +145,20 @@ mod tests {
     #[test]
     fn repeated_sentences_are_one_candidate() {
         let text = "The cat sat on the mat. The cat sat on the mat. The cat sat on the mat. The dog ran to the park. The dog ran to the park.";
-        let out = TextRank::new(3).summarize(&[SourceText { id: "a".into(), text: text.into() }]).remove(0).unwrap();
-        assert_eq!(out.key_points, vec!["The cat sat on the mat.".to_string(), "The dog ran to the park.".to_string()]);
-        assert_eq!(out.notes, vec!["3 repeated sentence(s) of the source counted once".to_string(), "source has only 2 distinct sentence(s); textrank-3 took all".to_string()]);
+        let out = TextRank::new(3)
+            .summarize(&[SourceText { id: "a".into(), text: text.into() }])
+            .remove(0)
+            .unwrap();
+        assert_eq!(
+            out.key_points,
+            vec!["The cat sat on the mat.".to_string(), "The dog ran to the park.".to_string()]
+        );
+        assert_eq!(
+            out.notes,
+            vec![
+                "3 repeated sentence(s) of the source counted once".to_string(),
+                "source has only 2 distinct sentence(s); textrank-3 took all".to_string()
+            ]
+        );
     }
 }

@@ -22,7 +22,10 @@
 //! independent of batching; a sentence whose idf weights all vanish gets P (or R) = null where
 //! bert-score gives NaN. Scores are rounded to 1e-6. With idf, the references are those of the
 //! batch the pipeline scores together (as bert-score uses the list it is given).
-use crate::nli::{bert_eps_scale, check_absolute_positions, config_eps, load_weights, parse_config, read_json, roberta_positions, short_sha256, tokenizer_flag, tokenizer_max_len, ModelFiles, ScaleFn};
+use crate::nli::{
+    bert_eps_scale, check_absolute_positions, config_eps, load_weights, parse_config, read_json,
+    roberta_positions, short_sha256, tokenizer_flag, tokenizer_max_len, ModelFiles, ScaleFn,
+};
 use kpeval::error::{Error, Result};
 use kpeval::scoring::{Metric, ScoreInput};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
@@ -85,22 +88,41 @@ pub struct BertScorer {
 pub fn read_baseline(path: &Path, layer: usize) -> Result<[f64; 3]> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(|s| s.trim().to_uppercase()).collect();
+    let header: Vec<String> =
+        lines.next().unwrap_or_default().split(',').map(|s| s.trim().to_uppercase()).collect();
     if header != ["LAYER", "P", "R", "F"] {
-        return Err(Error::input(format!("{}: not a bert-score baseline file (header {:?}, expected LAYER,P,R,F)", path.display(), header)));
+        return Err(Error::input(format!(
+            "{}: not a bert-score baseline file (header {:?}, expected LAYER,P,R,F)",
+            path.display(),
+            header
+        )));
     }
     let rows: Vec<Vec<f64>> = lines
         .enumerate()
         .map(|(i, l)| {
             l.split(',')
-                .map(|x| x.trim().parse::<f64>().map_err(|_| Error::input(format!("{}: line {}: '{x}' is not a number", path.display(), i + 2))))
+                .map(|x| {
+                    x.trim().parse::<f64>().map_err(|_| {
+                        Error::input(format!(
+                            "{}: line {}: '{x}' is not a number",
+                            path.display(),
+                            i + 2
+                        ))
+                    })
+                })
                 .collect::<Result<Vec<f64>>>()
         })
         .collect::<Result<_>>()?;
     // bert-score takes `.iloc[num_layers]`: the row at that position (rows are layers 0, 1, …).
-    let row = rows.get(layer).ok_or_else(|| Error::input(format!("{}: no row for layer {layer} ({} rows)", path.display(), rows.len())))?;
+    let row = rows.get(layer).ok_or_else(|| {
+        Error::input(format!("{}: no row for layer {layer} ({} rows)", path.display(), rows.len()))
+    })?;
     if row.len() != 4 || row[0] as usize != layer {
-        return Err(Error::input(format!("{}: row {layer} is {:?}, expected layer {layer} and P,R,F", path.display(), row)));
+        return Err(Error::input(format!(
+            "{}: row {layer} is {:?}, expected layer {layer} and P,R,F",
+            path.display(),
+            row
+        )));
     }
     Ok([row[1], row[2], row[3]])
 }
@@ -108,7 +130,13 @@ pub fn read_baseline(path: &Path, layer: usize) -> Result<[f64; 3]> {
 impl BertScorer {
     /// Loads a BERT-family encoder folder (save_pretrained layout; model store names and hub ids
     /// also work) cut after `layer` layers.
-    pub fn load(model: &str, layer: usize, idf: bool, baseline: Option<&Path>, device: Device) -> Result<BertScorer> {
+    pub fn load(
+        model: &str,
+        layer: usize,
+        idf: bool,
+        baseline: Option<&Path>,
+        device: Device,
+    ) -> Result<BertScorer> {
         let mut files = ModelFiles::open(model)?;
         let origin = files.origin().to_string();
         let raw = read_json(&files.config)?;
@@ -120,44 +148,58 @@ impl BertScorer {
         let mut config: BertConfig = parse_config(&files.config)?;
         let n = config.num_hidden_layers as usize;
         if layer == 0 || layer > n {
-            return Err(Error::config(format!("BERTScore layer {layer}: {origin} has layers 1..={n}")));
+            return Err(Error::config(format!(
+                "BERTScore layer {layer}: {origin} has layers 1..={n}"
+            )));
         }
         config.num_hidden_layers = layer as i64;
         config.hidden_dropout_prob = 0.0;
         config.attention_probs_dropout_prob = 0.0;
         config.output_hidden_states = Some(false);
         let weights = files.weights()?;
-        let pad_id = raw.get("pad_token_id").and_then(|v| v.as_i64()).unwrap_or(if model_type == "roberta" { 1 } else { 0 });
+        let pad_id = raw
+            .get("pad_token_id")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(if model_type == "roberta" { 1 } else { 0 });
         let max_pos = config.max_position_embeddings.max(1) as usize;
         let mut vs = nn::VarStore::new(device);
         let scale = bert_eps_scale(config_eps(&raw));
         let scale_ref: Option<ScaleFn> = scale.as_ref().map(|f| f as ScaleFn);
         let lower = tokenizer_flag(&mut files, "do_lower_case");
         let (net, tok, pos_limit) = if model_type == "bert" {
-            let m = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+            let m =
+                BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
             load_weights(&vs, &weights, &["bert"], scale_ref)?;
             let vocab = files.need("vocab.txt")?;
             let lc = lower.unwrap_or(true);
             let strip = tokenizer_flag(&mut files, "strip_accents").unwrap_or(lc);
-            let t = BertTokenizer::from_file(&vocab, lc, strip).map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
+            let t = BertTokenizer::from_file(&vocab, lc, strip)
+                .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
             (Net::Bert(m), Tok::Bert(t), max_pos)
         } else {
-            let m = BertModel::<RobertaEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+            let m =
+                BertModel::<RobertaEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
             load_weights(&vs, &weights, &["roberta"], scale_ref)?;
             let vocab = files.need("vocab.json")?;
             let merges = files.need("merges.txt")?;
             // bert-score encodes with add_prefix_space=True for RoBERTa.
-            let t = RobertaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false), true).map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
+            let t = RobertaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false), true)
+                .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
             (Net::Roberta(m), Tok::Roberta(t), max_pos.saturating_sub(pad_id.max(0) as usize + 1))
         };
         vs.freeze();
         let max_len = tokenizer_max_len(&mut files).map_or(pos_limit, |m| m.min(pos_limit));
         let specials = tok.encode("", max_len);
         if specials.len() != 2 {
-            return Err(Error::model(format!("{origin}: expected [CLS] text [SEP] encodings, got {specials:?} for an empty text")));
+            return Err(Error::model(format!(
+                "{origin}: expected [CLS] text [SEP] encodings, got {specials:?} for an empty text"
+            )));
         }
         let baseline = match baseline {
-            Some(p) => Some((read_baseline(p, layer)?, p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default())),
+            Some(p) => Some((
+                read_baseline(p, layer)?,
+                p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            )),
             None => None,
         };
         let model_name = format!("{}@{}", files.name, short_sha256(&weights)?);
@@ -205,10 +247,29 @@ impl BertScorer {
             let (ids_t, mask_t) = (t(&flat), t(&mask));
             let types = ids_t.zeros_like();
             let o = match &enc.net {
-                Net::Bert(m) => m.forward_t(Some(&ids_t), Some(&mask_t), Some(&types), None, None, None, None, false),
+                Net::Bert(m) => m.forward_t(
+                    Some(&ids_t),
+                    Some(&mask_t),
+                    Some(&types),
+                    None,
+                    None,
+                    None,
+                    None,
+                    false,
+                ),
                 Net::Roberta(m) => {
-                    let pos: Vec<i64> = flat.chunks(len).flat_map(|r| roberta_positions(r, self.pad_id)).collect();
-                    m.forward_t(Some(&ids_t), Some(&mask_t), Some(&types), Some(&t(&pos)), None, None, None, false)
+                    let pos: Vec<i64> =
+                        flat.chunks(len).flat_map(|r| roberta_positions(r, self.pad_id)).collect();
+                    m.forward_t(
+                        Some(&ids_t),
+                        Some(&mask_t),
+                        Some(&types),
+                        Some(&t(&pos)),
+                        None,
+                        None,
+                        None,
+                        false,
+                    )
                 }
             }
             .map_err(|e| Error::model(e.to_string()))?;
@@ -217,7 +278,9 @@ impl BertScorer {
             let mut all = vec![0f32; b * len * d];
             h.copy_data(&mut all, b * len * d);
             for (r, &i) in chunk.iter().enumerate() {
-                out[i] = (0..ids[i].len()).map(|c| all[(r * len + c) * d..(r * len + c + 1) * d].to_vec()).collect();
+                out[i] = (0..ids[i].len())
+                    .map(|c| all[(r * len + c) * d..(r * len + c + 1) * d].to_vec())
+                    .collect();
             }
         }
         Ok(out)
@@ -226,7 +289,11 @@ impl BertScorer {
     /// (P, R, F) of each candidate against its reference, in order; idf (when on) from `refs`.
     pub fn score_pairs(&self, cands: &[String], refs: &[String]) -> Result<Vec<[f64; 3]>> {
         if cands.len() != refs.len() {
-            return Err(Error::input(format!("BERTScore: {} candidates but {} references", cands.len(), refs.len())));
+            return Err(Error::input(format!(
+                "BERTScore: {} candidates but {} references",
+                cands.len(),
+                refs.len()
+            )));
         }
         let c_ids: Vec<Vec<i64>> = cands.iter().map(|s| self.encode(s)).collect();
         let r_ids: Vec<Vec<i64>> = refs.iter().map(|s| self.encode(s)).collect();
@@ -282,9 +349,17 @@ impl BertScorer {
                     [0.0, 0.0, 0.0]
                 } else {
                     let (h, g) = (&normed[index[c]], &normed[index[r]]);
-                    let sim: Vec<Vec<f64>> = h.iter().map(|a| g.iter().map(|b| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect()).collect();
-                    let best_p: Vec<f64> = sim.iter().map(|row| row.iter().cloned().fold(0.0, f64::max)).collect();
-                    let best_r: Vec<f64> = (0..g.len()).map(|j| sim.iter().map(|row| row[j]).fold(0.0, f64::max)).collect();
+                    let sim: Vec<Vec<f64>> = h
+                        .iter()
+                        .map(|a| {
+                            g.iter().map(|b| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect()
+                        })
+                        .collect();
+                    let best_p: Vec<f64> =
+                        sim.iter().map(|row| row.iter().cloned().fold(0.0, f64::max)).collect();
+                    let best_r: Vec<f64> = (0..g.len())
+                        .map(|j| sim.iter().map(|row| row[j]).fold(0.0, f64::max))
+                        .collect();
                     let wavg = |ids: &Vec<i64>, best: &[f64]| -> f64 {
                         let w: Vec<f64> = ids.iter().map(|&t| weight(t)).collect();
                         let total: f64 = w.iter().sum();
@@ -331,13 +406,26 @@ impl Metric for BertScoreMetric {
         self.scorer.signature()
     }
     fn score(&self, input: &ScoreInput) -> std::result::Result<Vec<(String, Value)>, String> {
-        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.score_batch(std::slice::from_ref(input))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
-    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
+    fn score_batch(
+        &self,
+        inputs: &[ScoreInput],
+    ) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
         let cands: Vec<String> = inputs.iter().map(|i| i.summary.to_string()).collect();
         let refs: Vec<String> = inputs.iter().map(|i| i.references.join(" ")).collect();
         match self.scorer.score_pairs(&cands, &refs) {
-            Ok(rows) => rows.into_iter().map(|[p, r, f]| Ok(vec![("bertscore".to_string(), json!({"precision": p, "recall": r, "f1": f}))])).collect(),
+            Ok(rows) => rows
+                .into_iter()
+                .map(|[p, r, f]| {
+                    Ok(vec![(
+                        "bertscore".to_string(),
+                        json!({"precision": p, "recall": r, "f1": f}),
+                    )])
+                })
+                .collect(),
             Err(e) => inputs.iter().map(|_| Err(e.to_string())).collect(),
         }
     }
@@ -345,7 +433,15 @@ impl Metric for BertScoreMetric {
 
 /// The BERTScore metric on an encoder folder (default: the model store's all-MiniLM-L6-v2,
 /// layer 6).
-pub fn bertscore_metric(model_dir: &Path, layer: usize, idf: bool, baseline: Option<&Path>, device: Device) -> Result<Box<dyn Metric>> {
-    let dir = model_dir.to_str().ok_or_else(|| Error::config(format!("{}: not a UTF-8 path", model_dir.display())))?;
+pub fn bertscore_metric(
+    model_dir: &Path,
+    layer: usize,
+    idf: bool,
+    baseline: Option<&Path>,
+    device: Device,
+) -> Result<Box<dyn Metric>> {
+    let dir = model_dir
+        .to_str()
+        .ok_or_else(|| Error::config(format!("{}: not a UTF-8 path", model_dir.display())))?;
     Ok(Box::new(BertScoreMetric { scorer: BertScorer::load(dir, layer, idf, baseline, device)? }))
 }

@@ -29,7 +29,8 @@ pub struct SentenceEmbedder {
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Json { context: path.display().to_string(), source: e })
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Json { context: path.display().to_string(), source: e })
 }
 
 fn need(dir: &Path, name: &str) -> Result<PathBuf> {
@@ -46,7 +47,8 @@ impl SentenceEmbedder {
     /// rust_model.ot), and the optional pooling / normalize / max_seq_length settings.
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
         let config_path = need(dir, "config.json")?;
-        let cfg_text = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
+        let cfg_text =
+            std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
         let model_type = serde_json::from_str::<serde_json::Value>(&cfg_text)
             .ok()
             .and_then(|v| v.get("model_type").and_then(|t| t.as_str()).map(String::from))
@@ -57,15 +59,29 @@ impl SentenceEmbedder {
                 config_path.display()
             )));
         }
-        let config: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| Error::Json { context: config_path.display().to_string(), source: e })?;
+        let config: BertConfig = serde_json::from_str(&cfg_text)
+            .map_err(|e| Error::Json { context: config_path.display().to_string(), source: e })?;
         let vocab = need(dir, "vocab.txt")?;
-        let lower = dir.join("tokenizer_config.json").is_file() && read_json(&dir.join("tokenizer_config.json"))?.get("do_lower_case").and_then(|v| v.as_bool()).unwrap_or(true);
-        let tokenizer = BertTokenizer::from_file(&vocab, lower, lower).map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
-        let weights = ["model.safetensors", "pytorch_model.bin", "rust_model.ot"].iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
-            Error::model(format!("{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)", dir.display()))
-        })?;
+        let lower = dir.join("tokenizer_config.json").is_file()
+            && read_json(&dir.join("tokenizer_config.json"))?
+                .get("do_lower_case")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true);
+        let tokenizer = BertTokenizer::from_file(&vocab, lower, lower)
+            .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
+        let weights = ["model.safetensors", "pytorch_model.bin", "rust_model.ot"]
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Error::model(format!(
+                    "{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)",
+                    dir.display()
+                ))
+            })?;
         let mut vs = nn::VarStore::new(device);
-        let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        let model =
+            BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
         // transformers checkpoints by name (a `bert.` prefix, as BertFor* heads save it, is
         // matched too); rust-bert's .ot as it is.
         if weights.extension().is_some_and(|e| e == "bin" || e == "safetensors") {
@@ -94,11 +110,26 @@ impl SentenceEmbedder {
         let normalize = read_json(&dir.join("modules.json"))
             .ok()
             .and_then(|m| m.as_array().cloned())
-            .map(|mods| mods.iter().any(|m| m.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Normalize"))))
+            .map(|mods| {
+                mods.iter().any(|m| {
+                    m.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Normalize"))
+                })
+            })
             .unwrap_or(false);
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let revision = crate::nli::short_sha256(&weights)?;
-        Ok(SentenceEmbedder { model, tokenizer, _vs: vs, device, max_len, pooling, normalize, batch_size: 64, name, revision })
+        Ok(SentenceEmbedder {
+            model,
+            tokenizer,
+            _vs: vs,
+            device,
+            max_len,
+            pooling,
+            normalize,
+            batch_size: 64,
+            name,
+            revision,
+        })
     }
 
     pub fn device(&self) -> Device {
@@ -109,7 +140,8 @@ impl SentenceEmbedder {
     /// Per text, the L2-normalized last-layer vectors of all its tokens with the special ones
     /// flagged (what BERTScore matches), each text run on its own (no padding).
     pub fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
-        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let enc =
+            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
         let _guard = tch::no_grad_guard();
         let mut out = Vec::with_capacity(texts.len());
         for e in &enc {
@@ -121,7 +153,10 @@ impl SentenceEmbedder {
             let ids = Tensor::from_slice(&e.token_ids).view([1, n]).to(self.device);
             let mask = ids.ones_like();
             let types = ids.zeros_like();
-            let o = self.model.forward_t(Some(&ids), Some(&mask), Some(&types), None, None, None, None, false).map_err(|e| Error::model(e.to_string()))?;
+            let o = self
+                .model
+                .forward_t(Some(&ids), Some(&mask), Some(&types), None, None, None, None, false)
+                .map_err(|e| Error::model(e.to_string()))?;
             let h = o.hidden_state.select(0, 0);
             let h = &h / h.norm_scalaropt_dim(2, [1i64].as_slice(), true);
             let h = h.to_kind(Kind::Float).to(Device::Cpu).contiguous();
@@ -139,14 +174,16 @@ impl SentenceEmbedder {
     /// Per text, the tokens that [`SentenceEmbedder::embed`] cuts to fit `max_len` (special
     /// tokens counted), and `max_len`.
     pub fn truncation(&self, texts: &[String]) -> (Vec<usize>, usize) {
-        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let enc =
+            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
         (enc.iter().map(|e| e.num_truncated_tokens).collect(), self.max_len)
     }
 
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         // Length-sorted batches (deterministic: stable sort on token count).
-        let enc = self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let enc =
+            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| enc[i].token_ids.len());
         let _guard = tch::no_grad_guard();
@@ -171,7 +208,10 @@ impl SentenceEmbedder {
             let h = o.hidden_state;
             let m = mask_t.unsqueeze(-1).to_kind(h.kind());
             let pooled = match self.pooling {
-                Pooling::Mean => (&h * &m).sum_dim_intlist([1i64].as_slice(), false, h.kind()) / m.sum_dim_intlist([1i64].as_slice(), false, h.kind()).clamp_min(1e-9),
+                Pooling::Mean => {
+                    (&h * &m).sum_dim_intlist([1i64].as_slice(), false, h.kind())
+                        / m.sum_dim_intlist([1i64].as_slice(), false, h.kind()).clamp_min(1e-9)
+                }
                 Pooling::Cls => h.select(1, 0),
                 Pooling::Max => (&h + (m.ones_like() - &m) * -1e9).amax([1i64].as_slice(), false),
             };

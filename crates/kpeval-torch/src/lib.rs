@@ -45,10 +45,23 @@ pub fn device(name: &str) -> Result<Device> {
             }
         }
         d if d.starts_with("cuda:") => {
-            let i = d[5..].parse::<usize>().map_err(|_| Error::config(format!("--device {d}: bad index")))?;
-            let n = if tch::Cuda::is_available() { tch::Cuda::device_count().max(0) as usize } else { 0 };
+            let i = d[5..]
+                .parse::<usize>()
+                .map_err(|_| Error::config(format!("--device {d}: bad index")))?;
+            let n = if tch::Cuda::is_available() {
+                tch::Cuda::device_count().max(0) as usize
+            } else {
+                0
+            };
             if i >= n {
-                return Err(Error::config(format!("--device {d}: {}", if n == 0 { "no CUDA device is available".to_string() } else { format!("this machine has {n} CUDA device(s) (cuda:0..cuda:{})", n - 1) })));
+                return Err(Error::config(format!(
+                    "--device {d}: {}",
+                    if n == 0 {
+                        "no CUDA device is available".to_string()
+                    } else {
+                        format!("this machine has {n} CUDA device(s) (cuda:0..cuda:{})", n - 1)
+                    }
+                )));
             }
             Ok(Device::Cuda(i))
         }
@@ -86,13 +99,16 @@ impl Embedder for TorchEmbedder {
     }
     fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
         let mut out: Vec<Option<kpeval::backend::TokenVectors>> = {
-            let memo = self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
+            let memo =
+                self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
             texts.iter().map(|t| memo.get(t).cloned()).collect()
         };
-        let missing: Vec<String> = texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| t.clone()).collect();
+        let missing: Vec<String> =
+            texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| t.clone()).collect();
         if !missing.is_empty() {
             let computed = self.model()?.token_vectors(&missing)?;
-            let mut memo = self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
+            let mut memo =
+                self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
             if memo.len() + computed.len() > TOKEN_MEMO_LIMIT {
                 memo.clear();
             }
@@ -118,7 +134,9 @@ impl Embedder for TorchEmbedder {
 }
 
 /// Embedding models loaded in this process, by (folder, device).
-type Registry = std::sync::Mutex<std::collections::HashMap<(std::path::PathBuf, String), std::sync::Arc<SharedEmbedder>>>;
+type Registry = std::sync::Mutex<
+    std::collections::HashMap<(std::path::PathBuf, String), std::sync::Arc<SharedEmbedder>>,
+>;
 static EMBEDDERS: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
 
 struct TorchNli(std::sync::Arc<nli::NliModel>);
@@ -132,7 +150,12 @@ impl kpeval::backend::NliScorer for TorchNli {
             .0
             .predict(pairs)?
             .into_iter()
-            .map(|p| kpeval::backend::NliOutput { entailment: p.entailment, neutral: p.neutral, contradiction: p.contradiction, truncated: p.truncated })
+            .map(|p| kpeval::backend::NliOutput {
+                entailment: p.entailment,
+                neutral: p.neutral,
+                contradiction: p.contradiction,
+                truncated: p.truncated,
+            })
             .collect())
     }
 }
@@ -164,26 +187,54 @@ impl Backend for TorchBackend {
             ))),
         }
     }
-    fn summarizer(&self, spec: &SummarizerSpec, gen: &GenerationConfig) -> Result<Box<dyn Summarizer>> {
+    fn summarizer(
+        &self,
+        spec: &SummarizerSpec,
+        gen: &GenerationConfig,
+    ) -> Result<Box<dyn Summarizer>> {
         match spec {
-            SummarizerSpec::Model(name) => seq2seq::load_summarizer(name, gen, seq2seq::offline_from_env()),
-            SummarizerSpec::Mmr(k) => Ok(Box::new(kpeval::summarize::Mmr { k: *k, lambda: 0.7, embedder: self.embedder("all-MiniLM-L6-v2", &gen.device)? })),
-            other => Err(Error::model(format!("summarizer {other:?} is not available in this build"))),
+            SummarizerSpec::Model(name) => {
+                seq2seq::load_summarizer(name, gen, seq2seq::offline_from_env())
+            }
+            SummarizerSpec::Mmr(k) => Ok(Box::new(kpeval::summarize::Mmr {
+                k: *k,
+                lambda: 0.7,
+                embedder: self.embedder("all-MiniLM-L6-v2", &gen.device)?,
+            })),
+            other => {
+                Err(Error::model(format!("summarizer {other:?} is not available in this build")))
+            }
         }
     }
-    fn metric(&self, kind: MetricKind, cfg: &ModelMetricConfig) -> Result<std::result::Result<Box<dyn Metric>, String>> {
+    fn metric(
+        &self,
+        kind: MetricKind,
+        cfg: &ModelMetricConfig,
+    ) -> Result<std::result::Result<Box<dyn Metric>, String>> {
         match kind {
             MetricKind::Kp => {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
-                Ok(Ok(Box::new(KpMetric { field: "kp", similarity: Box::new(EmbeddingSimilarity::new(emb)), threshold: cfg.kp_threshold })))
+                Ok(Ok(Box::new(KpMetric {
+                    field: "kp",
+                    similarity: Box::new(EmbeddingSimilarity::new(emb)),
+                    threshold: cfg.kp_threshold,
+                })))
             }
             MetricKind::KpTok => {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
-                Ok(Ok(Box::new(KpMetric { field: "kp_tok", similarity: Box::new(TokenAlignSimilarity::new(emb)), threshold: KP_TOK_THRESHOLD })))
+                Ok(Ok(Box::new(KpMetric {
+                    field: "kp_tok",
+                    similarity: Box::new(TokenAlignSimilarity::new(emb)),
+                    threshold: KP_TOK_THRESHOLD,
+                })))
             }
             MetricKind::KpCover => {
                 let emb = self.embedder(&cfg.embedding_model, &cfg.device)?;
-                Ok(Ok(Box::new(kpeval::judge::KpCoverMetric::new(emb, kpeval::judge::CoverPreset::bundled(), cfg.kp_cover_features))))
+                Ok(Ok(Box::new(kpeval::judge::KpCoverMetric::new(
+                    emb,
+                    kpeval::judge::CoverPreset::bundled(),
+                    cfg.kp_cover_features,
+                ))))
             }
             MetricKind::Nli => match &cfg.nli_model {
                 None => Ok(Err("no NLI model given (--nli-model)".to_string())),
@@ -193,7 +244,13 @@ impl Backend for TorchBackend {
                 }
             },
             MetricKind::Bertscore => Ok(Ok(Box::new(bertscore::BertScoreMetric {
-                scorer: bertscore::BertScorer::load(bertscore::DEFAULT_MODEL, bertscore::DEFAULT_LAYER, false, None, device(&cfg.device)?)?,
+                scorer: bertscore::BertScorer::load(
+                    bertscore::DEFAULT_MODEL,
+                    bertscore::DEFAULT_LAYER,
+                    false,
+                    None,
+                    device(&cfg.device)?,
+                )?,
             }))),
             other => Ok(Err(format!("{other} is not a model metric"))),
         }

@@ -27,7 +27,9 @@ fn tune_malloc() {
                 .args(std::env::args_os().skip(1))
                 .env("GLIBC_TUNABLES", kpeval::cli::TORCH_MALLOC_TUNABLES)
                 .exec();
-            eprintln!("kpeval: note: could not restart with malloc settings ({err}); using mallopt");
+            eprintln!(
+                "kpeval: note: could not restart with malloc settings ({err}); using mallopt"
+            );
         }
     }
     // SAFETY: mallopt only changes allocator parameters; called before any other thread exists.

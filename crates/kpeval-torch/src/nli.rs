@@ -38,7 +38,10 @@ use rust_bert::bart::{BartConfig, BartForSequenceClassification};
 use rust_bert::bert::{BertConfig, BertForSequenceClassification};
 
 use rust_bert::roberta::RobertaForSequenceClassification;
-use rust_tokenizers::tokenizer::{BertTokenizer, DeBERTaTokenizer, DeBERTaV2Tokenizer, RobertaTokenizer, Tokenizer, TruncationStrategy};
+use rust_tokenizers::tokenizer::{
+    BertTokenizer, DeBERTaTokenizer, DeBERTaV2Tokenizer, RobertaTokenizer, Tokenizer,
+    TruncationStrategy,
+};
 use rust_tokenizers::TokenizedInput;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -67,9 +70,17 @@ impl ModelFiles {
             ModelSource::Local(dir) => {
                 let config = dir.join("config.json");
                 if !config.is_file() {
-                    return Err(Error::model(format!("{}: missing config.json (expected a transformers save_pretrained folder)", dir.display())));
+                    return Err(Error::model(format!(
+                        "{}: missing config.json (expected a transformers save_pretrained folder)",
+                        dir.display()
+                    )));
                 }
-                let name = dir.canonicalize().unwrap_or(dir.clone()).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| name_or_dir.to_string());
+                let name = dir
+                    .canonicalize()
+                    .unwrap_or(dir.clone())
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_else(|| name_or_dir.to_string());
                 let mut files = BTreeMap::new();
                 for f in KNOWN_FILES {
                     let p = dir.join(f);
@@ -80,8 +91,14 @@ impl ModelFiles {
                 Ok(ModelFiles { name, config, files, origin: dir.display().to_string() })
             }
             ModelSource::Hub(id) => {
-                let config = hub_file(&id, "config.json").map_err(|e| Error::model(format!("hub model '{id}': config.json: {e}")))?;
-                Ok(ModelFiles { name: id.clone(), config, files: BTreeMap::new(), origin: format!("hub:{id}") })
+                let config = hub_file(&id, "config.json")
+                    .map_err(|e| Error::model(format!("hub model '{id}': config.json: {e}")))?;
+                Ok(ModelFiles {
+                    name: id.clone(),
+                    config,
+                    files: BTreeMap::new(),
+                    origin: format!("hub:{id}"),
+                })
             }
         }
     }
@@ -115,7 +132,10 @@ impl ModelFiles {
                 return Ok(p);
             }
         }
-        Err(Error::model(format!("{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)", self.origin)))
+        Err(Error::model(format!(
+            "{}: no weights (model.safetensors, pytorch_model.bin or rust_model.ot)",
+            self.origin
+        )))
     }
 
     pub fn origin(&self) -> &str {
@@ -143,12 +163,15 @@ fn hub_file(id: &str, file: &str) -> std::result::Result<PathBuf, String> {
 
 pub(crate) fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Json { context: path.display().to_string(), source: e })
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Json { context: path.display().to_string(), source: e })
 }
 
 pub(crate) fn parse_config<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::model(format!("{}: not a config rust-bert can read: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| {
+        Error::model(format!("{}: not a config rust-bert can read: {e}", path.display()))
+    })
 }
 
 /// First 12 hex digits of the file's sha256 (the model revision in signatures).
@@ -179,7 +202,12 @@ pub(crate) type ScaleFn<'a> = &'a dyn Fn(&str) -> f64;
 /// Each store variable is looked up under its own name, then under the aliases transformers
 /// checkpoints use (`{prefix}.` added or removed, LayerNorm `gamma`/`beta`, BART's tied
 /// `model.shared` embeddings); shapes must agree. `scale` multiplies values by name.
-pub(crate) fn load_weights(vs: &nn::VarStore, path: &Path, prefixes: &[&str], scale: Option<ScaleFn>) -> Result<()> {
+pub(crate) fn load_weights(
+    vs: &nn::VarStore,
+    path: &Path,
+    prefixes: &[&str],
+    scale: Option<ScaleFn>,
+) -> Result<()> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     // Declared first so that it outlives every view of it below.
     let mut _mapping = None;
@@ -238,7 +266,12 @@ pub(crate) fn load_weights(vs: &nn::VarStore, path: &Path, prefixes: &[&str], sc
             continue;
         };
         if src.size() != var.size() {
-            return Err(Error::model(format!("{}: {name} has shape {:?}, the model config expects {:?}", path.display(), src.size(), var.size())));
+            return Err(Error::model(format!(
+                "{}: {name} has shape {:?}, the model config expects {:?}",
+                path.display(),
+                src.size(),
+                var.size()
+            )));
         }
         let mut src = src.to_kind(var.kind()).to_device(var.device());
         if let Some(f) = scale {
@@ -252,7 +285,13 @@ pub(crate) fn load_weights(vs: &nn::VarStore, path: &Path, prefixes: &[&str], sc
     if !missing.is_empty() {
         let mut unused: Vec<&String> = file.keys().collect();
         unused.sort();
-        let show = |v: Vec<String>| if v.len() > 8 { format!("{} … ({} in all)", v[..8].join(", "), v.len()) } else { v.join(", ") };
+        let show = |v: Vec<String>| {
+            if v.len() > 8 {
+                format!("{} … ({} in all)", v[..8].join(", "), v.len())
+            } else {
+                v.join(", ")
+            }
+        };
         return Err(Error::model(format!(
             "{}: weights not found for {} (file has e.g. {})",
             path.display(),
@@ -273,7 +312,10 @@ pub(crate) fn bert_eps_scale(layer_norm_eps: f64) -> Option<impl Fn(&str) -> f64
     let c = (1e-12 / layer_norm_eps).sqrt();
     Some(move |name: &str| -> f64 {
         let ends = |s: &str| name.ends_with(s);
-        if ends("embeddings.word_embeddings.weight") || ends("embeddings.position_embeddings.weight") || ends("embeddings.token_type_embeddings.weight") {
+        if ends("embeddings.word_embeddings.weight")
+            || ends("embeddings.position_embeddings.weight")
+            || ends("embeddings.token_type_embeddings.weight")
+        {
             c
         } else if name.contains("LayerNorm.") {
             c
@@ -285,7 +327,9 @@ pub(crate) fn bert_eps_scale(layer_norm_eps: f64) -> Option<impl Fn(&str) -> f64
             1.0
         } else if ends("intermediate.dense.weight") {
             1.0 / c
-        } else if name.contains(".layer.") && (ends("output.dense.weight") || ends("output.dense.bias")) {
+        } else if name.contains(".layer.")
+            && (ends("output.dense.weight") || ends("output.dense.bias"))
+        {
             c
         } else if ends("pooler.dense.weight") || name == "classifier.dense.weight" {
             // Heads that read a hidden state: BERT's pooler, RoBERTa's classification head.
@@ -413,17 +457,25 @@ pub struct NliModel {
 
 /// Finds entailment / neutral / contradiction in config.json `id2label`.
 pub fn label_order(raw: &Value) -> std::result::Result<([usize; 3], usize), String> {
-    let map = raw.get("id2label").and_then(|v| v.as_object()).ok_or("config.json has no id2label: the label order is unknown")?;
+    let map = raw
+        .get("id2label")
+        .and_then(|v| v.as_object())
+        .ok_or("config.json has no id2label: the label order is unknown")?;
     let mut labels: Vec<(usize, String)> = Vec::new();
     for (k, v) in map {
-        let i: usize = k.trim().parse().map_err(|_| format!("id2label key '{k}' is not an index"))?;
+        let i: usize =
+            k.trim().parse().map_err(|_| format!("id2label key '{k}' is not an index"))?;
         labels.push((i, v.as_str().unwrap_or_default().to_string()));
     }
     labels.sort();
     let shown = labels.iter().map(|(i, l)| format!("{i}: {l}")).collect::<Vec<_>>().join(", ");
     let mut order = [usize::MAX; 3];
     for (slot, key) in ["entail", "neutral", "contra"].iter().enumerate() {
-        let hits: Vec<usize> = labels.iter().filter(|(_, l)| l.to_lowercase().contains(key)).map(|(i, _)| *i).collect();
+        let hits: Vec<usize> = labels
+            .iter()
+            .filter(|(_, l)| l.to_lowercase().contains(key))
+            .map(|(i, _)| *i)
+            .collect();
         match hits.as_slice() {
             [i] => order[slot] = *i,
             [] => return Err(format!("id2label {{{shown}}} has no label containing '{key}': not a 3-way NLI head, or unnamed labels (label order unknown)")),
@@ -447,7 +499,8 @@ impl NliModel {
         let mut files = ModelFiles::open(name_or_dir)?;
         let raw = read_json(&files.config)?;
         let origin = files.origin().to_string();
-        let (order, num_labels) = label_order(&raw).map_err(|e| Error::model(format!("{origin}: {e}")))?;
+        let (order, num_labels) =
+            label_order(&raw).map_err(|e| Error::model(format!("{origin}: {e}")))?;
         let model_type = raw.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
         let arch = match model_type.as_str() {
             "bert" => NliArch::Bert,
@@ -493,15 +546,26 @@ impl NliModel {
                     let vocab = files.need("vocab.txt")?;
                     let lc = lower.unwrap_or(true);
                     let strip = tokenizer_flag(&mut files, "strip_accents").unwrap_or(lc);
-                    let t = BertTokenizer::from_file(&vocab, lc, strip).map_err(|e| tok_err(&vocab, e))?;
+                    let t = BertTokenizer::from_file(&vocab, lc, strip)
+                        .map_err(|e| tok_err(&vocab, e))?;
                     (Classifier::Bert(m), NliTokenizer::Bert(t), max_pos)
                 } else {
                     let m = RobertaForSequenceClassification::new(&root, &config).map_err(berr)?;
                     load_weights(&vs, &weights, &["roberta"], scale_ref)?;
                     let vocab = files.need("vocab.json")?;
                     let merges = files.need("merges.txt")?;
-                    let t = RobertaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false), prefix_space).map_err(|e| tok_err(&vocab, e))?;
-                    (Classifier::Roberta(m), NliTokenizer::Roberta(t), max_pos.saturating_sub(pad_id.max(0) as usize + 1))
+                    let t = RobertaTokenizer::from_file(
+                        &vocab,
+                        &merges,
+                        lower.unwrap_or(false),
+                        prefix_space,
+                    )
+                    .map_err(|e| tok_err(&vocab, e))?;
+                    (
+                        Classifier::Roberta(m),
+                        NliTokenizer::Roberta(t),
+                        max_pos.saturating_sub(pad_id.max(0) as usize + 1),
+                    )
                 }
             }
             NliArch::Bart => {
@@ -510,18 +574,36 @@ impl NliModel {
                 load_weights(&vs, &weights, &["model"], None)?;
                 let vocab = files.need("vocab.json")?;
                 let merges = files.need("merges.txt")?;
-                let t = RobertaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false), prefix_space).map_err(|e| tok_err(&vocab, e))?;
+                let t = RobertaTokenizer::from_file(
+                    &vocab,
+                    &merges,
+                    lower.unwrap_or(false),
+                    prefix_space,
+                )
+                .map_err(|e| tok_err(&vocab, e))?;
                 (Classifier::Bart(m), NliTokenizer::Roberta(t), max_pos)
             }
             NliArch::Deberta | NliArch::DebertaV2 => {
-                let m = deberta::Deberta::load(&raw, &weights, device, arch == NliArch::DebertaV2, num_labels)?;
+                let m = deberta::Deberta::load(
+                    &raw,
+                    &weights,
+                    device,
+                    arch == NliArch::DebertaV2,
+                    num_labels,
+                )?;
                 let t = if arch == NliArch::DebertaV2 {
                     let spm = files.need("spm.model")?;
-                    NliTokenizer::DebertaV2(DeBERTaV2Tokenizer::from_file(&spm, lower.unwrap_or(false), false, false).map_err(|e| tok_err(&spm, e))?)
+                    NliTokenizer::DebertaV2(
+                        DeBERTaV2Tokenizer::from_file(&spm, lower.unwrap_or(false), false, false)
+                            .map_err(|e| tok_err(&spm, e))?,
+                    )
                 } else {
                     let vocab = files.need("vocab.json")?;
                     let merges = files.need("merges.txt")?;
-                    NliTokenizer::Deberta(DeBERTaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false)).map_err(|e| tok_err(&vocab, e))?)
+                    NliTokenizer::Deberta(
+                        DeBERTaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false))
+                            .map_err(|e| tok_err(&vocab, e))?,
+                    )
                 };
                 (Classifier::Deberta(m), t, max_pos)
             }
@@ -562,7 +644,11 @@ impl NliModel {
     /// `max_len`), with the number of tokens cut.
     pub fn encode(&self, pairs: &[(String, String)]) -> Vec<(Vec<i64>, usize)> {
         let refs: Vec<(&str, &str)> = pairs.iter().map(|(p, h)| (p.as_str(), h.as_str())).collect();
-        self.tokenizer.encode_pairs(&refs, self.max_len).into_iter().map(|e| (e.token_ids, e.num_truncated_tokens)).collect()
+        self.tokenizer
+            .encode_pairs(&refs, self.max_len)
+            .into_iter()
+            .map(|e| (e.token_ids, e.num_truncated_tokens))
+            .collect()
     }
 
     /// Softmax probabilities for each (premise, hypothesis) pair, in order. Pairs are batched
@@ -610,14 +696,21 @@ impl NliModel {
         let t = |v: &[i64]| Tensor::from_slice(v).view(shape).to(self.device);
         let (ids_t, mask_t) = (t(&ids), t(&mask));
         let logits = match model {
-            Classifier::Bert(m) => m.forward_t(Some(&ids_t), Some(&mask_t), Some(&t(&types)), None, None, false).logits,
+            Classifier::Bert(m) => {
+                m.forward_t(Some(&ids_t), Some(&mask_t), Some(&t(&types)), None, None, false).logits
+            }
             Classifier::Roberta(m) => {
-                let pos: Vec<i64> = ids.chunks(len).flat_map(|r| roberta_positions(r, self.pad_id)).collect();
+                let pos: Vec<i64> =
+                    ids.chunks(len).flat_map(|r| roberta_positions(r, self.pad_id)).collect();
                 let zeros = ids_t.zeros_like();
-                m.forward_t(Some(&ids_t), Some(&mask_t), Some(&zeros), Some(&t(&pos)), None, false).logits
+                m.forward_t(Some(&ids_t), Some(&mask_t), Some(&zeros), Some(&t(&pos)), None, false)
+                    .logits
             }
             Classifier::Bart(m) => {
-                let eos: Vec<usize> = rows.iter().map(|r| r.token_ids.iter().filter(|&&x| x == self.eos_id).count()).collect();
+                let eos: Vec<usize> = rows
+                    .iter()
+                    .map(|r| r.token_ids.iter().filter(|&&x| x == self.eos_id).count())
+                    .collect();
                 if eos.iter().any(|&n| n != eos[0]) {
                     return Err(Error::model("BART NLI: all pairs of a batch must have the same number of </s> tokens (a text contains '</s>'?)"));
                 }
@@ -625,15 +718,21 @@ impl NliModel {
                 let mut dec = vec![self.pad_id; b * len];
                 for r in 0..b {
                     dec[r * len] = self.decoder_start_id;
-                    dec[r * len + 1..(r + 1) * len].copy_from_slice(&ids[r * len..(r + 1) * len - 1]);
+                    dec[r * len + 1..(r + 1) * len]
+                        .copy_from_slice(&ids[r * len..(r + 1) * len - 1]);
                 }
                 m.forward_t(&ids_t, Some(&mask_t), None, Some(&t(&dec)), None, false).decoder_output
             }
             Classifier::Deberta(m) => m.forward(&ids_t, &mask_t, &t(&types)),
         };
-        let probs = logits.to_kind(Kind::Float).softmax(-1, Kind::Float).to(Device::Cpu).contiguous();
+        let probs =
+            logits.to_kind(Kind::Float).softmax(-1, Kind::Float).to(Device::Cpu).contiguous();
         if probs.size() != [b as i64, self.num_labels as i64] {
-            return Err(Error::model(format!("NLI logits have shape {:?}, expected [{b}, {}]", probs.size(), self.num_labels)));
+            return Err(Error::model(format!(
+                "NLI logits have shape {:?}, expected [{b}, {}]",
+                probs.size(),
+                self.num_labels
+            )));
         }
         let mut flat = vec![0f32; b * self.num_labels];
         probs.copy_data(&mut flat, b * self.num_labels);
@@ -669,7 +768,10 @@ fn round6(x: f64) -> f64 {
 }
 
 /// Scores unique pairs once.
-fn predict_unique(model: &NliModel, pairs: Vec<(String, String)>) -> Result<HashMap<(String, String), NliProbs>> {
+fn predict_unique(
+    model: &NliModel,
+    pairs: Vec<(String, String)>,
+) -> Result<HashMap<(String, String), NliProbs>> {
     let mut uniq: Vec<(String, String)> = pairs;
     uniq.sort();
     uniq.dedup();
@@ -713,15 +815,30 @@ impl Metric for FaithfulnessMetric {
         "faithfulness"
     }
     fn signature(&self) -> String {
-        format!("faithfulness:nli={},chunk<={},score=mean_points(max_chunks(P(e)-P(c)))", self.model.name(), self.chunk_tokens)
+        format!(
+            "faithfulness:nli={},chunk<={},score=mean_points(max_chunks(P(e)-P(c)))",
+            self.model.name(),
+            self.chunk_tokens
+        )
     }
     fn score(&self, input: &ScoreInput) -> std::result::Result<Vec<(String, Value)>, String> {
-        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.score_batch(std::slice::from_ref(input))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
-    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
+    fn score_batch(
+        &self,
+        inputs: &[ScoreInput],
+    ) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
         let chunks: Vec<Vec<String>> = inputs
             .iter()
-            .map(|i| if i.article.trim().is_empty() || i.generated.is_empty() { Vec::new() } else { self.model.chunk_article(i.article, self.budget(i.generated)) })
+            .map(|i| {
+                if i.article.trim().is_empty() || i.generated.is_empty() {
+                    Vec::new()
+                } else {
+                    self.model.chunk_article(i.article, self.budget(i.generated))
+                }
+            })
             .collect();
         let mut pairs = Vec::new();
         for (i, cs) in inputs.iter().zip(&chunks) {
@@ -777,7 +894,10 @@ impl Similarity for NliSimilarity {
     fn name(&self) -> String {
         format!("nli-entail({})", self.model.name())
     }
-    fn matrices(&self, records: &[(&[String], &[String])]) -> std::result::Result<Vec<Vec<Vec<f64>>>, String> {
+    fn matrices(
+        &self,
+        records: &[(&[String], &[String])],
+    ) -> std::result::Result<Vec<Vec<Vec<f64>>>, String> {
         let mut pairs = Vec::new();
         for (k, g) in records {
             for a in k.iter() {
@@ -789,7 +909,15 @@ impl Similarity for NliSimilarity {
         let probs = predict_unique(&self.model, pairs).map_err(|e| e.to_string())?;
         Ok(records
             .iter()
-            .map(|(k, g)| k.iter().map(|a| g.iter().map(|b| round6(probs[&(b.clone(), a.clone())].entailment)).collect()).collect())
+            .map(|(k, g)| {
+                k.iter()
+                    .map(|a| {
+                        g.iter()
+                            .map(|b| round6(probs[&(b.clone(), a.clone())].entailment))
+                            .collect()
+                    })
+                    .collect()
+            })
             .collect())
     }
 }
@@ -815,12 +943,22 @@ impl Metric for NliCoverMetric {
         "kp_nli"
     }
     fn signature(&self) -> String {
-        format!("kp_nli:sim=nli-entail({}),t={},cover=best-window<={},match=hungarian", self.model.name(), self.threshold, kpeval::judge::MAX_WINDOW)
+        format!(
+            "kp_nli:sim=nli-entail({}),t={},cover=best-window<={},match=hungarian",
+            self.model.name(),
+            self.threshold,
+            kpeval::judge::MAX_WINDOW
+        )
     }
     fn score(&self, input: &ScoreInput) -> std::result::Result<Vec<(String, Value)>, String> {
-        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.score_batch(std::slice::from_ref(input))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
-    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
+    fn score_batch(
+        &self,
+        inputs: &[ScoreInput],
+    ) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
         let mut pairs = Vec::new();
         for i in inputs {
             for w in kpeval::judge::windows(i.generated.len()) {
@@ -837,7 +975,16 @@ impl Metric for NliCoverMetric {
         inputs
             .iter()
             .map(|i| {
-                let sim: Vec<Vec<f64>> = i.references.iter().map(|k| i.generated.iter().map(|g| round6(probs[&(g.clone(), k.clone())].entailment)).collect()).collect();
+                let sim: Vec<Vec<f64>> = i
+                    .references
+                    .iter()
+                    .map(|k| {
+                        i.generated
+                            .iter()
+                            .map(|g| round6(probs[&(g.clone(), k.clone())].entailment))
+                            .collect()
+                    })
+                    .collect();
                 let mut s = kpeval::metrics::alignment::kp_scores(&sim, self.threshold);
                 let mut truncated = 0usize;
                 for (ki, k) in i.references.iter().enumerate() {
@@ -852,8 +999,14 @@ impl Metric for NliCoverMetric {
                             best = Some((e, w));
                         }
                     }
-                    let (score, evidence) = best.map(|(e, w)| (e, w.collect())).unwrap_or((0.0, Vec::new()));
-                    s.key_points[ki] = kpeval::metrics::alignment::Verdict { score, covered: score >= self.threshold && !evidence.is_empty(), evidence, features: None };
+                    let (score, evidence) =
+                        best.map(|(e, w)| (e, w.collect())).unwrap_or((0.0, Vec::new()));
+                    s.key_points[ki] = kpeval::metrics::alignment::Verdict {
+                        score,
+                        covered: score >= self.threshold && !evidence.is_empty(),
+                        evidence,
+                        features: None,
+                    };
                 }
                 let nk = s.key_points.len().max(1) as f64;
                 s.coverage = round6(s.key_points.iter().map(|v| v.score).sum::<f64>() / nk);
@@ -873,7 +1026,10 @@ impl Metric for NliCoverMetric {
 
 /// The NLI metrics: faithfulness and `kp_nli` (key-point coverage on entailment, threshold 0.5).
 pub fn nli_metrics(model: Arc<NliModel>) -> Vec<Box<dyn Metric>> {
-    vec![Box::new(FaithfulnessMetric::new(model.clone())), Box::new(NliCoverMetric { model, threshold: 0.5 })]
+    vec![
+        Box::new(FaithfulnessMetric::new(model.clone())),
+        Box::new(NliCoverMetric { model, threshold: 0.5 }),
+    ]
 }
 
 /// The NLI metrics as one [`Metric`] (what `Backend::metric(MetricKind::Nli)` returns): fields
@@ -896,10 +1052,16 @@ impl Metric for NliMetrics {
         self.metrics.iter().map(|m| m.signature()).collect::<Vec<_>>().join("|")
     }
     fn score(&self, input: &ScoreInput) -> std::result::Result<Vec<(String, Value)>, String> {
-        self.score_batch(std::slice::from_ref(input)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.score_batch(std::slice::from_ref(input))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
-    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
-        let mut out: Vec<std::result::Result<Vec<(String, Value)>, String>> = inputs.iter().map(|_| Ok(Vec::new())).collect();
+    fn score_batch(
+        &self,
+        inputs: &[ScoreInput],
+    ) -> Vec<std::result::Result<Vec<(String, Value)>, String>> {
+        let mut out: Vec<std::result::Result<Vec<(String, Value)>, String>> =
+            inputs.iter().map(|_| Ok(Vec::new())).collect();
         for m in &self.metrics {
             for (slot, r) in out.iter_mut().zip(m.score_batch(inputs)) {
                 match (slot.as_mut(), r) {
@@ -951,7 +1113,11 @@ mod deberta {
                 "relu" => Act::Relu,
                 "tanh" => Act::Tanh,
                 "silu" | "swish" => Act::Silu,
-                other => return Err(Error::model(format!("DeBERTa: activation '{other}' is not supported"))),
+                other => {
+                    return Err(Error::model(format!(
+                        "DeBERTa: activation '{other}' is not supported"
+                    )))
+                }
             })
         }
         fn apply(self, x: &Tensor) -> Tensor {
@@ -988,7 +1154,11 @@ mod deberta {
         fn fwd(&self, x: &Tensor) -> Tensor {
             if self.tf_style {
                 let mean = x.mean_dim([-1i64].as_slice(), true, Kind::Float);
-                let var = (x - &mean).pow_tensor_scalar(2.0).mean_dim([-1i64].as_slice(), true, Kind::Float);
+                let var = (x - &mean).pow_tensor_scalar(2.0).mean_dim(
+                    [-1i64].as_slice(),
+                    true,
+                    Kind::Float,
+                );
                 let h = (x - mean) / (var + self.eps).sqrt();
                 &self.w * h + &self.b
             } else {
@@ -999,8 +1169,20 @@ mod deberta {
     }
 
     enum Attn {
-        V1 { in_proj: Lin, q_bias: Tensor, v_bias: Tensor, pos_proj: Option<Lin>, pos_q_proj: Option<Lin> },
-        V2 { q: Lin, k: Lin, v: Lin, pos_key: Option<Lin>, pos_query: Option<Lin> },
+        V1 {
+            in_proj: Lin,
+            q_bias: Tensor,
+            v_bias: Tensor,
+            pos_proj: Option<Lin>,
+            pos_q_proj: Option<Lin>,
+        },
+        V2 {
+            q: Lin,
+            k: Lin,
+            v: Lin,
+            pos_key: Option<Lin>,
+            pos_query: Option<Lin>,
+        },
     }
 
     struct Layer {
@@ -1051,14 +1233,27 @@ mod deberta {
 
     fn att_types(raw: &Value) -> Vec<String> {
         match raw.get("pos_att_type") {
-            Some(Value::String(s)) => s.to_lowercase().split('|').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
-            Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str()).map(|x| x.trim().to_lowercase()).collect(),
+            Some(Value::String(s)) => s
+                .to_lowercase()
+                .split('|')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+            Some(Value::Array(a)) => {
+                a.iter().filter_map(|x| x.as_str()).map(|x| x.trim().to_lowercase()).collect()
+            }
             _ => Vec::new(),
         }
     }
 
     impl Deberta {
-        pub(super) fn load(raw: &Value, weights: &Path, device: Device, v2: bool, num_labels: usize) -> Result<Deberta> {
+        pub(super) fn load(
+            raw: &Value,
+            weights: &Path,
+            device: Device,
+            v2: bool,
+            num_labels: usize,
+        ) -> Result<Deberta> {
             let i = |k: &str, d: i64| raw.get(k).and_then(|v| v.as_i64()).unwrap_or(d);
             let f = |k: &str, d: f64| raw.get(k).and_then(|v| v.as_f64()).unwrap_or(d);
             let s = |k: &str, d: &str| raw.get(k).and_then(|v| v.as_str()).unwrap_or(d).to_string();
@@ -1068,33 +1263,53 @@ mod deberta {
             }
             let ext = weights.extension().and_then(|e| e.to_str()).unwrap_or("");
             if ext != "safetensors" && ext != "bin" {
-                return Err(Error::model(format!("{}: DeBERTa weights must be model.safetensors or pytorch_model.bin", weights.display())));
+                return Err(Error::model(format!(
+                    "{}: DeBERTa weights must be model.safetensors or pytorch_model.bin",
+                    weights.display()
+                )));
             }
             let mut map: HashMap<String, Tensor> = HashMap::new();
             // Views of the mapped file: `get` copies what it takes before the mapping goes.
             let (_mapping, tensors) = crate::weights::map_weights_file(weights)?;
             for (k, t) in tensors {
-                let k = k.strip_suffix(".gamma").map(|s| format!("{s}.weight")).or_else(|| k.strip_suffix(".beta").map(|s| format!("{s}.bias"))).unwrap_or(k);
+                let k = k
+                    .strip_suffix(".gamma")
+                    .map(|s| format!("{s}.weight"))
+                    .or_else(|| k.strip_suffix(".beta").map(|s| format!("{s}.bias")))
+                    .unwrap_or(k);
                 map.insert(k, t);
             }
             let get = |name: &str| -> Result<Tensor> {
-                let t = map.get(&format!("deberta.{name}")).or_else(|| map.get(name)).ok_or_else(|| Error::model(format!("{}: no tensor '{name}'", weights.display())))?;
+                let t = map.get(&format!("deberta.{name}")).or_else(|| map.get(name)).ok_or_else(
+                    || Error::model(format!("{}: no tensor '{name}'", weights.display())),
+                )?;
                 Ok(t.to_kind(Kind::Float).to_device(device).detach().copy())
             };
             let opt = |name: &str| -> Option<Tensor> { get(name).ok() };
-            let lin = |name: &str| -> Result<Lin> { Ok(Lin { w: get(&format!("{name}.weight"))?, b: opt(&format!("{name}.bias")) }) };
+            let lin = |name: &str| -> Result<Lin> {
+                Ok(Lin { w: get(&format!("{name}.weight"))?, b: opt(&format!("{name}.bias")) })
+            };
             let eps = f("layer_norm_eps", 1e-7);
-            let norm = |name: &str| -> Result<Norm> { Ok(Norm { w: get(&format!("{name}.weight"))?, b: get(&format!("{name}.bias"))?, eps, tf_style: !v2 }) };
+            let norm = |name: &str| -> Result<Norm> {
+                Ok(Norm {
+                    w: get(&format!("{name}.weight"))?,
+                    b: get(&format!("{name}.bias"))?,
+                    eps,
+                    tf_style: !v2,
+                })
+            };
 
             let hidden = i("hidden_size", 768);
             let heads = i("num_attention_heads", 12);
-            let head_dim = if v2 { i("attention_head_size", hidden / heads) } else { hidden / heads };
+            let head_dim =
+                if v2 { i("attention_head_size", hidden / heads) } else { hidden / heads };
             let types = att_types(raw);
             let c2p = types.iter().any(|t| t == "c2p");
             let p2c = types.iter().any(|t| t == "p2c");
             let relative = b("relative_attention", false);
             let share_att_key = v2 && b("share_att_key", false);
-            let scale_factor = if v2 { 1 + c2p as i64 + p2c as i64 } else { 1 + types.len() as i64 };
+            let scale_factor =
+                if v2 { 1 + c2p as i64 + p2c as i64 } else { 1 + types.len() as i64 };
             let mut max_rel = i("max_relative_positions", -1);
             if max_rel < 1 {
                 max_rel = i("max_position_embeddings", 512);
@@ -1111,8 +1326,16 @@ mod deberta {
                         q: lin(&format!("{sa}.query_proj"))?,
                         k: lin(&format!("{sa}.key_proj"))?,
                         v: lin(&format!("{sa}.value_proj"))?,
-                        pos_key: if relative && !share_att_key && c2p { Some(lin(&format!("{sa}.pos_key_proj"))?) } else { None },
-                        pos_query: if relative && !share_att_key && p2c { Some(lin(&format!("{sa}.pos_query_proj"))?) } else { None },
+                        pos_key: if relative && !share_att_key && c2p {
+                            Some(lin(&format!("{sa}.pos_key_proj"))?)
+                        } else {
+                            None
+                        },
+                        pos_query: if relative && !share_att_key && p2c {
+                            Some(lin(&format!("{sa}.pos_query_proj"))?)
+                        } else {
+                            None
+                        },
                     }
                 } else {
                     let sa = format!("{p}.attention.self");
@@ -1120,8 +1343,16 @@ mod deberta {
                         in_proj: lin(&format!("{sa}.in_proj"))?,
                         q_bias: get(&format!("{sa}.q_bias"))?,
                         v_bias: get(&format!("{sa}.v_bias"))?,
-                        pos_proj: if relative && c2p { Some(lin(&format!("{sa}.pos_proj"))?) } else { None },
-                        pos_q_proj: if relative && p2c { Some(lin(&format!("{sa}.pos_q_proj"))?) } else { None },
+                        pos_proj: if relative && c2p {
+                            Some(lin(&format!("{sa}.pos_proj"))?)
+                        } else {
+                            None
+                        },
+                        pos_q_proj: if relative && p2c {
+                            Some(lin(&format!("{sa}.pos_q_proj"))?)
+                        } else {
+                            None
+                        },
                     }
                 };
                 layers.push(Layer {
@@ -1134,7 +1365,12 @@ mod deberta {
                 });
             }
             let norm_rel = s("norm_rel_ebd", "none").to_lowercase();
-            let rel_ln = if v2 && relative && norm_rel.split('|').any(|x| x.trim() == "layer_norm") { Some(norm("encoder.LayerNorm")?) } else { None };
+            let rel_ln = if v2 && relative && norm_rel.split('|').any(|x| x.trim() == "layer_norm")
+            {
+                Some(norm("encoder.LayerNorm")?)
+            } else {
+                None
+            };
             let conv = if v2 && i("conv_kernel_size", 0) > 0 {
                 let k = i("conv_kernel_size", 3);
                 Some(Conv {
@@ -1150,14 +1386,29 @@ mod deberta {
             };
             let classifier = lin("classifier")?;
             if classifier.w.size()[0] != num_labels as i64 {
-                return Err(Error::model(format!("DeBERTa classifier has {} outputs, id2label {num_labels}", classifier.w.size()[0])));
+                return Err(Error::model(format!(
+                    "DeBERTa classifier has {} outputs, id2label {num_labels}",
+                    classifier.w.size()[0]
+                )));
             }
             let word = get("embeddings.word_embeddings.weight")?;
             Ok(Deberta {
                 v2,
-                pos: if b("position_biased_input", true) { Some(get("embeddings.position_embeddings.weight")?) } else { None },
-                token_type: if i("type_vocab_size", 0) > 0 { Some(get("embeddings.token_type_embeddings.weight")?) } else { None },
-                embed_proj: if i("embedding_size", hidden) != hidden { Some(Lin { w: get("embeddings.embed_proj.weight")?, b: None }) } else { None },
+                pos: if b("position_biased_input", true) {
+                    Some(get("embeddings.position_embeddings.weight")?)
+                } else {
+                    None
+                },
+                token_type: if i("type_vocab_size", 0) > 0 {
+                    Some(get("embeddings.token_type_embeddings.weight")?)
+                } else {
+                    None
+                },
+                embed_proj: if i("embedding_size", hidden) != hidden {
+                    Some(Lin { w: get("embeddings.embed_proj.weight")?, b: None })
+                } else {
+                    None
+                },
                 emb_ln: norm("embeddings.LayerNorm")?,
                 word,
                 layers,
@@ -1185,10 +1436,20 @@ mod deberta {
             let sign = rel.sign();
             let mid = bucket_size / 2;
             let inside = rel.lt(mid).logical_and(&rel.gt(-mid));
-            let abs_pos = rel.abs().where_self(&inside.logical_not(), &Tensor::from(mid - 1).to_device(rel.device()));
-            let denom = Tensor::from((max_position - 1) as f64 / mid as f64).to_kind(Kind::Float).log().to_device(rel.device());
-            let log_pos = ((abs_pos.to_kind(Kind::Float) / mid as f64).log() / denom * (mid - 1) as f64).ceil() + mid as f64;
-            rel.to_kind(Kind::Float).where_self(&abs_pos.le(mid), &(log_pos * sign)).to_kind(Kind::Int64)
+            let abs_pos = rel
+                .abs()
+                .where_self(&inside.logical_not(), &Tensor::from(mid - 1).to_device(rel.device()));
+            let denom = Tensor::from((max_position - 1) as f64 / mid as f64)
+                .to_kind(Kind::Float)
+                .log()
+                .to_device(rel.device());
+            let log_pos = ((abs_pos.to_kind(Kind::Float) / mid as f64).log() / denom
+                * (mid - 1) as f64)
+                .ceil()
+                + mid as f64;
+            rel.to_kind(Kind::Float)
+                .where_self(&abs_pos.le(mid), &(log_pos * sign))
+                .to_kind(Kind::Int64)
         }
 
         fn relative_positions(&self, len: i64, device: Device) -> Tensor {
@@ -1214,7 +1475,14 @@ mod deberta {
             }
         }
 
-        fn attention(&self, attn: &Attn, h: &Tensor, mask4: &Tensor, rel_pos: Option<&Tensor>, rel_emb: Option<&Tensor>) -> Tensor {
+        fn attention(
+            &self,
+            attn: &Attn,
+            h: &Tensor,
+            mask4: &Tensor,
+            rel_pos: Option<&Tensor>,
+            rel_emb: Option<&Tensor>,
+        ) -> Tensor {
             let sz = h.size();
             let (b, l) = (sz[0], sz[1]);
             let sf = self.scale_factor as f64;
@@ -1229,17 +1497,26 @@ mod deberta {
                     let mut scores = q.matmul(&k.transpose(-1, -2));
                     if let (Some(rel_pos), Some(rel_emb)) = (rel_pos, rel_emb) {
                         let span = l.min(self.max_relative_positions);
-                        let re = rel_emb.narrow(0, self.max_relative_positions - span, 2 * span).unsqueeze(0);
+                        let re = rel_emb
+                            .narrow(0, self.max_relative_positions - span, 2 * span)
+                            .unsqueeze(0);
                         if let Some(pp) = pos_proj {
                             let pos_key = self.split_heads(&pp.fwd(&re));
                             let c2p = q.matmul(&pos_key.transpose(-1, -2));
-                            let idx = (rel_pos + span).clamp(0, 2 * span - 1).expand([b, self.heads, l, l], false);
+                            let idx = (rel_pos + span)
+                                .clamp(0, 2 * span - 1)
+                                .expand([b, self.heads, l, l], false);
                             scores = scores + c2p.gather(-1, &idx, false);
                         }
                         if let Some(pq) = pos_q_proj {
                             let pos_query = self.split_heads(&pq.fwd(&re)) / scale(self.head_dim);
-                            let idx = (-rel_pos + span).clamp(0, 2 * span - 1).expand([b, self.heads, l, l], false);
-                            let p2c = k.matmul(&pos_query.transpose(-1, -2)).gather(-1, &idx, false).transpose(-1, -2);
+                            let idx = (-rel_pos + span)
+                                .clamp(0, 2 * span - 1)
+                                .expand([b, self.heads, l, l], false);
+                            let p2c = k
+                                .matmul(&pos_query.transpose(-1, -2))
+                                .gather(-1, &idx, false)
+                                .transpose(-1, -2);
                             scores = scores + p2c;
                         }
                     }
@@ -1255,21 +1532,36 @@ mod deberta {
                         let span = self.pos_ebd_size;
                         let re = rel_emb.narrow(0, 0, 2 * span).unsqueeze(0);
                         // share_att_key: positions go through the content key/query projections.
-                        let pos_key_proj = if self.share_att_key { Some(k) } else { pos_key.as_ref() };
-                        let pos_query_proj = if self.share_att_key { Some(q) } else { pos_query.as_ref() };
+                        let pos_key_proj =
+                            if self.share_att_key { Some(k) } else { pos_key.as_ref() };
+                        let pos_query_proj =
+                            if self.share_att_key { Some(q) } else { pos_query.as_ref() };
                         let rel_pos3 = rel_pos.squeeze_dim(0); // [1, l, l]
                         if self.c2p {
-                            let pkl = self.split_heads(&pos_key_proj.expect("c2p projection").fwd(&re)).repeat([b, 1, 1]);
+                            let pkl = self
+                                .split_heads(&pos_key_proj.expect("c2p projection").fwd(&re))
+                                .repeat([b, 1, 1]);
                             let s = scale(*pkl.size().last().unwrap());
-                            let idx = (&rel_pos3 + span).clamp(0, 2 * span - 1).squeeze_dim(0).expand([ql.size()[0], l, l], false);
+                            let idx = (&rel_pos3 + span)
+                                .clamp(0, 2 * span - 1)
+                                .squeeze_dim(0)
+                                .expand([ql.size()[0], l, l], false);
                             let c2p = ql.bmm(&pkl.transpose(-1, -2)).gather(-1, &idx, false);
                             scores = scores + c2p / s;
                         }
                         if self.p2c {
-                            let pql = self.split_heads(&pos_query_proj.expect("p2c projection").fwd(&re)).repeat([b, 1, 1]);
+                            let pql = self
+                                .split_heads(&pos_query_proj.expect("p2c projection").fwd(&re))
+                                .repeat([b, 1, 1]);
                             let s = scale(*pql.size().last().unwrap());
-                            let idx = (-&rel_pos3 + span).clamp(0, 2 * span - 1).squeeze_dim(0).expand([ql.size()[0], l, l], false);
-                            let p2c = kl.bmm(&pql.transpose(-1, -2)).gather(-1, &idx, false).transpose(-1, -2);
+                            let idx = (-&rel_pos3 + span)
+                                .clamp(0, 2 * span - 1)
+                                .squeeze_dim(0)
+                                .expand([ql.size()[0], l, l], false);
+                            let p2c = kl
+                                .bmm(&pql.transpose(-1, -2))
+                                .gather(-1, &idx, false)
+                                .transpose(-1, -2);
                             scores = scores + p2c / s;
                         }
                     }
@@ -1278,7 +1570,10 @@ mod deberta {
             };
             // XSoftmax: masked positions get the float minimum, then probability 0.
             let rmask = mask4.eq(0);
-            let probs = scores.masked_fill(&rmask, f32::MIN as f64).softmax(-1, Kind::Float).masked_fill(&rmask, 0.0);
+            let probs = scores
+                .masked_fill(&rmask, f32::MIN as f64)
+                .softmax(-1, Kind::Float)
+                .masked_fill(&rmask, 0.0);
             probs.matmul(&value).permute([0, 2, 1, 3]).contiguous().view([b, l, -1])
         }
 
@@ -1313,8 +1608,18 @@ mod deberta {
                 h = layer.out_ln.fwd(&(layer.out.fwd(&i) + &a));
                 if n == 0 {
                     if let Some(c) = &self.conv {
-                        let out = emb.permute([0, 2, 1]).contiguous().conv1d(&c.w, Some(&c.b), [1].as_slice(), [c.padding].as_slice(), [1].as_slice(), c.groups);
-                        let out = out.permute([0, 2, 1]).contiguous().masked_fill(&maskf.eq(0.0).expand_as(&h), 0.0);
+                        let out = emb.permute([0, 2, 1]).contiguous().conv1d(
+                            &c.w,
+                            Some(&c.b),
+                            [1].as_slice(),
+                            [c.padding].as_slice(),
+                            [1].as_slice(),
+                            c.groups,
+                        );
+                        let out = out
+                            .permute([0, 2, 1])
+                            .contiguous()
+                            .masked_fill(&maskf.eq(0.0).expand_as(&h), 0.0);
                         let out = c.act.apply(&out);
                         h = c.ln.fwd(&(&h + out)) * &maskf;
                     }

@@ -28,7 +28,12 @@ fn stamp(path: &Path) -> Option<FileStamp> {
     use std::os::unix::fs::MetadataExt;
     let canon = std::fs::canonicalize(path).ok()?;
     let m = std::fs::metadata(&canon).ok()?;
-    Some(FileStamp { path: canon.to_string_lossy().into_owned(), size: m.len(), mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128, ino: m.ino() })
+    Some(FileStamp {
+        path: canon.to_string_lossy().into_owned(),
+        size: m.len(),
+        mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        ino: m.ino(),
+    })
 }
 
 fn cache_file() -> Option<PathBuf> {
@@ -56,7 +61,12 @@ pub fn weights_revision(files: &[PathBuf]) -> Result<String> {
         if let Ok(text) = std::fs::read_to_string(cache) {
             // The last matching entry wins (a file rewritten in place within one mtime tick
             // keeps its stamp; that is the usual limit of stat-based caches, as in git).
-            if let Some(e) = text.lines().filter_map(|l| serde_json::from_str::<Entry>(l).ok()).filter(|e| &e.files == stamps).last() {
+            if let Some(e) = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
+                .filter(|e| &e.files == stamps)
+                .last()
+            {
                 if e.sha256.len() == 64 {
                     return Ok(e.sha256[..12].to_string());
                 }
@@ -88,7 +98,9 @@ mod tests {
         std::fs::write(&w, b"abc").unwrap();
         // sha256("abc") = ba7816bf8f01cfea...
         assert_eq!(weights_revision(&[w.clone()]).unwrap(), "ba7816bf8f01");
-        assert!(std::fs::read_to_string(dir.join("weights-sha256.jsonl")).unwrap().contains("ba7816bf8f01cfea"));
+        assert!(std::fs::read_to_string(dir.join("weights-sha256.jsonl"))
+            .unwrap()
+            .contains("ba7816bf8f01cfea"));
         // Served from the cache (same stamp) ...
         assert_eq!(weights_revision(&[w.clone()]).unwrap(), "ba7816bf8f01");
         // ... and recomputed when the file changes (size differs).

@@ -37,7 +37,9 @@ use rust_bert::bart::{BartConfig, BartGenerator};
 use rust_bert::longt5::{LongT5Config, LongT5Generator};
 use rust_bert::pegasus::{PegasusConditionalGenerator, PegasusConfig};
 use rust_bert::pipelines::common::{ModelResource, ModelType, TokenizerOption};
-use rust_bert::pipelines::generation_utils::{GenerateConfig, GenerateOptions, GeneratedIndicesOutput, LanguageGenerator};
+use rust_bert::pipelines::generation_utils::{
+    GenerateConfig, GenerateOptions, GeneratedIndicesOutput, LanguageGenerator,
+};
 use rust_bert::resources::{LocalResource, RemoteResource, ResourceProvider};
 use rust_bert::t5::{T5Config, T5Generator};
 use rust_bert::RustBertError;
@@ -54,7 +56,11 @@ use tch::{Device, Kind, Tensor};
 const PRESETS_TOML: &str = include_str!("../../../models/presets.toml");
 
 /// Builds a summarizer for a preset name, local folder or hub id.
-pub fn load_summarizer(name: &str, gen: &GenerationConfig, offline: bool) -> Result<Box<dyn Summarizer>> {
+pub fn load_summarizer(
+    name: &str,
+    gen: &GenerationConfig,
+    offline: bool,
+) -> Result<Box<dyn Summarizer>> {
     Ok(Box::new(Seq2SeqSummarizer::load(name, gen, offline)?))
 }
 
@@ -62,7 +68,9 @@ pub fn load_summarizer(name: &str, gen: &GenerationConfig, offline: bool) -> Res
 /// `HF_HUB_OFFLINE` set to 1/true/yes).
 pub fn offline_from_env() -> bool {
     ["KPEVAL_OFFLINE", "HF_HUB_OFFLINE"].iter().any(|k| {
-        std::env::var(k).map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")).unwrap_or(false)
+        std::env::var(k)
+            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+            .unwrap_or(false)
     })
 }
 
@@ -105,7 +113,8 @@ struct PresetFile {
 
 /// All presets of models/presets.toml.
 pub fn presets() -> Result<Vec<Preset>> {
-    let f: PresetFile = toml::from_str(PRESETS_TOML).map_err(|e| Error::config(format!("models/presets.toml: {e}")))?;
+    let f: PresetFile = toml::from_str(PRESETS_TOML)
+        .map_err(|e| Error::config(format!("models/presets.toml: {e}")))?;
     Ok(f.preset)
 }
 
@@ -163,7 +172,12 @@ impl Files {
 /// A file of a hub repository at a revision, through rust-bert's download cache
 /// (`<cache>/kpeval/<owner--name>/<revision>/`); offline, only what that cache already holds.
 /// A stalled connection fails after `KPEVAL_HUB_TIMEOUT` seconds (vendored rust-bert patch 11).
-pub(crate) fn hub_fetch(id: &str, revision: &str, file: &str, offline: bool) -> std::result::Result<PathBuf, String> {
+pub(crate) fn hub_fetch(
+    id: &str,
+    revision: &str,
+    file: &str,
+    offline: bool,
+) -> std::result::Result<PathBuf, String> {
     let url = format!("https://huggingface.co/{id}/resolve/{revision}/{file}");
     let subdir = format!("kpeval/{}/{revision}", id.replace('/', "--"));
     if offline {
@@ -171,7 +185,9 @@ pub(crate) fn hub_fetch(id: &str, revision: &str, file: &str, offline: bool) -> 
             format!("{file} is not in the rust-bert cache ({}) and downloads are off (--offline / KPEVAL_OFFLINE)", rustbert_cache_dir().join(&subdir).display())
         })
     } else {
-        RemoteResource::new(&url, &subdir).get_local_path().map_err(|e| format!("could not fetch {file} ({url}): {e}"))
+        RemoteResource::new(&url, &subdir)
+            .get_local_path()
+            .map_err(|e| format!("could not fetch {file} ({url}): {e}"))
     }
 }
 
@@ -215,10 +231,10 @@ fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-
 fn read_json(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::Json { context: path.display().to_string(), source: e })
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Json { context: path.display().to_string(), source: e })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,7 +296,12 @@ impl Gen {
             Gen::LongT5(g) => g.get_tokenizer(),
         }
     }
-    fn generate(&self, ids: Tensor, mask: Tensor, opts: GenerateOptions) -> std::result::Result<Vec<GeneratedIndicesOutput>, RustBertError> {
+    fn generate(
+        &self,
+        ids: Tensor,
+        mask: Tensor,
+        opts: GenerateOptions,
+    ) -> std::result::Result<Vec<GeneratedIndicesOutput>, RustBertError> {
         match self {
             Gen::Bart(g) => g.generate_from_ids_and_past(ids, Some(mask), Some(opts)),
             Gen::T5(g) => g.generate_from_ids_and_past(ids, Some(mask), Some(opts)),
@@ -397,7 +418,12 @@ unsafe impl Send for MappedWeights {}
 
 /// Maps safetensors files and renames their tensors to rust-bert's variable names (the weights
 /// are then copied once, straight from the page cache into the model: see [`FillResource`]).
-fn map_checkpoint(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -> Result<MappedWeights> {
+fn map_checkpoint(
+    files: &[PathBuf],
+    arch: Arch,
+    config: &Value,
+    folder: &str,
+) -> Result<MappedWeights> {
     let mut map: BTreeMap<String, Tensor> = BTreeMap::new();
     let mut mapped = Vec::with_capacity(files.len());
     for f in files {
@@ -413,20 +439,49 @@ fn map_checkpoint(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -
         }
         mapped.push(file);
     }
-    let first = |map: &BTreeMap<String, Tensor>, names: &[&str]| names.iter().find_map(|n| map.get(*n).map(|t| t.shallow_clone()));
-    let same = |a: &Tensor, b: &Tensor| a.size() == b.size() && if a.kind() == b.kind() { a.equal(b) } else { a.to_kind(Kind::Float).equal(&b.to_kind(Kind::Float)) };
+    let first = |map: &BTreeMap<String, Tensor>, names: &[&str]| {
+        names.iter().find_map(|n| map.get(*n).map(|t| t.shallow_clone()))
+    };
+    let same = |a: &Tensor, b: &Tensor| {
+        a.size() == b.size()
+            && if a.kind() == b.kind() {
+                a.equal(b)
+            } else {
+                a.to_kind(Kind::Float).equal(&b.to_kind(Kind::Float))
+            }
+    };
     let vocab = config.get("vocab_size").and_then(|v| v.as_i64()).unwrap_or(0);
     match arch {
         Arch::Bart | Arch::Pegasus => {
             // Checkpoints saved from the bare model have no `model.` prefix.
-            let bare: Vec<String> = map.keys().filter(|k| k.starts_with("encoder.") || k.starts_with("decoder.") || k.starts_with("shared.")).cloned().collect();
+            let bare: Vec<String> = map
+                .keys()
+                .filter(|k| {
+                    k.starts_with("encoder.")
+                        || k.starts_with("decoder.")
+                        || k.starts_with("shared.")
+                })
+                .cloned()
+                .collect();
             for k in bare {
                 if let Some(t) = map.remove(&k) {
                     map.entry(format!("model.{k}")).or_insert(t);
                 }
             }
-            let shared = first(&map, &["model.shared.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"])
-                .ok_or_else(|| Error::model(format!("{folder}: the weights have no token embeddings (model.shared.weight)")))?;
+            let shared = first(
+                &map,
+                &[
+                    "model.shared.weight",
+                    "model.encoder.embed_tokens.weight",
+                    "model.decoder.embed_tokens.weight",
+                    "lm_head.weight",
+                ],
+            )
+            .ok_or_else(|| {
+                Error::model(format!(
+                    "{folder}: the weights have no token embeddings (model.shared.weight)"
+                ))
+            })?;
             if let Some(head) = map.get("lm_head.weight") {
                 if !same(head, &shared) {
                     return Err(Error::model(format!(
@@ -445,18 +500,29 @@ fn map_checkpoint(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -
                     }
                 }
             } else if !map.contains_key("final_logits_bias") {
-                map.insert("final_logits_bias".into(), Tensor::zeros([1, vocab], (Kind::Float, Device::Cpu)));
+                map.insert(
+                    "final_logits_bias".into(),
+                    Tensor::zeros([1, vocab], (Kind::Float, Device::Cpu)),
+                );
             }
         }
         Arch::T5 | Arch::LongT5 => {
-            let prefixed: Vec<String> = map.keys().filter(|k| k.starts_with("model.")).cloned().collect();
+            let prefixed: Vec<String> =
+                map.keys().filter(|k| k.starts_with("model.")).cloned().collect();
             for k in prefixed {
                 if let Some(t) = map.remove(&k) {
                     map.entry(k["model.".len()..].to_string()).or_insert(t);
                 }
             }
-            let shared = first(&map, &["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"])
-                .ok_or_else(|| Error::model(format!("{folder}: the weights have no token embeddings (shared.weight)")))?;
+            let shared = first(
+                &map,
+                &["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"],
+            )
+            .ok_or_else(|| {
+                Error::model(format!(
+                    "{folder}: the weights have no token embeddings (shared.weight)"
+                ))
+            })?;
             map.insert("shared.weight".into(), shared.shallow_clone());
             let tied = config.get("tie_word_embeddings").and_then(|v| v.as_bool()).unwrap_or(true);
             if tied {
@@ -468,14 +534,17 @@ fn map_checkpoint(files: &[PathBuf], arch: Arch, config: &Value, folder: &str) -
                     }
                 }
             } else if !map.contains_key("lm_head.weight") {
-                return Err(Error::model(format!("{folder}: tie_word_embeddings is false but the weights have no lm_head.weight")));
+                return Err(Error::model(format!(
+                    "{folder}: tie_word_embeddings is false but the weights have no lm_head.weight"
+                )));
             }
         }
     }
     Ok(MappedWeights { tensors: map, _files: mapped })
 }
 
-type FillFn = dyn Fn(&mut tch::nn::VarStore) -> std::result::Result<(), RustBertError> + Send + Sync;
+type FillFn =
+    dyn Fn(&mut tch::nn::VarStore) -> std::result::Result<(), RustBertError> + Send + Sync;
 
 /// A model resource that copies mapped weights into rust-bert's variables (vendored rust-bert
 /// patch: `Resource::Fill`), with what `VarStore::load` does per variable: the variable takes
@@ -494,18 +563,32 @@ impl FillResource {
     fn new(weights: MappedWeights, folder: String) -> FillResource {
         let weights = Mutex::new(Some(weights));
         let fill = move |vs: &mut tch::nn::VarStore| -> std::result::Result<(), RustBertError> {
-            let mut guard = weights.lock().map_err(|_| RustBertError::ValueError("weights lock poisoned".into()))?;
-            let w = guard.take().ok_or_else(|| RustBertError::ValueError("the mapped weights were already used".into()))?;
+            let mut guard = weights
+                .lock()
+                .map_err(|_| RustBertError::ValueError("weights lock poisoned".into()))?;
+            let w = guard.take().ok_or_else(|| {
+                RustBertError::ValueError("the mapped weights were already used".into())
+            })?;
             let _no_grad = tch::no_grad_guard();
             for (name, mut var) in vs.variables() {
-                let src = w.tensors.get(&name).ok_or_else(|| RustBertError::ValueError(format!("{folder}: the weights have no tensor '{name}'")))?;
+                let src = w.tensors.get(&name).ok_or_else(|| {
+                    RustBertError::ValueError(format!(
+                        "{folder}: the weights have no tensor '{name}'"
+                    ))
+                })?;
                 if var.size() != src.size() {
-                    return Err(RustBertError::ValueError(format!("{folder}: tensor '{name}' has shape {:?}, the model expects {:?}", src.size(), var.size())));
+                    return Err(RustBertError::ValueError(format!(
+                        "{folder}: tensor '{name}' has shape {:?}, the model expects {:?}",
+                        src.size(),
+                        var.size()
+                    )));
                 }
                 if var.kind() != src.kind() {
                     var.set_data(&var.to_kind(src.kind()));
                 }
-                var.f_copy_(src).map_err(|e| RustBertError::ValueError(format!("{folder}: tensor '{name}': {e}")))?;
+                var.f_copy_(src).map_err(|e| {
+                    RustBertError::ValueError(format!("{folder}: tensor '{name}': {e}"))
+                })?;
             }
             // Inference only: no parameter needs a gradient, so no autograd graph is recorded
             // even where a forward pass runs outside `no_grad`.
@@ -520,7 +603,9 @@ impl ResourceProvider for FillResource {
     fn get_local_path(&self) -> std::result::Result<PathBuf, RustBertError> {
         Err(RustBertError::ValueError("mapped weights have no single local path".into()))
     }
-    fn get_resource(&self) -> std::result::Result<rust_bert::resources::Resource<'_>, RustBertError> {
+    fn get_resource(
+        &self,
+    ) -> std::result::Result<rust_bert::resources::Resource<'_>, RustBertError> {
         Ok(rust_bert::resources::Resource::Fill(&*self.fill))
     }
 }
@@ -542,7 +627,10 @@ fn validate_config(arch: Arch, mut cfg: Value, folder: &str) -> Result<Value> {
         // entries; fine-tuned models often have only some. kpeval reads them itself.
         let removed = cfg.as_object_mut().and_then(|o| o.remove("task_specific_params")).is_some();
         if !removed || run(&cfg).is_err() {
-            return Err(Error::model(format!("{folder}/config.json: rust-bert's {} config cannot read it: {first}", arch.as_str())));
+            return Err(Error::model(format!(
+                "{folder}/config.json: rust-bert's {} config cannot read it: {first}",
+                arch.as_str()
+            )));
         }
     }
     if matches!(arch, Arch::T5) {
@@ -561,12 +649,17 @@ fn validate_config(arch: Arch, mut cfg: Value, folder: &str) -> Result<Value> {
 
 /// Writes a config for rust-bert to read, content-addressed in the temp directory.
 fn write_config(cfg: &Value) -> Result<PathBuf> {
-    let text = serde_json::to_string_pretty(cfg).map_err(|e| Error::Json { context: "model config".into(), source: e })?;
+    let text = serde_json::to_string_pretty(cfg)
+        .map_err(|e| Error::Json { context: "model config".into(), source: e })?;
     let dir = std::env::temp_dir().join("kpeval-seq2seq-configs");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join(format!("{}.json", &hex_sha256(text.as_bytes())[..16]));
     if !path.is_file() {
-        let tmp = dir.join(format!(".{}.{}", std::process::id(), path.file_name().and_then(|n| n.to_str()).unwrap_or("config.json")));
+        let tmp = dir.join(format!(
+            ".{}.{}",
+            std::process::id(),
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("config.json")
+        ));
         std::fs::write(&tmp, &text).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
@@ -578,14 +671,11 @@ impl Seq2SeqSummarizer {
     pub fn load(name: &str, gen: &GenerationConfig, offline: bool) -> Result<Self> {
         let device = crate::device(&gen.device)?;
         let as_dir = Path::new(name);
-        let mut preset = if as_dir.is_dir() {
-            None
-        } else {
-            find_preset(name)?
-        };
+        let mut preset = if as_dir.is_dir() { None } else { find_preset(name)? };
         let files = if as_dir.is_dir() {
             // A store folder named after a preset takes that preset's defaults.
-            let dir_name = as_dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let dir_name =
+                as_dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             preset = presets()?.into_iter().find(|p| p.name == dir_name);
             Files::Local(as_dir.to_path_buf())
         } else if let Some(p) = &preset {
@@ -605,17 +695,28 @@ impl Seq2SeqSummarizer {
         };
         let display_name = match (&preset, &files) {
             (Some(p), _) => p.name.clone(),
-            (None, Files::Local(d)) => d.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| name.to_string()),
+            (None, Files::Local(d)) => d
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| name.to_string()),
             (None, Files::Hub { id, .. }) => id.rsplit('/').next().unwrap_or(id).to_string(),
         };
         let hub = matches!(files, Files::Hub { .. }) && preset.is_none();
         Self::load_files(files, display_name, preset, gen, device).map_err(|e| match e {
-            Error::Model(m) if hub => Error::Model(format!("{m}{}", kpeval::models::path_hint(name))),
+            Error::Model(m) if hub => {
+                Error::Model(format!("{m}{}", kpeval::models::path_hint(name)))
+            }
             other => other,
         })
     }
 
-    fn load_files(files: Files, name: String, preset: Option<Preset>, gen: &GenerationConfig, device: Device) -> Result<Self> {
+    fn load_files(
+        files: Files,
+        name: String,
+        preset: Option<Preset>,
+        gen: &GenerationConfig,
+        device: Device,
+    ) -> Result<Self> {
         let folder = files.describe();
         let config_path = files.need("config.json")?;
         let mut config = read_json(&config_path)?;
@@ -629,7 +730,8 @@ impl Seq2SeqSummarizer {
         let gen_config = gen_config_path.map(|p| read_json(&p)).transpose()?;
         let tok_config = tok_config_path.map(|p| read_json(&p)).transpose()?;
 
-        let model_type = config.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let model_type =
+            config.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
         let arch = Arch::from_model_type(&model_type)
             .or_else(|| preset.as_ref().and_then(|p| Arch::from_model_type(&p.architecture)))
             .ok_or_else(|| {
@@ -638,7 +740,14 @@ impl Seq2SeqSummarizer {
 
         // Token ids: generation_config.json wins over config.json (as in transformers).
         if let (Some(gc), Some(obj)) = (&gen_config, config.as_object_mut()) {
-            for k in ["bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"] {
+            for k in [
+                "bos_token_id",
+                "eos_token_id",
+                "pad_token_id",
+                "decoder_start_token_id",
+                "forced_bos_token_id",
+                "forced_eos_token_id",
+            ] {
                 if let Some(v) = gc.get(k) {
                     obj.insert(k.to_string(), v.clone());
                 }
@@ -646,7 +755,14 @@ impl Seq2SeqSummarizer {
         }
         // rust-bert reads single ids.
         if let Some(obj) = config.as_object_mut() {
-            for k in ["bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id"] {
+            for k in [
+                "bos_token_id",
+                "eos_token_id",
+                "pad_token_id",
+                "decoder_start_token_id",
+                "forced_bos_token_id",
+                "forced_eos_token_id",
+            ] {
                 if let Some(Value::Array(a)) = obj.get(k) {
                     let v = a.first().cloned().unwrap_or(Value::Null);
                     obj.insert(k.to_string(), v);
@@ -675,17 +791,42 @@ impl Seq2SeqSummarizer {
         let empty = Value::Null;
         let task_v = task.as_ref().unwrap_or(&empty);
         let settings = Settings {
-            num_beams: gen.num_beams.or(pg.num_beams).or(opt_usize(task_v, "num_beams")).or(opt_usize(&model_gen, "num_beams")).unwrap_or(1),
-            min_length: gen.min_length.or(pg.min_length).or(opt_usize(task_v, "min_length")).or(opt_usize(&model_gen, "min_length")).unwrap_or(0),
-            max_length: gen.max_length.or(pg.max_length).or(opt_usize(task_v, "max_length")).or(opt_usize(&model_gen, "max_length")).unwrap_or(20),
+            num_beams: gen
+                .num_beams
+                .or(pg.num_beams)
+                .or(opt_usize(task_v, "num_beams"))
+                .or(opt_usize(&model_gen, "num_beams"))
+                .unwrap_or(1),
+            min_length: gen
+                .min_length
+                .or(pg.min_length)
+                .or(opt_usize(task_v, "min_length"))
+                .or(opt_usize(&model_gen, "min_length"))
+                .unwrap_or(0),
+            max_length: gen
+                .max_length
+                .or(pg.max_length)
+                .or(opt_usize(task_v, "max_length"))
+                .or(opt_usize(&model_gen, "max_length"))
+                .unwrap_or(20),
             no_repeat_ngram_size: gen
                 .no_repeat_ngram_size
                 .or(pg.no_repeat_ngram_size)
                 .or(opt_usize(task_v, "no_repeat_ngram_size"))
                 .or(opt_usize(&model_gen, "no_repeat_ngram_size"))
                 .unwrap_or(0),
-            length_penalty: gen.length_penalty.or(pg.length_penalty).or(opt_f64(task_v, "length_penalty")).or(opt_f64(&model_gen, "length_penalty")).unwrap_or(1.0),
-            early_stopping: gen.early_stopping.or(pg.early_stopping).or(opt_bool(task_v, "early_stopping")).or(opt_bool(&model_gen, "early_stopping")).unwrap_or(false),
+            length_penalty: gen
+                .length_penalty
+                .or(pg.length_penalty)
+                .or(opt_f64(task_v, "length_penalty"))
+                .or(opt_f64(&model_gen, "length_penalty"))
+                .unwrap_or(1.0),
+            early_stopping: gen
+                .early_stopping
+                .or(pg.early_stopping)
+                .or(opt_bool(task_v, "early_stopping"))
+                .or(opt_bool(&model_gen, "early_stopping"))
+                .unwrap_or(false),
             do_sample: gen.do_sample,
             seed: gen.seed,
             long_merge: gen.long_merge,
@@ -694,16 +835,31 @@ impl Seq2SeqSummarizer {
             return Err(Error::config("num_beams must be at least 1"));
         }
         if settings.length_penalty.is_nan() || settings.length_penalty <= 0.0 {
-            return Err(Error::config(format!("length_penalty {}: rust-bert's generation needs a positive length penalty", settings.length_penalty)));
+            return Err(Error::config(format!(
+                "length_penalty {}: rust-bert's generation needs a positive length penalty",
+                settings.length_penalty
+            )));
         }
         if settings.max_length < 2 {
-            return Err(Error::config(format!("max_length {} leaves no room for a generated token", settings.max_length)));
+            return Err(Error::config(format!(
+                "max_length {} leaves no room for a generated token",
+                settings.max_length
+            )));
         }
         if !settings.length_penalty.is_finite() {
-            return Err(Error::config(format!("length_penalty {} is not a finite number", settings.length_penalty)));
+            return Err(Error::config(format!(
+                "length_penalty {} is not a finite number",
+                settings.length_penalty
+            )));
         }
         if settings.min_length > settings.max_length {
-            let from = |cli: bool, flag: &str, key: &str| if cli { format!("--{flag}") } else { format!("the preset's or model config's {key}") };
+            let from = |cli: bool, flag: &str, key: &str| {
+                if cli {
+                    format!("--{flag}")
+                } else {
+                    format!("the preset's or model config's {key}")
+                }
+            };
             return Err(Error::config(format!(
                 "{} {} exceeds {} {}: no summary can satisfy both (give --min-length and --max-length together)",
                 from(gen.min_length.is_some(), "min-length", "min_length"),
@@ -714,9 +870,15 @@ impl Seq2SeqSummarizer {
         }
         // Regression (#19): a max_length beyond the decoder's learned/sinusoidal positions made
         // rust-bert panic on every record; refused at start-up instead.
-        if let (Arch::Bart | Arch::Pegasus, Some(limit)) = (arch, opt_usize(&config, "max_position_embeddings")) {
+        if let (Arch::Bart | Arch::Pegasus, Some(limit)) =
+            (arch, opt_usize(&config, "max_position_embeddings"))
+        {
             if settings.max_length > limit {
-                let from = if gen.max_length.is_some() { "--max-length".to_string() } else { "the preset's or model config's max_length".to_string() };
+                let from = if gen.max_length.is_some() {
+                    "--max-length".to_string()
+                } else {
+                    "the preset's or model config's max_length".to_string()
+                };
                 return Err(Error::config(format!(
                     "{from} {} exceeds the model's max_position_embeddings {limit}: its decoder has no positions beyond",
                     settings.max_length
@@ -740,32 +902,68 @@ impl Seq2SeqSummarizer {
                 Arch::T5 => opt_usize(&config, "n_positions").or(Some(512)),
                 Arch::LongT5 => opt_usize(&config, "n_positions").or(Some(16384)),
             })
-            .ok_or_else(|| Error::model(format!("{folder}/config.json: no max_position_embeddings")))?;
-        let clean_up_spaces = tok_config.as_ref().and_then(|t| opt_bool(t, "clean_up_tokenization_spaces")).unwrap_or(false);
+            .ok_or_else(|| {
+                Error::model(format!("{folder}/config.json: no max_position_embeddings"))
+            })?;
+        let clean_up_spaces = tok_config
+            .as_ref()
+            .and_then(|t| opt_bool(t, "clean_up_tokenization_spaces"))
+            .unwrap_or(false);
 
         // Tokenizer (rust-bert reads the slow tokenizer files, not tokenizer.json).
         let tokenizer = match arch {
             Arch::Bart => {
                 let mut why_tok = Vec::new();
-                let (vocab, merges) = match (files.get("vocab.json", &mut why_tok), files.get("merges.txt", &mut why_tok)) {
+                let (vocab, merges) = match (
+                    files.get("vocab.json", &mut why_tok),
+                    files.get("merges.txt", &mut why_tok),
+                ) {
                     (Some(v), Some(m)) => (v, m),
                     // Only the fast tokenizer's tokenizer.json: its BPE vocabulary and merges are
                     // the same data; written out as the files rust-bert reads.
                     _ => match files.get("tokenizer.json", &mut why_tok) {
-                        Some(tj) => bpe_files_from_tokenizer_json(&tj).map_err(|e| Error::model(format!("{folder}: no vocab.json / merges.txt, and tokenizer.json: {e}")))?,
-                        None => return Err(Error::model(format!("{folder}: tokenizer: {}", why_tok.join("; ")))),
+                        Some(tj) => bpe_files_from_tokenizer_json(&tj).map_err(|e| {
+                            Error::model(format!(
+                                "{folder}: no vocab.json / merges.txt, and tokenizer.json: {e}"
+                            ))
+                        })?,
+                        None => {
+                            return Err(Error::model(format!(
+                                "{folder}: tokenizer: {}",
+                                why_tok.join("; ")
+                            )))
+                        }
                     },
                 };
                 read_files.extend([vocab.clone(), merges.clone()]);
-                let add_prefix_space = tok_config.as_ref().and_then(|t| opt_bool(t, "add_prefix_space")).unwrap_or(false);
-                TokenizerOption::from_file(ModelType::Bart, &vocab.to_string_lossy(), Some(&merges.to_string_lossy()), false, None::<bool>, add_prefix_space)
-                    .map_err(|e| Error::model(format!("{folder}: tokenizer (vocab.json, merges.txt): {e}")))?
+                let add_prefix_space = tok_config
+                    .as_ref()
+                    .and_then(|t| opt_bool(t, "add_prefix_space"))
+                    .unwrap_or(false);
+                TokenizerOption::from_file(
+                    ModelType::Bart,
+                    &vocab.to_string_lossy(),
+                    Some(&merges.to_string_lossy()),
+                    false,
+                    None::<bool>,
+                    add_prefix_space,
+                )
+                .map_err(|e| {
+                    Error::model(format!("{folder}: tokenizer (vocab.json, merges.txt): {e}"))
+                })?
             }
             _ => {
                 let spiece = files.need("spiece.model")?;
                 read_files.push(spiece.clone());
-                TokenizerOption::from_file(arch.model_type(), &spiece.to_string_lossy(), None, false, None::<bool>, None::<bool>)
-                    .map_err(|e| Error::model(format!("{folder}: tokenizer (spiece.model): {e}")))?
+                TokenizerOption::from_file(
+                    arch.model_type(),
+                    &spiece.to_string_lossy(),
+                    None,
+                    false,
+                    None::<bool>,
+                    None::<bool>,
+                )
+                .map_err(|e| Error::model(format!("{folder}: tokenizer (spiece.model): {e}")))?
             }
         };
 
@@ -779,7 +977,15 @@ impl Seq2SeqSummarizer {
         let mut why = Vec::new();
         let order: Vec<String> = match &wanted {
             Some(w) => vec![w.clone()],
-            None => ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json", "rust_model.ot"].map(String::from).to_vec(),
+            None => [
+                "model.safetensors",
+                "model.safetensors.index.json",
+                "pytorch_model.bin",
+                "pytorch_model.bin.index.json",
+                "rust_model.ot",
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         let mut weights: Option<(String, Vec<PathBuf>)> = None;
         for w in &order {
@@ -806,11 +1012,19 @@ impl Seq2SeqSummarizer {
         })?;
         let revision = match &files {
             Files::Hub { revision, .. } => revision.clone(),
-            Files::Local(_) => format!("sha256:{}", crate::revision::weights_revision(&weight_files)?),
+            Files::Local(_) => {
+                format!("sha256:{}", crate::revision::weights_revision(&weight_files)?)
+            }
         };
         let revision = format!("{revision}+files:{}", files_digest(&read_files)?);
-        let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind.starts_with("model.safetensors") || weights_kind.starts_with("pytorch_model.bin") {
-            Box::new(FillResource::new(map_checkpoint(&weight_files, arch, &config, &folder)?, folder.clone()))
+        let model_resource: Box<dyn ResourceProvider + Send> = if weights_kind
+            .starts_with("model.safetensors")
+            || weights_kind.starts_with("pytorch_model.bin")
+        {
+            Box::new(FillResource::new(
+                map_checkpoint(&weight_files, arch, &config, &folder)?,
+                folder.clone(),
+            ))
         } else {
             Box::new(LocalResource::from(weight_files[0].clone()))
         };
@@ -840,19 +1054,37 @@ impl Seq2SeqSummarizer {
         };
         let load_err = |e: RustBertError| {
             let msg = e.to_string();
-            Error::model(format!("{folder}: loading the {} weights ({}): {msg}", arch.as_str(), weight_files[0].display()))
+            Error::model(format!(
+                "{folder}: loading the {} weights ({}): {msg}",
+                arch.as_str(),
+                weight_files[0].display()
+            ))
         };
         // rust-bert panics on configs it cannot read; those were checked above, but keep a
         // panic from taking the process down.
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> std::result::Result<Gen, RustBertError> {
-            Ok(match arch {
-                Arch::Bart => Gen::Bart(BartGenerator::new_with_tokenizer(generate_config, tokenizer)?),
-                Arch::T5 => Gen::T5(T5Generator::new_with_tokenizer(generate_config, tokenizer)?),
-                Arch::Pegasus => Gen::Pegasus(PegasusConditionalGenerator::new_with_tokenizer(generate_config, tokenizer)?),
-                Arch::LongT5 => Gen::LongT5(LongT5Generator::new_with_tokenizer(generate_config, tokenizer)?),
-            })
-        }))
-        .map_err(|_| Error::model(format!("{folder}: rust-bert could not build the {} model", arch.as_str())))?
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            || -> std::result::Result<Gen, RustBertError> {
+                Ok(match arch {
+                    Arch::Bart => {
+                        Gen::Bart(BartGenerator::new_with_tokenizer(generate_config, tokenizer)?)
+                    }
+                    Arch::T5 => {
+                        Gen::T5(T5Generator::new_with_tokenizer(generate_config, tokenizer)?)
+                    }
+                    Arch::Pegasus => Gen::Pegasus(PegasusConditionalGenerator::new_with_tokenizer(
+                        generate_config,
+                        tokenizer,
+                    )?),
+                    Arch::LongT5 => Gen::LongT5(LongT5Generator::new_with_tokenizer(
+                        generate_config,
+                        tokenizer,
+                    )?),
+                })
+            },
+        ))
+        .map_err(|_| {
+            Error::model(format!("{folder}: rust-bert could not build the {} model", arch.as_str()))
+        })?
         .map_err(load_err)?;
         Ok(Seq2SeqSummarizer {
             inner: Mutex::new(built),
@@ -896,7 +1128,11 @@ impl Seq2SeqSummarizer {
     }
 
     fn encode_with(tok: &TokenizerOption, text: &str) -> Vec<i64> {
-        tok.encode_list(&[text], 1 << 30, &TruncationStrategy::DoNotTruncate, 0).into_iter().next().map(|t| t.token_ids).unwrap_or_default()
+        tok.encode_list(&[text], 1 << 30, &TruncationStrategy::DoNotTruncate, 0)
+            .into_iter()
+            .next()
+            .map(|t| t.token_ids)
+            .unwrap_or_default()
     }
 
     /// Token ids of a source as the model sees it (prefix and special tokens included).
@@ -959,7 +1195,13 @@ impl Seq2SeqSummarizer {
     }
 
     /// `max_length`: instead of the settings' (the warm-up), with min_length 0.
-    fn generate_batch(&self, g: &Gen, inputs: &[Vec<i64>], with_scores: bool, max_length: Option<i64>) -> std::result::Result<Vec<Generated>, String> {
+    fn generate_batch(
+        &self,
+        g: &Gen,
+        inputs: &[Vec<i64>],
+        with_scores: bool,
+        max_length: Option<i64>,
+    ) -> std::result::Result<Vec<Generated>, String> {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
@@ -968,7 +1210,12 @@ impl Seq2SeqSummarizer {
             // must not depend on which inputs share its batch (batch size, shards, resume, cache).
             let mut out = Vec::with_capacity(inputs.len());
             for one in inputs {
-                out.extend(self.generate_batch(g, std::slice::from_ref(one), with_scores, max_length)?);
+                out.extend(self.generate_batch(
+                    g,
+                    std::slice::from_ref(one),
+                    with_scores,
+                    max_length,
+                )?);
             }
             return Ok(out);
         }
@@ -989,7 +1236,8 @@ impl Seq2SeqSummarizer {
             (Arch::Bart, _) | (_, None) => None,
             (_, Some(e)) => Some(e),
         };
-        let all: Vec<i64> = if emulate_eos.is_some() { (0..self.vocab_size).collect() } else { Vec::new() };
+        let all: Vec<i64> =
+            if emulate_eos.is_some() { (0..self.vocab_size).collect() } else { Vec::new() };
         let last = self.settings.max_length as i64 - 1;
         let force = move |_batch: i64, prefix: &Tensor| -> Vec<i64> {
             match emulate_eos {
@@ -1010,14 +1258,23 @@ impl Seq2SeqSummarizer {
         if self.settings.do_sample {
             tch::manual_seed(sample_seed(self.settings.seed, &inputs[0]));
         }
-        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.generate(ids, mask, opts)))
-            .map_err(|p| {
-                let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-                format!("generation failed (rust-bert panicked: {msg})")
-            })?
-            .map_err(|e| format!("generation failed: {e}"))?;
+        let res =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.generate(ids, mask, opts)))
+                .map_err(|p| {
+                    let msg = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    format!("generation failed (rust-bert panicked: {msg})")
+                })?
+                .map_err(|e| format!("generation failed: {e}"))?;
         if res.len() != inputs.len() {
-            return Err(format!("generation returned {} sequences for {} inputs", res.len(), inputs.len()));
+            return Err(format!(
+                "generation returned {} sequences for {} inputs",
+                res.len(),
+                inputs.len()
+            ));
         }
         Ok(res
             .into_iter()
@@ -1026,7 +1283,10 @@ impl Seq2SeqSummarizer {
                 if let Some(p) = v.iter().position(|&t| t == self.ids.eos) {
                     v.truncate(p + 1);
                 }
-                Generated { ids: v, score: if with_scores && self.settings.num_beams > 1 { o.score } else { None } }
+                Generated {
+                    ids: v,
+                    score: if with_scores && self.settings.num_beams > 1 { o.score } else { None },
+                }
             })
             .collect())
     }
@@ -1048,12 +1308,18 @@ impl Seq2SeqSummarizer {
         let what = if last { "summaries concatenated" } else { "their summaries summarized again" };
         if pass == 1 {
             if n > 1 {
-                notes.push(format!("source is {} tokens, over the {}-token context: {n} chunks, {what}", plan.tokens, self.max_input_tokens));
+                notes.push(format!(
+                    "source is {} tokens, over the {}-token context: {n} chunks, {what}",
+                    plan.tokens, self.max_input_tokens
+                ));
             }
         } else if n > 1 {
             notes.push(format!("pass {pass}: the chunk summaries are {} tokens, over the context: {n} chunks, {what}", plan.tokens));
         } else {
-            notes.push(format!("pass {pass}: the chunk summaries ({} tokens) summarized into one", plan.tokens));
+            notes.push(format!(
+                "pass {pass}: the chunk summaries ({} tokens) summarized into one",
+                plan.tokens
+            ));
         }
         if plan.split_long > 0 {
             let at = if pass > 1 { format!("pass {pass}: ") } else { String::new() };
@@ -1102,7 +1368,10 @@ impl Seq2SeqSummarizer {
             }
             units.extend(pack(&text, &words, &fits, false));
         }
-        let chunks: Vec<String> = pack(&text, &units, &fits, true).into_iter().map(|(a, b)| text[a..b].to_string()).collect();
+        let chunks: Vec<String> = pack(&text, &units, &fits, true)
+            .into_iter()
+            .map(|(a, b)| text[a..b].to_string())
+            .collect();
         let inputs: Vec<Vec<i64>> = chunks.iter().map(|c| enc(c)).collect();
         Plan { texts: chunks, ids: inputs, tokens: whole.len(), split_long }
     }
@@ -1144,7 +1413,10 @@ fn bpe_files_from_tokenizer_json(path: &Path) -> std::result::Result<(PathBuf, P
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
     let model = v.get("model").ok_or("no \"model\"")?;
     if model.get("type").and_then(|t| t.as_str()) != Some("BPE") {
-        return Err(format!("its model is {} , not BPE", model.get("type").map_or("missing".to_string(), |t| t.to_string())));
+        return Err(format!(
+            "its model is {} , not BPE",
+            model.get("type").map_or("missing".to_string(), |t| t.to_string())
+        ));
     }
     let vocab = model.get("vocab").and_then(|x| x.as_object()).ok_or("no BPE vocab")?;
     let merges = model.get("merges").and_then(|x| x.as_array()).ok_or("no BPE merges")?;
@@ -1153,7 +1425,11 @@ fn bpe_files_from_tokenizer_json(path: &Path) -> std::result::Result<(PathBuf, P
         // "a b" (tokenizers < 0.20) or ["a", "b"]
         let line = match m {
             Value::String(s) => s.clone(),
-            Value::Array(p) if p.len() == 2 => format!("{} {}", p[0].as_str().ok_or("a merge that is not text")?, p[1].as_str().ok_or("a merge that is not text")?),
+            Value::Array(p) if p.len() == 2 => format!(
+                "{} {}",
+                p[0].as_str().ok_or("a merge that is not text")?,
+                p[1].as_str().ok_or("a merge that is not text")?
+            ),
             _ => return Err("a merge that is neither \"a b\" nor [a, b]".into()),
         };
         lines.push_str(&line);
@@ -1164,7 +1440,9 @@ fn bpe_files_from_tokenizer_json(path: &Path) -> std::result::Result<(PathBuf, P
     let (vp, mp) = (dir.join("vocab.json"), dir.join("merges.txt"));
     let write = |p: &Path, data: &[u8]| -> std::result::Result<(), String> {
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, p)).map_err(|e| format!("{}: {e}", p.display()))
+        std::fs::write(&tmp, data)
+            .and_then(|_| std::fs::rename(&tmp, p))
+            .map_err(|e| format!("{}: {e}", p.display()))
     };
     write(&vp, serde_json::to_string(vocab).map_err(|e| e.to_string())?.as_bytes())?;
     write(&mp, lines.as_bytes())?;
@@ -1176,7 +1454,9 @@ fn files_digest(paths: &[PathBuf]) -> Result<String> {
     let mut h = Sha256::new();
     for p in paths {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-        h.update(p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().as_bytes());
+        h.update(
+            p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().as_bytes(),
+        );
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }
@@ -1197,7 +1477,12 @@ fn sample_seed(seed: u64, ids: &[i64]) -> i64 {
 /// Packs units (byte spans of `text`, in order) into the fewest spans that fit; with
 /// `overlap`, each span after the first starts with the last unit of the one before (when that
 /// one has more than one unit, so that every span makes progress).
-fn pack(text: &str, units: &[(usize, usize)], fits: &dyn Fn(&str) -> bool, overlap: bool) -> Vec<(usize, usize)> {
+fn pack(
+    text: &str,
+    units: &[(usize, usize)],
+    fits: &dyn Fn(&str) -> bool,
+    overlap: bool,
+) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < units.len() {
@@ -1215,8 +1500,16 @@ fn pack(text: &str, units: &[(usize, usize)], fits: &dyn Fn(&str) -> bool, overl
 }
 
 /// Splits a word (a span of `text`) that does not fit into character spans that do.
-fn split_chars(text: &str, span: (usize, usize), fits: &dyn Fn(&str) -> bool) -> Vec<(usize, usize)> {
-    let bounds: Vec<usize> = text[span.0..span.1].char_indices().map(|(k, _)| span.0 + k).chain(std::iter::once(span.1)).collect();
+fn split_chars(
+    text: &str,
+    span: (usize, usize),
+    fits: &dyn Fn(&str) -> bool,
+) -> Vec<(usize, usize)> {
+    let bounds: Vec<usize> = text[span.0..span.1]
+        .char_indices()
+        .map(|(k, _)| span.0 + k)
+        .chain(std::iter::once(span.1))
+        .collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i + 1 < bounds.len() {
@@ -1270,16 +1563,25 @@ impl Summarizer for Seq2SeqSummarizer {
     fn summarize(&self, batch: &[SourceText]) -> Vec<Result<Summary, RecordError>> {
         let g = match self.inner.lock() {
             Ok(g) => g,
-            Err(_) => return batch.iter().map(|_| Err(RecordError::new("summarize", "summarizer lock poisoned"))).collect(),
+            Err(_) => {
+                return batch
+                    .iter()
+                    .map(|_| Err(RecordError::new("summarize", "summarizer lock poisoned")))
+                    .collect()
+            }
         };
         let tok = g.tokenizer();
-        let mut results: Vec<Option<Result<Summary, RecordError>>> = (0..batch.len()).map(|_| None).collect();
+        let mut results: Vec<Option<Result<Summary, RecordError>>> =
+            (0..batch.len()).map(|_| None).collect();
         let mut notes: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
         // (record, text of this pass, tokens of the previous pass's text)
         let mut round: Vec<(usize, String, usize)> = Vec::new();
         for (i, s) in batch.iter().enumerate() {
             if s.text.trim().is_empty() {
-                results[i] = Some(Err(RecordError::new("summarize", format!("record '{}': the selected source text is empty", s.id))));
+                results[i] = Some(Err(RecordError::new(
+                    "summarize",
+                    format!("record '{}': the selected source text is empty", s.id),
+                )));
             } else {
                 round.push((i, s.text.clone(), usize::MAX));
             }
@@ -1289,7 +1591,8 @@ impl Summarizer for Seq2SeqSummarizer {
         while !round.is_empty() {
             pass += 1;
             // Plan every record of this pass, then generate all chunks together.
-            let mut plans: Vec<(usize, usize, usize, bool, usize)> = Vec::with_capacity(round.len()); // record, start, chunks, last pass, tokens
+            let mut plans: Vec<(usize, usize, usize, bool, usize)> =
+                Vec::with_capacity(round.len()); // record, start, chunks, last pass, tokens
             let mut inputs: Vec<Vec<i64>> = Vec::new();
             for (i, text, prev_tokens) in &round {
                 let plan = self.plan(tok, text);
@@ -1299,7 +1602,11 @@ impl Summarizer for Seq2SeqSummarizer {
                         "pass {pass}: the chunk summaries ({} tokens) are not shorter than the text they summarize ({prev_tokens} tokens): concatenated",
                         plan.tokens
                     ));
-                    results[*i] = Some(Ok(Summary::from_text(&self.name, text.clone(), std::mem::take(&mut notes[*i]))));
+                    results[*i] = Some(Ok(Summary::from_text(
+                        &self.name,
+                        text.clone(),
+                        std::mem::take(&mut notes[*i]),
+                    )));
                     continue;
                 }
                 let last = !second_pass || plan.ids.len() == 1 || pass == MAX_PASSES;
@@ -1310,7 +1617,8 @@ impl Summarizer for Seq2SeqSummarizer {
                 plans.push((*i, inputs.len(), plan.ids.len(), last, plan.tokens));
                 inputs.extend(plan.ids);
             }
-            let mut outputs: Vec<std::result::Result<Vec<i64>, String>> = Vec::with_capacity(inputs.len());
+            let mut outputs: Vec<std::result::Result<Vec<i64>, String>> =
+                Vec::with_capacity(inputs.len());
             if !inputs.is_empty() && !self.warmed.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 self.warm_up(&g, &inputs[..inputs.len().min(self.batch_size.max(1))]);
             }
@@ -1324,7 +1632,8 @@ impl Summarizer for Seq2SeqSummarizer {
             if let Ok(mut st) = self.stats.lock() {
                 st.seconds += started.elapsed().as_secs_f64();
                 st.sequences += inputs.len();
-                st.tokens += outputs.iter().map(|o| o.as_ref().map_or(0, |ids| ids.len())).sum::<usize>();
+                st.tokens +=
+                    outputs.iter().map(|o| o.as_ref().map_or(0, |ids| ids.len())).sum::<usize>();
             }
             let mut next = Vec::new();
             'records: for (i, start, n, last, tokens) in plans {
@@ -1334,24 +1643,45 @@ impl Summarizer for Seq2SeqSummarizer {
                         Ok(ids) => texts.push(self.decode_with(tok, ids).trim().to_string()),
                         Err(e) => {
                             let s = &batch[i];
-                            results[i] = Some(Err(RecordError::new("summarize", format!("record '{}': {} ({}): {e}", s.id, self.name, self.arch.as_str()))));
+                            results[i] = Some(Err(RecordError::new(
+                                "summarize",
+                                format!(
+                                    "record '{}': {} ({}): {e}",
+                                    s.id,
+                                    self.name,
+                                    self.arch.as_str()
+                                ),
+                            )));
                             continue 'records;
                         }
                     }
                 }
                 let text = texts.join("\n");
                 if last && text.trim().is_empty() {
-                    notes[i].push("the model generated an empty summary (only special tokens)".to_string());
+                    notes[i].push(
+                        "the model generated an empty summary (only special tokens)".to_string(),
+                    );
                 }
                 if last {
-                    results[i] = Some(Ok(Summary::from_text(&self.name, text, std::mem::take(&mut notes[i]))));
+                    results[i] = Some(Ok(Summary::from_text(
+                        &self.name,
+                        text,
+                        std::mem::take(&mut notes[i]),
+                    )));
                 } else {
                     next.push((i, text, tokens));
                 }
             }
             round = next;
         }
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err(RecordError::new("summarize", "internal error: record left unsummarized")))).collect()
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(RecordError::new("summarize", "internal error: record left unsummarized"))
+                })
+            })
+            .collect()
     }
 }
 
@@ -1362,21 +1692,37 @@ mod tests {
     #[test]
     fn presets_parse_and_cover_the_registry() {
         let p = presets().unwrap();
-        for name in ["distilbart-cnn-12-6", "bart-large-cnn", "pegasus-cnn_dailymail", "t5-small", "t5-base", "flan-t5-base", "long-t5-tglobal-base-16384-book-summary"] {
+        for name in [
+            "distilbart-cnn-12-6",
+            "bart-large-cnn",
+            "pegasus-cnn_dailymail",
+            "t5-small",
+            "t5-base",
+            "flan-t5-base",
+            "long-t5-tglobal-base-16384-book-summary",
+        ] {
             let e = p.iter().find(|x| x.name == name).unwrap_or_else(|| panic!("preset {name}"));
             assert!(Arch::from_model_type(&e.architecture).is_some(), "{name}");
             assert!(e.hub_id.contains('/'), "{name}");
             assert!(!e.revision.is_empty() && !e.license.is_empty(), "{name}");
-            assert!(e.generation.num_beams.is_some() && e.generation.max_length.is_some(), "{name}");
+            assert!(
+                e.generation.num_beams.is_some() && e.generation.max_length.is_some(),
+                "{name}"
+            );
         }
-        assert_eq!(find_preset("sshleifer/distilbart-cnn-12-6").unwrap().unwrap().name, "distilbart-cnn-12-6");
+        assert_eq!(
+            find_preset("sshleifer/distilbart-cnn-12-6").unwrap().unwrap().name,
+            "distilbart-cnn-12-6"
+        );
     }
 
     #[test]
     fn packing_overlaps_one_sentence() {
         let text = "a a b b\nc c d d";
         let units = [(0, 3), (4, 7), (8, 11), (12, 15)];
-        let spans = |v: Vec<(usize, usize)>| v.into_iter().map(|(a, b)| text[a..b].to_string()).collect::<Vec<_>>();
+        let spans = |v: Vec<(usize, usize)>| {
+            v.into_iter().map(|(a, b)| text[a..b].to_string()).collect::<Vec<_>>()
+        };
         let fits = |s: &str| s.len() <= 7;
         assert_eq!(spans(pack(text, &units, &fits, true)), vec!["a a b b", "b b\nc c", "c c d d"]);
         assert_eq!(spans(pack(text, &units, &fits, false)), vec!["a a b b", "c c d d"]);
@@ -1392,7 +1738,10 @@ mod tests {
 
     #[test]
     fn metaspace_and_cleanup() {
-        assert_eq!(metaspace_join(vec!["\u{2581}The".into(), "\u{2581}cat".into(), "s".into()]), "The cats");
+        assert_eq!(
+            metaspace_join(vec!["\u{2581}The".into(), "\u{2581}cat".into(), "s".into()]),
+            "The cats"
+        );
         assert_eq!(hf_clean_up("I do not know , really ."), "I do not know, really.");
     }
 }

@@ -72,7 +72,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> std::result::Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or("the pickle ends early")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or("the pickle ends early")?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -94,13 +98,19 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     fn utf8(&mut self, n: usize) -> std::result::Result<String, String> {
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "a string that is not UTF-8".to_string())
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| "a string that is not UTF-8".to_string())
     }
 }
 
 fn ints(v: &V, what: &str) -> std::result::Result<Vec<i64>, String> {
     match v {
-        V::Tuple(xs) | V::List(xs) => xs.iter().map(|x| if let V::Int(i) = x { Ok(*i) } else { Err(format!("{what}: not an integer")) }).collect(),
+        V::Tuple(xs) | V::List(xs) => xs
+            .iter()
+            .map(
+                |x| if let V::Int(i) = x { Ok(*i) } else { Err(format!("{what}: not an integer")) },
+            )
+            .collect(),
         _ => Err(format!("{what}: not a tuple")),
     }
 }
@@ -114,26 +124,43 @@ fn call(f: &str, args: Vec<V>) -> std::result::Result<V, String> {
                 [s, o, size, stride, ..] => (s, o, size, stride),
                 _ => return Err(format!("{f}: {} arguments", args.len())),
             };
-            let V::Storage { key, kind, numel } = storage else { return Err(format!("{f}: the first argument is not a storage")) };
-            let V::Int(offset) = offset else { return Err(format!("{f}: the offset is not an integer")) };
+            let V::Storage { key, kind, numel } = storage else {
+                return Err(format!("{f}: the first argument is not a storage"));
+            };
+            let V::Int(offset) = offset else {
+                return Err(format!("{f}: the offset is not an integer"));
+            };
             let size = ints(size, "tensor size")?;
             let stride = ints(stride, "tensor stride")?;
-            if size.len() != stride.len() || *offset < 0 || size.iter().chain(&stride).any(|&x| x < 0) {
+            if size.len() != stride.len()
+                || *offset < 0
+                || size.iter().chain(&stride).any(|&x| x < 0)
+            {
                 return Err(format!("{f}: size {size:?} / stride {stride:?} / offset {offset}"));
             }
             // The last element a view reaches must lie inside its storage.
             if size.iter().all(|&d| d > 0) {
-                let last: i64 = offset + size.iter().zip(&stride).map(|(d, s)| (d - 1) * s).sum::<i64>();
+                let last: i64 =
+                    offset + size.iter().zip(&stride).map(|(d, s)| (d - 1) * s).sum::<i64>();
                 if last as usize >= *numel {
                     return Err(format!("a tensor of size {size:?} reaches element {last} of storage {key}, which has {numel}"));
                 }
             }
-            Ok(V::Tensor(TensorRef { storage: key.clone(), kind: *kind, numel: *numel, offset: *offset as usize, size, stride }))
+            Ok(V::Tensor(TensorRef {
+                storage: key.clone(),
+                kind: *kind,
+                numel: *numel,
+                offset: *offset as usize,
+                size,
+                stride,
+            }))
         }
-        "torch._utils._rebuild_parameter" | "torch._utils._rebuild_parameter_with_state" => match args.into_iter().next() {
-            Some(t @ V::Tensor(_)) => Ok(t),
-            _ => Err(format!("{f}: no tensor")),
-        },
+        "torch._utils._rebuild_parameter" | "torch._utils._rebuild_parameter_with_state" => {
+            match args.into_iter().next() {
+                Some(t @ V::Tensor(_)) => Ok(t),
+                _ => Err(format!("{f}: no tensor")),
+            }
+        }
         _ => Err(format!("the pickle calls {f}, which a state dict does not need (not executed)")),
     }
 }
@@ -143,7 +170,8 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
     let mut r = Reader { b: pickle, pos: 0 };
     let mut stack: Vec<V> = Vec::new();
     let mut memo: HashMap<u32, V> = HashMap::new();
-    let pop = |stack: &mut Vec<V>| stack.pop().ok_or_else(|| "the pickle's stack is empty".to_string());
+    let pop =
+        |stack: &mut Vec<V>| stack.pop().ok_or_else(|| "the pickle's stack is empty".to_string());
     let pop_mark = |stack: &mut Vec<V>| -> std::result::Result<Vec<V>, String> {
         let k = stack.iter().rposition(|v| matches!(v, V::Mark)).ok_or("no MARK")?;
         let items = stack.split_off(k + 1);
@@ -254,7 +282,9 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
             }
             b'u' => {
                 let items = pop_mark(&mut stack)?;
-                let Some(V::Dict(d)) = stack.last_mut() else { return Err("SETITEMS on a non-dict".into()) };
+                let Some(V::Dict(d)) = stack.last_mut() else {
+                    return Err("SETITEMS on a non-dict".into());
+                };
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
                     d.push((k, v));
@@ -277,10 +307,15 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
             b'Q' => {
                 // BINPERSID: ('storage', storage type, key, location, numel)
                 let pid = pop(&mut stack)?;
-                let V::Tuple(t) = pid else { return Err("a persistent id that is not a tuple".into()) };
+                let V::Tuple(t) = pid else {
+                    return Err("a persistent id that is not a tuple".into());
+                };
                 match t.as_slice() {
-                    [V::Str(tag), V::Global(ty), key, _location, V::Int(numel)] if tag == "storage" => {
-                        let kind = storage_kind(ty).ok_or_else(|| format!("storage type {ty} is not supported"))?;
+                    [V::Str(tag), V::Global(ty), key, _location, V::Int(numel)]
+                        if tag == "storage" =>
+                    {
+                        let kind = storage_kind(ty)
+                            .ok_or_else(|| format!("storage type {ty} is not supported"))?;
                         let key = match key {
                             V::Str(s) => s.clone(),
                             V::Int(i) => i.to_string(),
@@ -294,8 +329,12 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
             b'R' => {
                 let args = pop(&mut stack)?;
                 let f = pop(&mut stack)?;
-                let V::Global(f) = f else { return Err("REDUCE of something that is not a global".into()) };
-                let V::Tuple(args) = args else { return Err(format!("{f}: arguments that are not a tuple")) };
+                let V::Global(f) = f else {
+                    return Err("REDUCE of something that is not a global".into());
+                };
+                let V::Tuple(args) = args else {
+                    return Err(format!("{f}: arguments that are not a tuple"));
+                };
                 stack.push(call(&f, args)?);
             }
             b'b' => {
@@ -326,7 +365,12 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
             b'0' => {
                 pop(&mut stack)?;
             }
-            other => return Err(format!("pickle opcode 0x{other:02x} at byte {} is not supported", r.pos - 1)),
+            other => {
+                return Err(format!(
+                    "pickle opcode 0x{other:02x} at byte {} is not supported",
+                    r.pos - 1
+                ))
+            }
         }
     }
     let top = stack.pop().ok_or("an empty pickle")?;
@@ -338,7 +382,11 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
     Ok(out)
 }
 
-fn flatten(prefix: &str, v: V, out: &mut Vec<(String, TensorRef)>) -> std::result::Result<(), String> {
+fn flatten(
+    prefix: &str,
+    v: V,
+    out: &mut Vec<(String, TensorRef)>,
+) -> std::result::Result<(), String> {
     match v {
         V::Dict(items) => {
             for (k, v) in items {
@@ -380,22 +428,30 @@ pub fn read_archive(path: &std::path::Path) -> Result<Archive> {
             "{shown}: not a zip-format PyTorch checkpoint (the legacy format of torch < 1.6 is not read): save the model again with a recent transformers (`save_pretrained`, safetensors by default)"
         )));
     }
-    let mut zip = zip::ZipArchive::new(f).map_err(|e| Error::model(format!("{shown}: not a readable PyTorch checkpoint (zip): {e}")))?;
+    let mut zip = zip::ZipArchive::new(f).map_err(|e| {
+        Error::model(format!("{shown}: not a readable PyTorch checkpoint (zip): {e}"))
+    })?;
     let mut pickle_name = None;
     let mut entries = Vec::new();
     for i in 0..zip.len() {
-        let e = zip.by_index_raw(i).map_err(|e| Error::model(format!("{shown}: zip entry {i}: {e}")))?;
+        let e = zip
+            .by_index_raw(i)
+            .map_err(|e| Error::model(format!("{shown}: zip entry {i}: {e}")))?;
         let name = e.name().to_string();
         if name.ends_with("/data.pkl") || name == "data.pkl" {
             pickle_name = Some(name.clone());
         }
         entries.push((name, e.compression(), e.data_start(), e.size()));
     }
-    let pickle_name = pickle_name.ok_or_else(|| Error::model(format!("{shown}: no data.pkl in the archive (not a torch.save file)")))?;
+    let pickle_name = pickle_name.ok_or_else(|| {
+        Error::model(format!("{shown}: no data.pkl in the archive (not a torch.save file)"))
+    })?;
     let prefix = pickle_name.strip_suffix("data.pkl").unwrap_or("").to_string();
     let pickle = {
         use std::io::Read;
-        let mut e = zip.by_name(&pickle_name).map_err(|e| Error::model(format!("{shown}: {pickle_name}: {e}")))?;
+        let mut e = zip
+            .by_name(&pickle_name)
+            .map_err(|e| Error::model(format!("{shown}: {pickle_name}: {e}")))?;
         let mut v = Vec::new();
         e.read_to_end(&mut v).map_err(|e| Error::io(path, e))?;
         v
@@ -405,7 +461,10 @@ pub fn read_archive(path: &std::path::Path) -> Result<Archive> {
         let mut order = String::new();
         let _ = e.read_to_string(&mut order);
         if order.trim() != "little" {
-            return Err(Error::model(format!("{shown}: a {} byte-order checkpoint (only little-endian ones are read)", order.trim())));
+            return Err(Error::model(format!(
+                "{shown}: a {} byte-order checkpoint (only little-endian ones are read)",
+                order.trim()
+            )));
         }
     }
     let mut storages = HashMap::new();
@@ -449,8 +508,28 @@ mod tests {
         let sd = state_dict(&p).unwrap();
         assert_eq!(sd.len(), 2);
         assert_eq!(sd[0].0, "a.weight");
-        assert_eq!(sd[0].1, TensorRef { storage: "0".into(), kind: Kind::Float, numel: 6, offset: 0, size: vec![2, 3], stride: vec![3, 1] });
-        assert_eq!(sd[1].1, TensorRef { storage: "0".into(), kind: Kind::Float, numel: 6, offset: 3, size: vec![3], stride: vec![1] });
+        assert_eq!(
+            sd[0].1,
+            TensorRef {
+                storage: "0".into(),
+                kind: Kind::Float,
+                numel: 6,
+                offset: 0,
+                size: vec![2, 3],
+                stride: vec![3, 1]
+            }
+        );
+        assert_eq!(
+            sd[1].1,
+            TensorRef {
+                storage: "0".into(),
+                kind: Kind::Float,
+                numel: 6,
+                offset: 3,
+                size: vec![3],
+                stride: vec![1]
+            }
+        );
         // A view beyond its storage, and a callable a state dict never needs, are refused.
         let mut bad = p.clone();
         let pos = bad.windows(3).position(|w| w == b"K\x03K").unwrap();

@@ -23,7 +23,16 @@ impl MappedFile {
             return Err(Error::model(format!("{}: empty weights file", path.display())));
         }
         // SAFETY: a private read-only mapping of a file we opened; checked for failure below.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, f.as_raw_fd(), 0) };
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                f.as_raw_fd(),
+                0,
+            )
+        };
         if ptr == libc::MAP_FAILED {
             return Err(Error::io(path, std::io::Error::last_os_error()));
         }
@@ -68,9 +77,16 @@ pub fn map_safetensors_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor
     let file = MappedFile::open(f)?;
     let mut out = Vec::new();
     {
-        let st = safetensors::SafeTensors::deserialize(file.bytes()).map_err(|e| Error::model(format!("{}: not a safetensors file: {e:?}", f.display())))?;
+        let st = safetensors::SafeTensors::deserialize(file.bytes())
+            .map_err(|e| Error::model(format!("{}: not a safetensors file: {e:?}", f.display())))?;
         for (k, view) in st.tensors() {
-            let kind = st_kind(view.dtype()).ok_or_else(|| Error::model(format!("{}: tensor {k} has unsupported dtype {:?}", f.display(), view.dtype())))?;
+            let kind = st_kind(view.dtype()).ok_or_else(|| {
+                Error::model(format!(
+                    "{}: tensor {k} has unsupported dtype {:?}",
+                    f.display(),
+                    view.dtype()
+                ))
+            })?;
             let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
             let mut strides = vec![1i64; shape.len()];
             for i in (0..shape.len().saturating_sub(1)).rev() {
@@ -78,7 +94,10 @@ pub fn map_safetensors_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor
             }
             // SAFETY: the view's bytes lie inside the mapping, which the caller keeps alive
             // longer than the tensor; libtorch only reads them.
-            let t = unsafe { Tensor::f_from_blob(view.data().as_ptr(), &shape, &strides, kind, Device::Cpu) }.map_err(|e| Error::model(format!("{}: tensor {k}: {e}", f.display())))?;
+            let t = unsafe {
+                Tensor::f_from_blob(view.data().as_ptr(), &shape, &strides, kind, Device::Cpu)
+            }
+            .map_err(|e| Error::model(format!("{}: tensor {k}: {e}", f.display())))?;
             out.push((k, t));
         }
     }
@@ -91,12 +110,18 @@ pub fn map_safetensors_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor
 pub fn map_torch_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)> {
     let shown = f.display().to_string();
     let archive = crate::torch_pickle::read_archive(f)?;
-    let refs = crate::torch_pickle::state_dict(&archive.pickle).map_err(|e| Error::model(format!("{shown}: not a state dict kpeval can read: {e}")))?;
+    let refs = crate::torch_pickle::state_dict(&archive.pickle)
+        .map_err(|e| Error::model(format!("{shown}: not a state dict kpeval can read: {e}")))?;
     let file = MappedFile::open(f)?;
     let bytes = file.bytes();
     let mut out = Vec::with_capacity(refs.len());
     for (name, r) in refs {
-        let &(start, size) = archive.storages.get(&r.storage).ok_or_else(|| Error::model(format!("{shown}: tensor {name}: storage {} is missing from the archive", r.storage)))?;
+        let &(start, size) = archive.storages.get(&r.storage).ok_or_else(|| {
+            Error::model(format!(
+                "{shown}: tensor {name}: storage {} is missing from the archive",
+                r.storage
+            ))
+        })?;
         let es = crate::torch_pickle::elem_size(r.kind);
         let need = (r.numel as u64).saturating_mul(es as u64);
         if need > size || start.saturating_add(size) > bytes.len() as u64 {
@@ -106,7 +131,8 @@ pub fn map_torch_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)> {
         // SAFETY: the view (offset, size, stride) was checked against the storage's element
         // count, and the storage's bytes lie inside the mapping, which the caller keeps alive
         // longer than the tensor; libtorch only reads them.
-        let t = unsafe { Tensor::f_from_blob(ptr, &r.size, &r.stride, r.kind, Device::Cpu) }.map_err(|e| Error::model(format!("{shown}: tensor {name}: {e}")))?;
+        let t = unsafe { Tensor::f_from_blob(ptr, &r.size, &r.stride, r.kind, Device::Cpu) }
+            .map_err(|e| Error::model(format!("{shown}: tensor {name}: {e}")))?;
         out.push((name, t));
     }
     Ok((file, out))

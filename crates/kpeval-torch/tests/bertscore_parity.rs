@@ -11,7 +11,10 @@ fn root() -> PathBuf {
 }
 
 fn fixtures() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join("tests/fixtures/bertscore_expected.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/bertscore_expected.json")).unwrap(),
+    )
+    .unwrap()
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -24,7 +27,14 @@ fn check(run: &str) {
     let model = root().join(r["model"].as_str().unwrap());
     assert!(model.join("config.json").is_file(), "missing {}: run `make setup`", model.display());
     let baseline = r["baseline"].as_str().map(|b| root().join(b));
-    let scorer = BertScorer::load(model.to_str().unwrap(), r["num_layers"].as_u64().unwrap() as usize, r["idf"].as_bool().unwrap(), baseline.as_deref(), tch::Device::Cpu).unwrap();
+    let scorer = BertScorer::load(
+        model.to_str().unwrap(),
+        r["num_layers"].as_u64().unwrap() as usize,
+        r["idf"].as_bool().unwrap(),
+        baseline.as_deref(),
+        tch::Device::Cpu,
+    )
+    .unwrap();
     let (cands, refs) = (strings(&fx["candidates"]), strings(&fx["references"]));
     let got = scorer.score_pairs(&cands, &refs).unwrap();
     let mut max = [0f64; 3];
@@ -36,7 +46,14 @@ fn check(run: &str) {
             max[k] = max[k].max(d);
         }
     }
-    eprintln!("BERTScore {run} ({}): {} pairs, max abs diff P {:.2e} R {:.2e} F {:.2e}", scorer.signature(), got.len(), max[0], max[1], max[2]);
+    eprintln!(
+        "BERTScore {run} ({}): {} pairs, max abs diff P {:.2e} R {:.2e} F {:.2e}",
+        scorer.signature(),
+        got.len(),
+        max[0],
+        max[1],
+        max[2]
+    );
 }
 
 #[test]
@@ -69,7 +86,14 @@ fn tiny_roberta_layer1_idf() {
 fn metric_output_shape() {
     let fx = fixtures();
     let r = &fx["runs"]["minilm_l6"];
-    let m = bertscore_metric(&root().join("models/store/all-MiniLM-L6-v2"), 6, false, None, tch::Device::Cpu).unwrap();
+    let m = bertscore_metric(
+        &root().join("models/store/all-MiniLM-L6-v2"),
+        6,
+        false,
+        None,
+        tch::Device::Cpu,
+    )
+    .unwrap();
     let cands = strings(&fx["candidates"]);
     let refs = strings(&fx["references"]);
     // Reference i is already the joined key points; split it back into two "key points".
@@ -77,18 +101,35 @@ fn metric_output_shape() {
         .iter()
         .map(|s| {
             let w: Vec<&str> = s.splitn(2, " . ").collect();
-            if w.len() == 2 { vec![format!("{} .", w[0]), w[1].to_string()] } else { vec![s.clone()] }
+            if w.len() == 2 {
+                vec![format!("{} .", w[0]), w[1].to_string()]
+            } else {
+                vec![s.clone()]
+            }
         })
         .collect();
-    let inputs: Vec<ScoreInput> = (0..3).map(|i| ScoreInput { generated: &[], summary: &cands[i], references: &kps[i], article: "" }).collect();
+    let inputs: Vec<ScoreInput> = (0..3)
+        .map(|i| ScoreInput {
+            generated: &[],
+            summary: &cands[i],
+            references: &kps[i],
+            article: "",
+        })
+        .collect();
     let out = m.score_batch(&inputs);
     for (i, o) in out.iter().enumerate() {
         let o = o.as_ref().unwrap();
         assert_eq!(o[0].0, "bertscore");
         for key in ["precision", "recall", "f1"] {
-            assert!((o[0].1[key].as_f64().unwrap() - r[key][i].as_f64().unwrap()).abs() <= 1e-5, "{i} {key}");
+            assert!(
+                (o[0].1[key].as_f64().unwrap() - r[key][i].as_f64().unwrap()).abs() <= 1e-5,
+                "{i} {key}"
+            );
         }
     }
     assert!(m.signature().starts_with("bertscore:model=all-MiniLM-L6-v2@"), "{}", m.signature());
-    assert_eq!(read_baseline(&root().join("tests/fixtures/bertscore_baseline.tsv"), 6).unwrap(), [0.56, 0.57, 0.565]);
+    assert_eq!(
+        read_baseline(&root().join("tests/fixtures/bertscore_baseline.tsv"), 6).unwrap(),
+        [0.56, 0.57, 0.565]
+    );
 }

@@ -91,7 +91,10 @@ fn kernels_agree_with_each_other_and_with_f64() {
                     }
                     for (idx, (&got, &want)) in out.iter().zip(&reference).enumerate() {
                         let (r, i) = (idx / v, idx % v);
-                        let mag: f64 = (0..k).map(|j| (qv[i * k + j] as f64 * x[r * k + j] as f64).abs()).sum::<f64>() * scale[i] as f64;
+                        let mag: f64 = (0..k)
+                            .map(|j| (qv[i * k + j] as f64 * x[r * k + j] as f64).abs())
+                            .sum::<f64>()
+                            * scale[i] as f64;
                         assert!(
                             (got as f64 - want).abs() <= 1e-5 * mag + 1e-30,
                             "{name} v={v} k={k} rows={rows} [{r},{i}]: {got} vs {want}"
@@ -113,7 +116,9 @@ fn screen_bound_holds_for_the_plain_f32_product() {
         for rows in [1usize, 3, 8, 11] {
             let x: Vec<f32> = (0..rows * k).map(|_| rng.normal(xscale)).collect();
             let bias: Vec<f32> = (0..v).map(|_| rng.normal(2.0)).collect();
-            for (scale, with_bias) in [(None, false), (Some(0.125f32), false), (None, true), (Some(0.03125), true)] {
+            for (scale, with_bias) in
+                [(None, false), (Some(0.125f32), false), (None, true), (Some(0.03125), true)]
+            {
                 let b = with_bias.then_some(bias.as_slice());
                 let (a, bound) = q.screen(&x, rows, scale, b).expect("finite inputs screen");
                 // the plain path: f32 linear (MKL), then * scale, then + bias
@@ -133,10 +138,15 @@ fn screen_bound_holds_for_the_plain_f32_product() {
                 }
                 // and the bound is useful: far narrower than the spread of the logits
                 let mean = z.iter().map(|&v| v as f64).sum::<f64>() / z.len() as f64;
-                let sd = (z.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / z.len() as f64).sqrt();
+                let sd = (z.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>()
+                    / z.len() as f64)
+                    .sqrt();
                 widths.sort_by(|a, b| a.partial_cmp(b).unwrap());
                 let median = widths[widths.len() / 2];
-                assert!(median < 0.2 * sd, "bound too loose: median {median} against logit sd {sd}");
+                assert!(
+                    median < 0.2 * sd,
+                    "bound too loose: median {median} against logit sd {sd}"
+                );
             }
         }
     }
@@ -163,7 +173,14 @@ fn non_finite_inputs_are_not_screened() {
 
 /// The plain path's token for each row: `logits(..)` outside a greedy scope, the same bans,
 /// `argmax`.
-fn plain_tokens(head: &LmHead, x: &Tensor, w: &Tensor, scale: Option<f64>, bias: Option<&Tensor>, banned: &Tensor) -> Vec<i64> {
+fn plain_tokens(
+    head: &LmHead,
+    x: &Tensor,
+    w: &Tensor,
+    scale: Option<f64>,
+    bias: Option<&Tensor>,
+    banned: &Tensor,
+) -> Vec<i64> {
     let z = head.logits(x, w, scale, bias);
     let rows = banned.size()[0];
     let z = z.view([rows, -1]).masked_fill(banned, f64::NEG_INFINITY);
@@ -201,7 +218,10 @@ fn screened_argmax_is_the_plain_argmax() {
                     ban[r * v + rng.below(v)] = true;
                 }
                 if trial % 7 == 3 {
-                    ban[r * v..(r + 1) * v].iter_mut().enumerate().for_each(|(i, b)| *b = i != 10 && i != v - 1);
+                    ban[r * v..(r + 1) * v]
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(i, b)| *b = i != 10 && i != v - 1);
                 }
                 if trial % 11 == 4 && r == 0 {
                     ban[..v].iter_mut().for_each(|b| *b = true);
@@ -270,4 +290,3 @@ fn outside_greedy_steps_logits_are_plain() {
     let z = plain.view([3, v as i64]);
     assert!(argmax(&z).equal(&z.argmax(-1, false)));
 }
-

@@ -14,7 +14,11 @@ fn root() -> PathBuf {
 }
 
 fn judge(features: bool) -> Box<dyn kpeval::scoring::Metric> {
-    let cfg = ModelMetricConfig { embedding_model: root().join("models/store/all-MiniLM-L6-v2").display().to_string(), kp_cover_features: features, ..Default::default() };
+    let cfg = ModelMetricConfig {
+        embedding_model: root().join("models/store/all-MiniLM-L6-v2").display().to_string(),
+        kp_cover_features: features,
+        ..Default::default()
+    };
     TorchBackend.metric(MetricKind::KpCover, &cfg).unwrap().unwrap()
 }
 
@@ -53,7 +57,12 @@ fn one_sentence_covers_several_key_developments() {
         "The talks would take place in Caracas.",
         "Colombia closed its border with Brazil.",
     ]);
-    let input = ScoreInput { generated: &generated, summary: &generated.join("\n"), references: &references, article: "" };
+    let input = ScoreInput {
+        generated: &generated,
+        summary: &generated.join("\n"),
+        references: &references,
+        article: "",
+    };
     let out = m.score(&input).unwrap();
     assert_eq!(out[0].0, "kp_cover");
     let v = &out[0].1;
@@ -76,7 +85,11 @@ fn one_sentence_covers_several_key_developments() {
     let wrong = strings(&["Johan Sneijder has joined French champions Nice."]);
     let kd = strings(&["Wesley Sneijder has joined Nice."]);
     let right = strings(&["Wesley Sneijder has joined French champions Nice."]);
-    let score = |g: &[String]| m.score(&ScoreInput { generated: g, summary: "", references: &kd, article: "" }).unwrap()[0].1["key_points"][0].clone();
+    let score = |g: &[String]| {
+        m.score(&ScoreInput { generated: g, summary: "", references: &kd, article: "" }).unwrap()[0]
+            .1["key_points"][0]
+            .clone()
+    };
     let (w, r) = (score(&wrong), score(&right));
     assert_eq!(r["covered"], true, "{r}");
     assert_eq!(w["covered"], false, "{w}");
@@ -116,7 +129,17 @@ fn judge_agrees_with_people_better_than_rouge_on_a_pyrxsum_sample() {
     let out = dir.path().join("pyr.jsonl");
     let fixture = root().join("tests/fixtures/pyrxsum-sample.jsonl");
     let o = Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
-        .args(["score", fixture.to_str().unwrap(), "--metrics", "kp-cover", "-o", out.to_str().unwrap(), "-q", "--model-threads", "1"])
+        .args([
+            "score",
+            fixture.to_str().unwrap(),
+            "--metrics",
+            "kp-cover",
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+            "--model-threads",
+            "1",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
@@ -142,7 +165,10 @@ fn judge_agrees_with_people_better_than_rouge_on_a_pyrxsum_sample() {
     }
     assert_eq!(records, 200);
     let (a_judge, a_rouge) = (auc(&judged), auc(&lexical));
-    eprintln!("PyrXSum sample: {} units, unit AUC kp_cover {a_judge:.4}, ROUGE-1 recall {a_rouge:.4}", judged.len());
+    eprintln!(
+        "PyrXSum sample: {} units, unit AUC kp_cover {a_judge:.4}, ROUGE-1 recall {a_rouge:.4}",
+        judged.len()
+    );
     assert!(a_judge > a_rouge + 0.02, "kp_cover {a_judge} vs ROUGE-1 recall {a_rouge}");
     assert!(a_judge >= 0.85, "{a_judge}");
 }

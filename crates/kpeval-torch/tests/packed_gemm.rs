@@ -32,7 +32,11 @@ fn packed_linear_equals_linear() {
                 if rows == 1 || rows > MAX_ROWS {
                     assert_eq!(d, 0.0, "fallback path, rows {rows}, {n}x{k}");
                 } else {
-                    assert!(d < 1e-5, "rows {rows}, {n}x{k}, bias {}: rel diff {d}", bias.is_some());
+                    assert!(
+                        d < 1e-5,
+                        "rows {rows}, {n}x{k}, bias {}: rel diff {d}",
+                        bias.is_some()
+                    );
                 }
             }
         }

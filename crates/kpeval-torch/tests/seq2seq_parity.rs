@@ -19,7 +19,8 @@ fn model_dir(name: &str) -> PathBuf {
 }
 
 fn expected() -> Value {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/seq2seq_expected.json")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/seq2seq_expected.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -45,7 +46,8 @@ fn ids(v: &Value) -> Vec<i64> {
 #[test]
 fn generate_matches_transformers() {
     let fx = expected();
-    let inputs: Vec<String> = fx["inputs"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
+    let inputs: Vec<String> =
+        fx["inputs"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect();
     let mut report = Vec::new();
     let mut failures = Vec::new();
     let mut known = Vec::new();
@@ -55,20 +57,31 @@ fn generate_matches_transformers() {
             let Some(rows) = m["results"][mode].as_array() else { continue };
             let path = match settings["forced_eos_token_id"].as_i64() {
                 // The checkpoint's own forced EOS, as google/pegasus-cnn_dailymail has it.
-                Some(eos) => with_forced_eos(&model_dir(model), &tmp.join(format!("{model}-forced-eos")), eos),
+                Some(eos) => with_forced_eos(
+                    &model_dir(model),
+                    &tmp.join(format!("{model}-forced-eos")),
+                    eos,
+                ),
                 None => model_dir(model),
             };
             let gen = gen_config(settings);
-            let s = Seq2SeqSummarizer::load(path.to_str().unwrap(), &gen, true).unwrap_or_else(|e| panic!("{model}: {e}"));
+            let s = Seq2SeqSummarizer::load(path.to_str().unwrap(), &gen, true)
+                .unwrap_or_else(|e| panic!("{model}: {e}"));
             let encoded: Vec<Vec<i64>> = inputs.iter().map(|t| s.encode(t).unwrap()).collect();
             for (i, row) in rows.iter().enumerate() {
-                assert_eq!(encoded[i], ids(&row["input_ids"]), "{model}: tokenization of input {i}");
+                assert_eq!(
+                    encoded[i],
+                    ids(&row["input_ids"]),
+                    "{model}: tokenization of input {i}"
+                );
             }
             let screened = rust_bert::greedy_head::screened_steps();
             let got = s.generate_ids(&encoded, true).unwrap();
             // greedy modes run with the LM-head screen of vendored patch 10 (on by default)
             let screened = rust_bert::greedy_head::screened_steps() - screened;
-            if settings["num_beams"].as_u64() == Some(1) && std::env::var("KPEVAL_GREEDY_HEAD").map_or(true, |v| v != "0") {
+            if settings["num_beams"].as_u64() == Some(1)
+                && std::env::var("KPEVAL_GREEDY_HEAD").map_or(true, |v| v != "0")
+            {
                 assert!(screened > 0, "{model} {mode}: greedy steps were not screened");
             } else {
                 assert_eq!(screened, 0, "{model} {mode}: screened steps outside greedy search");
@@ -86,7 +99,10 @@ fn generate_matches_transformers() {
                 if g.ids == want && text == want_text {
                     ok_ids += 1;
                     ok_text += 1;
-                } else if rule.is_object() && g.ids == ids(&rule["ids"]) && text == rule["text"].as_str().unwrap() {
+                } else if rule.is_object()
+                    && g.ids == ids(&rule["ids"])
+                    && text == rule["text"].as_str().unwrap()
+                {
                     known.push(format!(
                         "{model} {mode} input {i}: transformers picks {} ids (score {:.4}), rust-bert {} ids (score {:.4}; transformers scores that hypothesis {:.4})",
                         want.len(),
@@ -117,15 +133,24 @@ fn generate_matches_transformers() {
             }
             // The Summarizer trait (what `kpeval summarize --model DIR` runs) gives the same text.
             let boxed = load_summarizer(path.to_str().unwrap(), &gen, true).unwrap();
-            let batch: Vec<SourceText> = inputs.iter().enumerate().map(|(i, t)| SourceText { id: format!("in{i}"), text: t.clone() }).collect();
+            let batch: Vec<SourceText> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, t)| SourceText { id: format!("in{i}"), text: t.clone() })
+                .collect();
             let sums = boxed.summarize(&batch);
             for (i, ((r, row), g)) in sums.iter().zip(rows).zip(&got).enumerate() {
                 let r = r.as_ref().unwrap_or_else(|e| panic!("{model} {mode} input {i}: {e}"));
                 // no notes, except that an empty generation (transformers' too) says so
-                let want_notes: Vec<String> = if r.text.is_empty() { vec!["the model generated an empty summary (only special tokens)".into()] } else { vec![] };
+                let want_notes: Vec<String> = if r.text.is_empty() {
+                    vec!["the model generated an empty summary (only special tokens)".into()]
+                } else {
+                    vec![]
+                };
                 assert_eq!(r.notes, want_notes, "{model}");
                 if r.text != s.decode(&g.ids).unwrap().trim() {
-                    failures.push(format!("{model} {mode} input {i}: Summarizer text {:?}", r.text));
+                    failures
+                        .push(format!("{model} {mode} input {i}: Summarizer text {:?}", r.text));
                 }
                 let _ = row;
             }
@@ -135,13 +160,21 @@ fn generate_matches_transformers() {
             assert!(sig.contains(&format!("num_beams={}", settings["num_beams"])), "{sig}");
             report.push(format!(
                 "{model:13} {mode:26} ids {ok_ids}/{n} text {ok_text}/{n}{}",
-                if max_score_diff > 0.0 { format!("  max |score diff| {max_score_diff:.1e}") } else { String::new() },
+                if max_score_diff > 0.0 {
+                    format!("  max |score diff| {max_score_diff:.1e}")
+                } else {
+                    String::new()
+                },
                 n = rows.len()
             ));
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
-    eprintln!("seq2seq parity against transformers {} (model, mode, inputs equal):\n{}", fx["versions"]["transformers"], report.join("\n"));
+    eprintln!(
+        "seq2seq parity against transformers {} (model, mode, inputs equal):\n{}",
+        fx["versions"]["transformers"],
+        report.join("\n")
+    );
     if !known.is_empty() {
         eprintln!(
             "departures reproduced by transformers with rust-bert 0.23's rules (beam hypotheses open at max_length scored as \
@@ -173,9 +206,19 @@ fn with_forced_eos(src: &Path, dst: &Path, eos: i64) -> PathBuf {
 /// fits), as paragraphs in rotating order. Returns the sentences and the text.
 fn long_text() -> (Vec<String>, String) {
     let fx = expected();
-    let sentences: Vec<String> = fx["inputs"].as_array().unwrap().iter().flat_map(|t| split_sentences(t.as_str().unwrap())).collect();
+    let sentences: Vec<String> = fx["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| split_sentences(t.as_str().unwrap()))
+        .collect();
     let text: String = (0..sentences.len())
-        .map(|r| (0..sentences.len()).map(|k| sentences[(k + r) % sentences.len()].as_str()).collect::<Vec<_>>().join(" "))
+        .map(|r| {
+            (0..sentences.len())
+                .map(|k| sentences[(k + r) % sentences.len()].as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n");
     (sentences, text)
@@ -186,7 +229,12 @@ fn long_text() -> (Vec<String>, String) {
 #[test]
 fn long_source_is_chunked_not_truncated() {
     let (_, text) = long_text();
-    let gen = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
+    let gen = GenerationConfig {
+        num_beams: Some(1),
+        min_length: Some(4),
+        max_length: Some(12),
+        ..GenerationConfig::default()
+    };
     for model in ["tiny-bart", "tiny-t5", "tiny-flan-t5", "tiny-pegasus", "tiny-longt5"] {
         let s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
         assert_eq!(s.max_input_tokens, 128, "{model}");
@@ -220,7 +268,12 @@ fn long_source_is_chunked_not_truncated() {
         let sum = sums[0].as_ref().unwrap();
         assert_eq!(sum.notes, notes, "{model}");
         let inputs: Vec<Vec<i64>> = chunks.iter().map(|(_, ids)| ids.clone()).collect();
-        let parts: Vec<String> = s.generate_ids(&inputs, false).unwrap().iter().map(|g| s.decode(&g.ids).unwrap().trim().to_string()).collect();
+        let parts: Vec<String> = s
+            .generate_ids(&inputs, false)
+            .unwrap()
+            .iter()
+            .map(|g| s.decode(&g.ids).unwrap().trim().to_string())
+            .collect();
         assert_eq!(sum.text, parts.join("\n"), "{model}");
     }
     // A "sentence" longer than the context is split at words, and said so.
@@ -239,12 +292,25 @@ fn long_source_is_chunked_not_truncated() {
 fn long_source_second_pass_summarizes_the_chunk_summaries() {
     let (sentences, text) = long_text();
     for model in ["tiny-bart", "tiny-t5"] {
-        let concat = GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() };
+        let concat = GenerationConfig {
+            num_beams: Some(1),
+            min_length: Some(4),
+            max_length: Some(12),
+            ..GenerationConfig::default()
+        };
         let gen = GenerationConfig { long_merge: LongMerge::SecondPass, ..concat.clone() };
         let c = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &concat, true).unwrap();
         let s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
-        assert!(c.signature().contains("long=sentence-chunks+overlap1+concat"), "{}", c.signature());
-        assert!(s.signature().contains("long=sentence-chunks+overlap1+second-pass"), "{}", s.signature());
+        assert!(
+            c.signature().contains("long=sentence-chunks+overlap1+concat"),
+            "{}",
+            c.signature()
+        );
+        assert!(
+            s.signature().contains("long=sentence-chunks+overlap1+second-pass"),
+            "{}",
+            s.signature()
+        );
         // The passes, recomputed step by step with the public pieces.
         let mut current = text.clone();
         let mut expected_notes: Vec<String> = Vec::new();
@@ -253,16 +319,29 @@ fn long_source_second_pass_summarizes_the_chunk_summaries() {
             passes += 1;
             let (chunks, notes) = s.chunks(&current).unwrap();
             let inputs: Vec<Vec<i64>> = chunks.iter().map(|(_, ids)| ids.clone()).collect();
-            let parts: Vec<String> = s.generate_ids(&inputs, false).unwrap().iter().map(|g| s.decode(&g.ids).unwrap().trim().to_string()).collect();
+            let parts: Vec<String> = s
+                .generate_ids(&inputs, false)
+                .unwrap()
+                .iter()
+                .map(|g| s.decode(&g.ids).unwrap().trim().to_string())
+                .collect();
             if passes == 1 {
                 assert!(chunks.len() >= 3, "{model}: {} chunks", chunks.len());
                 assert_eq!(notes.len(), 1, "{model}: {notes:?}");
-                assert!(notes[0].ends_with(&format!("{} chunks, their summaries summarized again", chunks.len())), "{model}: {notes:?}");
+                assert!(
+                    notes[0].ends_with(&format!(
+                        "{} chunks, their summaries summarized again",
+                        chunks.len()
+                    )),
+                    "{model}: {notes:?}"
+                );
                 expected_notes.extend(notes);
             } else {
                 let tokens = s.encode(&current).unwrap().len();
                 if chunks.len() == 1 {
-                    expected_notes.push(format!("pass {passes}: the chunk summaries ({tokens} tokens) summarized into one"));
+                    expected_notes.push(format!(
+                        "pass {passes}: the chunk summaries ({tokens} tokens) summarized into one"
+                    ));
                 } else {
                     expected_notes.push(format!("pass {passes}: the chunk summaries are {tokens} tokens, over the context: {} chunks, their summaries summarized again", chunks.len()));
                 }
@@ -281,38 +360,97 @@ fn long_source_second_pass_summarizes_the_chunk_summaries() {
         assert!(!sum.text.contains('\n'), "{model}: one generated sequence");
         // A source that fits is summarized once, whatever the merge mode, and says nothing.
         let short = SourceText { id: "short".into(), text: sentences[0].clone() };
-        let (a, b) = (s.summarize(std::slice::from_ref(&short)), c.summarize(std::slice::from_ref(&short)));
+        let (a, b) =
+            (s.summarize(std::slice::from_ref(&short)), c.summarize(std::slice::from_ref(&short)));
         let (a, b) = (a[0].as_ref().unwrap(), b[0].as_ref().unwrap());
         assert_eq!((&a.text, &a.notes), (&b.text, &b.notes), "{model}");
         assert!(a.notes.is_empty(), "{model}: {:?}", a.notes);
         // From the command line: the flag reaches the records (summary, notes, signature), and
         // the summary cache keeps the two merge modes apart.
-        let tmp = std::env::temp_dir().join(format!("kpeval-seq2seq-merge-{model}-{}", std::process::id()));
+        let tmp = std::env::temp_dir()
+            .join(format!("kpeval-seq2seq-merge-{model}-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).unwrap();
         let input = tmp.join("in.jsonl");
-        std::fs::write(&input, serde_json::json!({"id": "long", "article": text}).to_string() + "\n").unwrap();
+        std::fs::write(
+            &input,
+            serde_json::json!({"id": "long", "article": text}).to_string() + "\n",
+        )
+        .unwrap();
         let mut texts = Vec::new();
-        for (merge, want_text, want_notes) in [("second-pass", &sum.text, &sum.notes), ("concat", &c.summarize(&[SourceText { id: "long".into(), text: text.clone() }])[0].as_ref().unwrap().text, &vec![])] {
+        for (merge, want_text, want_notes) in [
+            ("second-pass", &sum.text, &sum.notes),
+            (
+                "concat",
+                &c.summarize(&[SourceText { id: "long".into(), text: text.clone() }])[0]
+                    .as_ref()
+                    .unwrap()
+                    .text,
+                &vec![],
+            ),
+        ] {
             let out = tmp.join(format!("{merge}.jsonl"));
             let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
                 .env("KPEVAL_CACHE", tmp.join("cache"))
-                .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"])
-                .args(["--num-beams", "1", "--min-length", "4", "--max-length", "12", "--long-merge", merge])
+                .args([
+                    "summarize",
+                    input.to_str().unwrap(),
+                    "--model",
+                    model_dir(model).to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--quiet",
+                ])
+                .args([
+                    "--num-beams",
+                    "1",
+                    "--min-length",
+                    "4",
+                    "--max-length",
+                    "12",
+                    "--long-merge",
+                    merge,
+                ])
                 .status()
                 .unwrap();
             assert!(status.success(), "{model} {merge}: {status}");
-            let r: Value = serde_json::from_str(std::fs::read_to_string(&out).unwrap().lines().next().unwrap()).unwrap();
-            assert_eq!(r["summary"]["text"].as_str().unwrap(), want_text.as_str(), "{model} {merge}");
+            let r: Value = serde_json::from_str(
+                std::fs::read_to_string(&out).unwrap().lines().next().unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                r["summary"]["text"].as_str().unwrap(),
+                want_text.as_str(),
+                "{model} {merge}"
+            );
             if merge == "second-pass" {
                 assert_eq!(r["summary"]["notes"], serde_json::json!(want_notes), "{model} {merge}");
             } else {
-                assert!(r["summary"]["notes"][0].as_str().unwrap().ends_with("chunks, summaries concatenated"), "{model}: {r}");
+                assert!(
+                    r["summary"]["notes"][0]
+                        .as_str()
+                        .unwrap()
+                        .ends_with("chunks, summaries concatenated"),
+                    "{model}: {r}"
+                );
             }
-            assert!(r["signature"].as_str().unwrap().contains(&format!("long=sentence-chunks+overlap1+{merge}")), "{model}: {r}");
+            assert!(
+                r["signature"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("long=sentence-chunks+overlap1+{merge}")),
+                "{model}: {r}"
+            );
             texts.push(r["summary"]["text"].as_str().unwrap().to_string());
         }
-        assert_ne!(texts[0], texts[1], "{model}: the concat run must not reuse the second-pass summary");
-        assert_eq!(walk_count(&tmp.join("cache").join("summaries")), 2, "{model}: one cache entry per merge mode");
+        assert_ne!(
+            texts[0], texts[1],
+            "{model}: the concat run must not reuse the second-pass summary"
+        );
+        assert_eq!(
+            walk_count(&tmp.join("cache").join("summaries")),
+            2,
+            "{model}: one cache entry per merge mode"
+        );
         let _ = std::fs::remove_dir_all(&tmp);
     }
 }
@@ -322,17 +460,36 @@ fn long_source_second_pass_summarizes_the_chunk_summaries() {
 #[test]
 fn sampling_does_not_depend_on_batching() {
     let fx = expected();
-    let inputs: Vec<SourceText> =
-        fx["inputs"].as_array().unwrap().iter().enumerate().map(|(i, t)| SourceText { id: format!("a{i}"), text: t.as_str().unwrap().to_string() }).collect();
+    let inputs: Vec<SourceText> = fx["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| SourceText { id: format!("a{i}"), text: t.as_str().unwrap().to_string() })
+        .collect();
     assert!(inputs.len() >= 3);
     for model in ["tiny-bart", "tiny-t5"] {
-        let gen = GenerationConfig { do_sample: true, seed: 7, num_beams: Some(1), min_length: Some(4), max_length: Some(16), ..GenerationConfig::default() };
-        let mut s = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
+        let gen = GenerationConfig {
+            do_sample: true,
+            seed: 7,
+            num_beams: Some(1),
+            min_length: Some(4),
+            max_length: Some(16),
+            ..GenerationConfig::default()
+        };
+        let mut s =
+            Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &gen, true).unwrap();
         s.batch_size = 8;
-        let texts = |v: Vec<Result<kpeval::summarize::Summary, kpeval::error::RecordError>>| v.into_iter().map(|r| r.unwrap().text).collect::<Vec<_>>();
+        let texts = |v: Vec<Result<kpeval::summarize::Summary, kpeval::error::RecordError>>| {
+            v.into_iter().map(|r| r.unwrap().text).collect::<Vec<_>>()
+        };
         let all = texts(s.summarize(&inputs));
         for (i, one) in inputs.iter().enumerate() {
-            assert_eq!(texts(s.summarize(std::slice::from_ref(one))), vec![all[i].clone()], "{model} input {i} alone");
+            assert_eq!(
+                texts(s.summarize(std::slice::from_ref(one))),
+                vec![all[i].clone()],
+                "{model} input {i} alone"
+            );
         }
         let reversed: Vec<SourceText> = inputs.iter().rev().cloned().collect();
         let mut back = texts(s.summarize(&reversed));
@@ -340,8 +497,17 @@ fn sampling_does_not_depend_on_batching() {
         assert_eq!(back, all, "{model}: order");
         s.batch_size = 1;
         assert_eq!(texts(s.summarize(&inputs)), all, "{model}: batch size 1");
-        let other = Seq2SeqSummarizer::load(model_dir(model).to_str().unwrap(), &GenerationConfig { seed: 8, ..gen.clone() }, true).unwrap();
-        assert_ne!(texts(other.summarize(&inputs)), all, "{model}: another seed samples other summaries");
+        let other = Seq2SeqSummarizer::load(
+            model_dir(model).to_str().unwrap(),
+            &GenerationConfig { seed: 8, ..gen.clone() },
+            true,
+        )
+        .unwrap();
+        assert_ne!(
+            texts(other.summarize(&inputs)),
+            all,
+            "{model}: another seed samples other summaries"
+        );
     }
 }
 
@@ -363,7 +529,11 @@ fn signature_follows_config_and_tokenizer_files() {
     assert!(first.contains("+files:"), "{first}");
     assert_eq!(sig(), first, "stable");
     let mut seen = vec![first];
-    for (file, key) in [("generation_config.json", "forced_bos_token_id"), ("tokenizer_config.json", "clean_up_tokenization_spaces"), ("config.json", "pad_token_id")] {
+    for (file, key) in [
+        ("generation_config.json", "forced_bos_token_id"),
+        ("tokenizer_config.json", "clean_up_tokenization_spaces"),
+        ("config.json", "pad_token_id"),
+    ] {
         let p = dir.join(file);
         let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         v[key] = if key == "clean_up_tokenization_spaces" { Value::Bool(true) } else { 5.into() };
@@ -389,21 +559,46 @@ fn missing_files_are_named() {
         }
     }
     let gen = GenerationConfig::default();
-    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("loads without merges.txt").to_string();
+    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true)
+        .err()
+        .expect("loads without merges.txt")
+        .to_string();
     assert!(err.contains("merges.txt") && err.contains("tiny-bart-no-merges"), "{err}");
     std::fs::remove_file(dir.join("model.safetensors")).unwrap();
     std::fs::copy(model_dir("tiny-bart").join("merges.txt"), dir.join("merges.txt")).unwrap();
-    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("loads without weights").to_string();
-    assert!(err.contains("no weights") && err.contains("model.safetensors") && err.contains("tiny-bart-no-merges"), "{err}");
+    let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true)
+        .err()
+        .expect("loads without weights")
+        .to_string();
+    assert!(
+        err.contains("no weights")
+            && err.contains("model.safetensors")
+            && err.contains("tiny-bart-no-merges"),
+        "{err}"
+    );
 
     // A hub id (a preset's, unless the store has it) offline with an empty cache: the error
     // names the file.
     std::env::set_var("RUSTBERT_CACHE", tmp.join("empty-cache"));
-    if !matches!(kpeval::models::resolve("distilbart-cnn-12-6"), Ok(kpeval::models::ModelSource::Local(_))) {
-        let err = Seq2SeqSummarizer::load("distilbart-cnn-12-6", &gen, true).err().expect("offline load from an empty cache").to_string();
-        assert!(err.contains("sshleifer/distilbart-cnn-12-6") && err.contains("config.json") && err.contains("offline"), "{err}");
+    if !matches!(
+        kpeval::models::resolve("distilbart-cnn-12-6"),
+        Ok(kpeval::models::ModelSource::Local(_))
+    ) {
+        let err = Seq2SeqSummarizer::load("distilbart-cnn-12-6", &gen, true)
+            .err()
+            .expect("offline load from an empty cache")
+            .to_string();
+        assert!(
+            err.contains("sshleifer/distilbart-cnn-12-6")
+                && err.contains("config.json")
+                && err.contains("offline"),
+            "{err}"
+        );
     }
-    let err = Seq2SeqSummarizer::load("someorg/some-summarizer", &gen, true).err().expect("offline hub id").to_string();
+    let err = Seq2SeqSummarizer::load("someorg/some-summarizer", &gen, true)
+        .err()
+        .expect("offline hub id")
+        .to_string();
     assert!(err.contains("someorg/some-summarizer") && err.contains("config.json"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
@@ -432,11 +627,22 @@ fn incomplete_or_misshapen_checkpoints_are_refused() {
         let kept: Vec<(String, tch::Tensor)> = tensors
             .iter()
             .filter(|(k, _)| edit == 1 || k != victim)
-            .map(|(k, t)| (k.clone(), if k == victim { t.narrow(0, 0, 1).contiguous() } else { t.shallow_clone() }))
+            .map(|(k, t)| {
+                (
+                    k.clone(),
+                    if k == victim { t.narrow(0, 0, 1).contiguous() } else { t.shallow_clone() },
+                )
+            })
             .collect();
         tch::Tensor::write_safetensors(&kept, dir.join("model.safetensors")).unwrap();
-        let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).err().expect("refused").to_string();
-        assert!(err.contains(victim) && err.contains(&format!("tiny-bart-{case}")), "{case}: {err}");
+        let err = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains(victim) && err.contains(&format!("tiny-bart-{case}")),
+            "{case}: {err}"
+        );
         if edit == 1 {
             assert!(err.contains("shape"), "{err}");
         }
@@ -457,13 +663,35 @@ fn cli_summarize_with_local_model_folder() {
         // A private summary cache: the model must really run (a second run must then hit the cache).
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
             .env("KPEVAL_CACHE", tmp.join("cache"))
-            .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet"])
-            .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
-            .args(["--max-length", &mode["max_length"].to_string(), "--no-repeat-ngram-size", &mode["no_repeat_ngram_size"].to_string()])
+            .args([
+                "summarize",
+                input.to_str().unwrap(),
+                "--model",
+                model_dir(model).to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--quiet",
+            ])
+            .args([
+                "--num-beams",
+                &mode["num_beams"].to_string(),
+                "--min-length",
+                &mode["min_length"].to_string(),
+            ])
+            .args([
+                "--max-length",
+                &mode["max_length"].to_string(),
+                "--no-repeat-ngram-size",
+                &mode["no_repeat_ngram_size"].to_string(),
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "{model}: {status}");
-        let records: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let records: Vec<Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(records.len(), inputs.len());
         for (i, r) in records.iter().enumerate() {
             let want = fx["models"][model]["results"]["greedy"][i]["text"].as_str().unwrap().trim();
@@ -480,15 +708,35 @@ fn cli_summarize_with_local_model_folder() {
     for model in ["tiny-bart", "tiny-pegasus"] {
         let out = tmp.join(format!("{model}-beam.jsonl"));
         let run = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
-            .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--no-cache"])
-            .args(["--num-beams", &beam["num_beams"].to_string(), "--min-length", &beam["min_length"].to_string()])
+            .args([
+                "summarize",
+                input.to_str().unwrap(),
+                "--model",
+                model_dir(model).to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--no-cache",
+            ])
+            .args([
+                "--num-beams",
+                &beam["num_beams"].to_string(),
+                "--min-length",
+                &beam["min_length"].to_string(),
+            ])
             .args(["--max-length", &beam["max_length"].to_string(), "--batch-size", "3"])
             .output()
             .unwrap();
         assert!(run.status.success(), "{model}: {}", String::from_utf8_lossy(&run.stderr));
         let log = String::from_utf8_lossy(&run.stderr);
-        assert!(log.contains("kpeval: generation: 4 sequence(s)") && log.contains("warm-up ("), "{model}: {log}");
-        let records: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(
+            log.contains("kpeval: generation: 4 sequence(s)") && log.contains("warm-up ("),
+            "{model}: {log}"
+        );
+        let records: Vec<Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         for (i, r) in records.iter().enumerate() {
             let want = fx["models"][model]["results"]["beam4"][i]["text"].as_str().unwrap().trim();
             assert_eq!(r["summary"]["text"].as_str().unwrap(), want, "{model} beam4 input {i}");
@@ -503,31 +751,68 @@ fn fixture_inputs_jsonl(fx: &Value, tag: &str) -> (PathBuf, PathBuf) {
     std::fs::create_dir_all(&tmp).unwrap();
     let input = tmp.join("in.jsonl");
     let inputs = fx["inputs"].as_array().unwrap();
-    let lines: Vec<String> = inputs.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string()).collect();
+    let lines: Vec<String> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string())
+        .collect();
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     (tmp, input)
 }
 
 fn walk_count(dir: &std::path::Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
-    rd.flatten().map(|e| if e.path().is_dir() { walk_count(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "json")) }).sum()
+    rd.flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                walk_count(&e.path())
+            } else {
+                usize::from(e.path().extension().is_some_and(|x| x == "json"))
+            }
+        })
+        .sum()
 }
 
 /// Runs `kpeval summarize` on `input` with `model`, one environment variable set, the mode's
 /// generation settings and `batch`; returns the raw records file and the summary texts.
-fn cli_summaries(input: &std::path::Path, out: &std::path::Path, model: &str, env: (&str, &str), mode: &Value, batch: &str) -> (String, Vec<String>) {
+fn cli_summaries(
+    input: &std::path::Path,
+    out: &std::path::Path,
+    model: &str,
+    env: (&str, &str),
+    mode: &Value,
+    batch: &str,
+) -> (String, Vec<String>) {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
         .env(env.0, env.1)
-        .args(["summarize", input.to_str().unwrap(), "--model", model_dir(model).to_str().unwrap(), "-o", out.to_str().unwrap(), "--quiet", "--no-cache"])
-        .args(["--num-beams", &mode["num_beams"].to_string(), "--min-length", &mode["min_length"].to_string()])
+        .args([
+            "summarize",
+            input.to_str().unwrap(),
+            "--model",
+            model_dir(model).to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-cache",
+        ])
+        .args([
+            "--num-beams",
+            &mode["num_beams"].to_string(),
+            "--min-length",
+            &mode["min_length"].to_string(),
+        ])
         .args(["--max-length", &mode["max_length"].to_string(), "--batch-size", batch])
-        .args(["--no-repeat-ngram-size", &mode["no_repeat_ngram_size"].as_u64().unwrap_or(0).to_string()])
+        .args([
+            "--no-repeat-ngram-size",
+            &mode["no_repeat_ngram_size"].as_u64().unwrap_or(0).to_string(),
+        ])
         .status()
         .unwrap();
     assert!(status.success(), "{model} ({}={}): {status}", env.0, env.1);
     let raw = std::fs::read_to_string(out).unwrap();
     let records: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let texts = records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect();
+    let texts =
+        records.iter().map(|r| r["summary"]["text"].as_str().unwrap().to_string()).collect();
     (raw, texts)
 }
 
@@ -544,10 +829,14 @@ fn packed_gemm_switch_same_summaries() {
         let mut texts = Vec::new();
         for packed in ["1", "0"] {
             let out = tmp.join(format!("{model}-{packed}.jsonl"));
-            let (raw, t) = cli_summaries(&input, &out, model, ("KPEVAL_PACKED_GEMM", packed), mode, "4");
+            let (raw, t) =
+                cli_summaries(&input, &out, model, ("KPEVAL_PACKED_GEMM", packed), mode, "4");
             let packed_sig = raw.contains("gemm=mkl-packed");
             if packed == "0" {
-                assert!(!packed_sig, "{model}: signature claims packed GEMMs with KPEVAL_PACKED_GEMM=0");
+                assert!(
+                    !packed_sig,
+                    "{model}: signature claims packed GEMMs with KPEVAL_PACKED_GEMM=0"
+                );
             } else if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
                 assert!(packed_sig, "{model}: no gemm=mkl-packed in the signature: {raw}");
             }
@@ -573,11 +862,21 @@ fn greedy_head_switch_same_summaries() {
             let mut texts = Vec::new();
             for on in ["1", "0"] {
                 let out = tmp.join(format!("{model}-{mode}-{batch}-{on}.jsonl"));
-                let (_, t) = cli_summaries(&input, &out, model, ("KPEVAL_GREEDY_HEAD", on), &fx["modes"][mode], batch);
+                let (_, t) = cli_summaries(
+                    &input,
+                    &out,
+                    model,
+                    ("KPEVAL_GREEDY_HEAD", on),
+                    &fx["modes"][mode],
+                    batch,
+                );
                 assert_eq!(t.len(), inputs.len());
                 texts.push(t);
             }
-            assert_eq!(texts[0], texts[1], "{model} {mode} batch {batch}: screened vs plain LM head");
+            assert_eq!(
+                texts[0], texts[1],
+                "{model} {mode} batch {batch}: screened vs plain LM head"
+            );
             assert!(texts[0].iter().any(|t| !t.is_empty()), "{model}: {:?}", texts[0]);
         }
     }

@@ -56,7 +56,11 @@ fn records(path: &Path) -> Vec<Value> {
 }
 
 fn kpeval(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch")).args(args).args(["--quiet"]).output().unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_kpeval-torch"))
+        .args(args)
+        .args(["--quiet"])
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -66,15 +70,33 @@ fn seq2seq_from_pytorch_checkpoints() {
         "The talks between the two governments ended on Tuesday without an agreement. Both sides said they would meet again next month.",
         "Heavy rain flooded the city centre. Schools were closed and trains were cancelled. The mayor asked residents to stay at home.",
     ];
-    let batch: Vec<SourceText> = texts.iter().enumerate().map(|(i, t)| SourceText { id: format!("a{i}"), text: t.to_string() }).collect();
+    let batch: Vec<SourceText> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| SourceText { id: format!("a{i}"), text: t.to_string() })
+        .collect();
     for gen in [
-        GenerationConfig { num_beams: Some(1), min_length: Some(4), max_length: Some(16), ..GenerationConfig::default() },
-        GenerationConfig { num_beams: Some(3), min_length: Some(4), max_length: Some(16), ..GenerationConfig::default() },
+        GenerationConfig {
+            num_beams: Some(1),
+            min_length: Some(4),
+            max_length: Some(16),
+            ..GenerationConfig::default()
+        },
+        GenerationConfig {
+            num_beams: Some(3),
+            min_length: Some(4),
+            max_length: Some(16),
+            ..GenerationConfig::default()
+        },
     ] {
-        for (original, bin) in [("tiny-bart", "tiny-bart"), ("tiny-t5", "tiny-t5"), ("tiny-bart", "tiny-bart-sharded")] {
+        for (original, bin) in
+            [("tiny-bart", "tiny-bart"), ("tiny-t5", "tiny-t5"), ("tiny-bart", "tiny-bart-sharded")]
+        {
             let dir = bin_folder(&tmp, original, bin, &format!("{bin}-{}", gen.num_beams.unwrap()));
-            let a = Seq2SeqSummarizer::load(models().join(original).to_str().unwrap(), &gen, true).unwrap();
-            let b = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true).unwrap_or_else(|e| panic!("{bin}: {e}"));
+            let a = Seq2SeqSummarizer::load(models().join(original).to_str().unwrap(), &gen, true)
+                .unwrap();
+            let b = Seq2SeqSummarizer::load(dir.to_str().unwrap(), &gen, true)
+                .unwrap_or_else(|e| panic!("{bin}: {e}"));
             let (sa, sb) = (a.summarize(&batch), b.summarize(&batch));
             for (x, y) in sa.iter().zip(&sb) {
                 let (x, y) = (x.as_ref().unwrap(), y.as_ref().unwrap());
@@ -86,14 +108,45 @@ fn seq2seq_from_pytorch_checkpoints() {
     // From the command line, as a user names the folder.
     let dir = bin_folder(&tmp, "tiny-bart", "tiny-bart-sharded", "cli-sharded");
     let input = tmp.join("in.jsonl");
-    std::fs::write(&input, texts.iter().enumerate().map(|(i, t)| serde_json::json!({"id": format!("a{i}"), "article": t}).to_string() + "\n").collect::<String>()).unwrap();
+    std::fs::write(
+        &input,
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                serde_json::json!({"id": format!("a{i}"), "article": t}).to_string() + "\n"
+            })
+            .collect::<String>(),
+    )
+    .unwrap();
     let mut outs = Vec::new();
     for (tag, model) in [("st", models().join("tiny-bart")), ("bin", dir)] {
         let out = tmp.join(format!("{tag}.jsonl"));
-        let run = kpeval(&["summarize", input.to_str().unwrap(), "--model", model.to_str().unwrap(), "--no-cache", "--max-length", "16", "-o", out.to_str().unwrap()]);
+        let run = kpeval(&[
+            "summarize",
+            input.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--no-cache",
+            "--max-length",
+            "16",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         assert!(run.status.success(), "{tag}: {}", String::from_utf8_lossy(&run.stderr));
         // (the system is named after the folder)
-        outs.push(records(&out).into_iter().map(|r| (r["id"].clone(), r["summary"]["text"].clone(), r["summary"]["key_points"].clone())).collect::<Vec<_>>());
+        outs.push(
+            records(&out)
+                .into_iter()
+                .map(|r| {
+                    (
+                        r["id"].clone(),
+                        r["summary"]["text"].clone(),
+                        r["summary"]["key_points"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
     }
     assert_eq!(outs[0].len(), 2);
     assert_eq!(outs[0], outs[1]);
@@ -114,7 +167,14 @@ fn nli_and_embed_from_pytorch_checkpoints() {
         let mut outs = Vec::new();
         for (tag, model) in [("st", models().join(m)), ("bin", dir)] {
             let out = tmp.join(format!("{m}-{tag}.jsonl"));
-            let run = kpeval(&["nli", pairs.to_str().unwrap(), "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+            let run = kpeval(&[
+                "nli",
+                pairs.to_str().unwrap(),
+                "--model",
+                model.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ]);
             assert!(run.status.success(), "{m} {tag}: {}", String::from_utf8_lossy(&run.stderr));
             outs.push(records(&out));
         }
@@ -125,11 +185,20 @@ fn nli_and_embed_from_pytorch_checkpoints() {
     // A BERT encoder as sentence embedder: the `bert.` prefix of a BertFor* checkpoint is
     // matched in both formats.
     let texts = tmp.join("texts.jsonl");
-    std::fs::write(&texts, "{\"id\":\"t1\",\"text\":\"The CIA conducted a drone strike.\"}\n").unwrap();
+    std::fs::write(&texts, "{\"id\":\"t1\",\"text\":\"The CIA conducted a drone strike.\"}\n")
+        .unwrap();
     let mut outs = Vec::new();
-    for (tag, model) in [("st", models().join("tiny-nli-bert")), ("bin", tmp.join("tiny-nli-bert"))] {
+    for (tag, model) in [("st", models().join("tiny-nli-bert")), ("bin", tmp.join("tiny-nli-bert"))]
+    {
         let out = tmp.join(format!("embed-{tag}.jsonl"));
-        let run = kpeval(&["embed", texts.to_str().unwrap(), "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let run = kpeval(&[
+            "embed",
+            texts.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
         assert!(run.status.success(), "embed {tag}: {}", String::from_utf8_lossy(&run.stderr));
         outs.push(records(&out));
     }
@@ -168,11 +237,22 @@ fn broken_pytorch_checkpoints_are_named() {
 fn preset_named_folder_in_save_pretrained_layout() {
     let tmp = tmp_dir("preset");
     let dst = copy_model("tiny-t5", &tmp.join("t5-small"), &[]);
-    let s = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &GenerationConfig { min_length: Some(4), max_length: Some(12), ..GenerationConfig::default() }, true)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Seq2SeqSummarizer::load(
+        dst.to_str().unwrap(),
+        &GenerationConfig {
+            min_length: Some(4),
+            max_length: Some(12),
+            ..GenerationConfig::default()
+        },
+        true,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name(), "t5-small");
     assert_eq!(s.prefix, "summarize: ");
-    let out = s.summarize(&[SourceText { id: "a".into(), text: "The talks ended on Tuesday without an agreement.".into() }]);
+    let out = s.summarize(&[SourceText {
+        id: "a".into(),
+        text: "The talks ended on Tuesday without an agreement.".into(),
+    }]);
     assert!(out[0].is_ok());
     let _ = std::fs::remove_dir_all(&tmp);
 }
@@ -182,16 +262,29 @@ fn preset_named_folder_in_save_pretrained_layout() {
 #[test]
 fn bart_with_tokenizer_json_only() {
     let tmp = tmp_dir("tokjson");
-    let dst = copy_model("tiny-bart", &tmp.join("tiny-bart-tokjson"), &["vocab.json", "merges.txt"]);
+    let dst =
+        copy_model("tiny-bart", &tmp.join("tiny-bart-tokjson"), &["vocab.json", "merges.txt"]);
     let gen = GenerationConfig { max_length: Some(16), ..GenerationConfig::default() };
-    let err = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true).err().expect("no tokenizer at all").to_string();
+    let err = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true)
+        .err()
+        .expect("no tokenizer at all")
+        .to_string();
     assert!(err.contains("vocab.json") && err.contains("tokenizer.json"), "{err}");
-    std::fs::copy(models().join("tokenizer-json/tiny-bart/tokenizer.json"), dst.join("tokenizer.json")).unwrap();
-    let a = Seq2SeqSummarizer::load(models().join("tiny-bart").to_str().unwrap(), &gen, true).unwrap();
-    let b = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        models().join("tokenizer-json/tiny-bart/tokenizer.json"),
+        dst.join("tokenizer.json"),
+    )
+    .unwrap();
+    let a =
+        Seq2SeqSummarizer::load(models().join("tiny-bart").to_str().unwrap(), &gen, true).unwrap();
+    let b = Seq2SeqSummarizer::load(dst.to_str().unwrap(), &gen, true)
+        .unwrap_or_else(|e| panic!("{e}"));
     let text = "The talks between the two governments ended on Tuesday without an agreement. Both sides said they would meet again.";
     assert_eq!(a.encode(text).unwrap(), b.encode(text).unwrap());
     let batch = [SourceText { id: "a".into(), text: text.into() }];
-    assert_eq!(a.summarize(&batch)[0].as_ref().unwrap().text, b.summarize(&batch)[0].as_ref().unwrap().text);
+    assert_eq!(
+        a.summarize(&batch)[0].as_ref().unwrap().text,
+        b.summarize(&batch)[0].as_ref().unwrap().text
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
