@@ -112,8 +112,7 @@ impl CoverPreset {
                 FEATURES.join(", ")
             ));
         }
-        if !(p.threshold.is_finite() && (0.0..=1.0).contains(&p.threshold))
-            || !p.bias.is_finite()
+        if !(p.threshold.is_finite() && (0.0..=1.0).contains(&p.threshold) && p.bias.is_finite())
             || p.weights.iter().any(|w| !w.is_finite())
         {
             return Err("kp-cover preset: weights, bias and threshold must be finite, the threshold within [0, 1]".into());
@@ -431,7 +430,7 @@ fn acronym_found(a: &str, words: &[&String]) -> bool {
         let (mut j, mut k) = (i, 0);
         while k < letters.len() {
             let Some(w) = words.get(j) else { continue 'start };
-            if w.chars().next() == Some(letters[k]) {
+            if w.starts_with(letters[k]) {
                 k += 1;
             } else if k == 0 || !is_stop(w) {
                 continue 'start;
@@ -443,7 +442,7 @@ fn acronym_found(a: &str, words: &[&String]) -> bool {
     false
 }
 
-fn counts<'a, T: std::hash::Hash + Eq>(items: impl Iterator<Item = T>) -> HashMap<T, usize> {
+fn counts<T: std::hash::Hash + Eq>(items: impl Iterator<Item = T>) -> HashMap<T, usize> {
     let mut m = HashMap::new();
     for t in items {
         *m.entry(t).or_insert(0) += 1;
@@ -586,7 +585,7 @@ pub fn judge(
         })
         .collect();
     let Some(best) = scored.iter().fold(None::<&(f64, Vec<usize>)>, |b, c| {
-        if b.map_or(true, |b| c.0 > b.0) {
+        if b.is_none_or(|b| c.0 > b.0) {
             Some(c)
         } else {
             b

@@ -187,7 +187,7 @@ mod tests {
             for _ in 0..(x % 23 + 1) {
                 x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 text.push_str(parts[(x >> 33) as usize % parts.len()]);
-                if (x >> 20) % 5 != 0 {
+                if !(x >> 20).is_multiple_of(5) {
                     text.push(' ');
                 }
             }

@@ -1014,7 +1014,7 @@ mod tests {
             for levels in [3u64, 11, 1000] {
                 // Few score levels: many ties, also between positives and negatives.
                 let s: Vec<f64> = (0..n).map(|_| (r() % levels) as f64 / levels as f64).collect();
-                let y: Vec<bool> = (0..n).map(|_| r() % 3 == 0).collect();
+                let y: Vec<bool> = (0..n).map(|_| r().is_multiple_of(3)).collect();
                 let a = roc_auc(&s, &y);
                 let b = brute_auc(&s, &y);
                 assert!(
@@ -1086,7 +1086,7 @@ mod tests {
         let points: Vec<UnitPoint> = (0..40)
             .map(|i| {
                 let s = (r() % 6) as f64 / 5.0;
-                unit(docs[i % 4], s, s >= 0.5, if r() % 2 == 0 { 1.0 } else { 0.3 })
+                unit(docs[i % 4], s, s >= 0.5, if r().is_multiple_of(2) { 1.0 } else { 0.3 })
             })
             .collect();
         let data = UnitData::new(&points);
@@ -1095,8 +1095,7 @@ mod tests {
         let repeated: Vec<&UnitPoint> = points
             .iter()
             .flat_map(|p| {
-                std::iter::repeat(p)
-                    .take(w[docs.iter().position(|d| *d == p.doc).unwrap()] as usize)
+                std::iter::repeat_n(p, w[docs.iter().position(|d| *d == p.doc).unwrap()] as usize)
             })
             .collect();
         let s: Vec<f64> = repeated.iter().map(|p| p.score).collect();

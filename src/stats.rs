@@ -67,7 +67,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// samples are computed in parallel with identical results for any thread count.
 pub fn resample_sums(data: &[f64], d: usize, cfg: &StatsConfig) -> Vec<Vec<f64>> {
     use rayon::prelude::*;
-    let n = if d == 0 { 0 } else { data.len() / d };
+    let n = data.len().checked_div(d).unwrap_or(0);
     if n == 0 {
         return Vec::new();
     }

@@ -446,7 +446,7 @@ fn decode_utf16_bom(buf: &[u8]) -> Option<String> {
             }
         })
         .collect();
-    if buf.len() % 2 != 0 {
+    if !buf.len().is_multiple_of(2) {
         return None;
     }
     String::from_utf16(&units).ok()

@@ -39,7 +39,7 @@ pub fn verdicts(rec: &[Vec<f64>], threshold: f64) -> Vec<Verdict> {
         .map(|row| {
             let mut best: Option<(usize, f64)> = None;
             for (g, &v) in row.iter().enumerate() {
-                if best.map_or(true, |(_, b)| v > b) {
+                if best.is_none_or(|(_, b)| v > b) {
                     best = Some((g, v));
                 }
             }

@@ -129,7 +129,7 @@ pub fn max_f1(prediction: &str, ground_truths: &[&str]) -> TokenF1 {
     let mut best: Option<TokenF1> = None;
     for g in ground_truths {
         let s = f1_score(prediction, g);
-        if best.map_or(true, |b| s.f1 > b.f1) {
+        if best.is_none_or(|b| s.f1 > b.f1) {
             best = Some(s);
         }
     }
