@@ -9,9 +9,12 @@ use crate::stats::{
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+/// The result of [`compare`]: per-metric estimates of every system and tests against the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The system the others are tested against.
     pub baseline: String,
+    /// All compared systems (the baseline among them), sorted by name.
     pub systems: Vec<String>,
     /// Records scored for every system (the paired set).
     pub paired_records: usize,
@@ -25,7 +28,9 @@ pub struct Comparison {
     pub scores: BTreeMap<String, BTreeMap<String, Estimate>>,
     /// metric → system (not the baseline) → test against the baseline.
     pub tests: BTreeMap<String, BTreeMap<String, PairedTest>>,
+    /// The bootstrap and randomization settings used.
     pub stats: StatsConfig,
+    /// The results signature of the compared records.
     pub signature: String,
 }
 

@@ -13,28 +13,41 @@ use std::collections::BTreeMap;
 /// One scored summary: document id, system, metric values and human values.
 #[derive(Debug, Clone)]
 pub struct Point {
+    /// The document (article) id; bootstrap resamples draw documents.
     pub doc: String,
+    /// The system that wrote the summary.
     pub system: String,
+    /// The metric's value for this summary.
     pub metric: f64,
+    /// The human judgment of this summary.
     pub human: f64,
 }
 
+/// The level at which metric and human values are correlated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
+    /// Over all (document, system) pairs pooled.
     Summary,
+    /// Across the systems of each document, averaged over documents (NaN documents left out).
     Document,
+    /// Between per-system means over all documents.
     System,
 }
 
+/// The correlation coefficient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Corr {
+    /// Pearson's r (linear).
     Pearson,
+    /// Spearman's ρ (Pearson on average ranks).
     Spearman,
+    /// Kendall's τ-b (tie-corrected).
     KendallTauB,
 }
 
+/// Pearson's r of `x` and `y`; NaN with fewer than two points or when either is constant.
 pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len() as f64;
     if x.len() < 2 {
@@ -74,6 +87,7 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
     r
 }
 
+/// Spearman's ρ: Pearson's r of the average ranks; NaN as for [`pearson`].
 pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&ranks(x), &ranks(y))
 }
@@ -165,6 +179,7 @@ fn merge_count(a: &mut [f64], buf: &mut [f64]) -> f64 {
     swaps
 }
 
+/// The coefficient `c` of `x` and `y` (NaN when undefined).
 pub fn correlate(c: Corr, x: &[f64], y: &[f64]) -> f64 {
     match c {
         Corr::Pearson => pearson(x, y),
@@ -246,15 +261,24 @@ fn doc_picks(nd: usize, cfg: &StatsConfig) -> Vec<Vec<usize>> {
 /// One correlation with its bootstrap CI (documents resampled).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetaResult {
+    /// The metric field (flattened, e.g. `rouge1.f1`).
     pub metric: String,
+    /// The `meta` field of the human judgments.
     pub human: String,
+    /// The level of the correlation.
     pub level: Level,
+    /// The coefficient.
     pub correlation: Corr,
+    /// The correlation on all documents, with its bootstrap CI.
     pub value: Estimate,
+    /// Documents in the data (the bootstrap unit).
     pub documents: usize,
+    /// (document, system) points in the data.
     pub summaries: usize,
 }
 
+/// Correlates `metric` with `human` over `points` at each of `levels` with each of `corrs`,
+/// with CIs from resampling documents (`cfg`); one result per level × coefficient, in that order.
 pub fn meta_evaluate(
     points: &[Point],
     metric: &str,
@@ -353,7 +377,9 @@ pub fn markdown(results: &[MetaResult]) -> String {
 /// One Key Development of one summary: the metric's verdict on it and the human label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitPoint {
+    /// The document (article) id.
     pub doc: String,
+    /// The system that wrote the summary.
     pub system: String,
     /// Index of the Key Development in the record's `key_points`.
     pub unit: usize,
@@ -407,10 +433,15 @@ impl UnitSkip {
 /// Records skipped for one metric, counted by reason.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Skipped {
+    /// Records with an `error`.
     pub error: usize,
+    /// Records without a verdict list for the metric.
     pub missing_metric: usize,
+    /// Records without the label field in `meta`.
     pub missing_labels: usize,
+    /// Records whose label field is not a valid label list.
     pub bad_labels: usize,
+    /// Records whose label and verdict lists differ in length.
     pub length_mismatch: usize,
     /// The first record skipped for each reason (`id (system …): detail`), for warnings.
     #[serde(skip)]
@@ -501,12 +532,15 @@ pub fn verdict_list(metric_scores: &serde_json::Value) -> Option<Vec<(f64, bool)
 /// verdict list of each key-point metric and the labels of one `meta` field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitRecord {
+    /// The document (article) id.
     pub doc: String,
+    /// The system of the record (empty when it has none).
     pub system: String,
     /// The record has an `error`.
     pub failed: bool,
     /// `(metric, [(score, covered)])` of each `scores` entry with a `key_points` verdict list.
     pub verdicts: Vec<(String, Vec<(f64, bool)>)>,
+    /// The unit labels found in the `meta` label field.
     pub labels: UnitLabels,
 }
 
@@ -640,10 +674,14 @@ fn weighted_auc(sorted: impl Iterator<Item = (f64, bool, f64)>) -> f64 {
 /// Counts of a binary decision against binary labels.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Confusion {
+    /// Predicted positive, labelled positive.
     pub tp: f64,
+    /// Predicted positive, labelled negative.
     pub fp: f64,
+    /// Predicted negative, labelled positive (`fn` in JSON).
     #[serde(rename = "fn")]
     pub fn_: f64,
+    /// Predicted negative, labelled negative.
     pub tn: f64,
 }
 
@@ -758,6 +796,7 @@ pub struct UnitResult {
     pub labels: String,
     /// Units (Key Developments) evaluated.
     pub units: usize,
+    /// Documents that gave units (the bootstrap unit).
     pub documents: usize,
     /// (document, system) pairs that gave units.
     pub summaries: usize,
@@ -775,6 +814,7 @@ pub struct UnitResult {
     pub f1: Estimate,
     /// Expected calibration error of the score against the labels.
     pub ece: f64,
+    /// Reliability bins of the score (see [`calibration`]).
     pub calibration: Vec<CalibrationBin>,
 }
 

@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 /// Settings of the resampling statistics (recorded in the signature).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StatsConfig {
+    /// Bootstrap resamples per confidence interval (1000).
     pub bootstrap_samples: usize,
+    /// Seed of every resampling stream (12345).
     pub seed: u64,
     /// Confidence level of intervals (0.95).
     pub confidence: f64,
+    /// Shuffles of the approximate randomization test (10000).
     pub ar_trials: usize,
 }
 
@@ -23,6 +26,7 @@ impl Default for StatsConfig {
 }
 
 impl StatsConfig {
+    /// The settings as they appear in the results signature.
     pub fn signature(&self) -> String {
         // Aggregate CIs use the Poisson bootstrap keyed by record id (see `accumulate`).
         format!(
@@ -35,12 +39,17 @@ impl StatsConfig {
 /// A mean with its bootstrap confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The statistic on all the data (a mean, a correlation, …); NaN when `n` is 0.
     pub mean: f64,
+    /// Lower bound of the percentile CI at `confidence` (NaN when there are no resamples).
     pub ci_low: f64,
+    /// Upper bound of the percentile CI.
     pub ci_high: f64,
+    /// Number of resampled units (records or documents).
     pub n: usize,
 }
 
+/// Arithmetic mean; NaN for an empty slice.
 pub fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {
         return f64::NAN;
@@ -234,6 +243,7 @@ pub struct ResampleRng {
 }
 
 impl ResampleRng {
+    /// The stream of resample `stream` under `seed`.
     pub fn new(seed: u64, stream: u64) -> Self {
         let mut x = seed ^ stream.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03);
         let mut splitmix = || {
@@ -247,6 +257,7 @@ impl ResampleRng {
         ResampleRng { s, spare: None }
     }
 
+    /// The next 64 random bits (xoshiro256++ step).
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
@@ -325,8 +336,11 @@ pub fn bootstrap_mean(x: &[f64], cfg: &StatsConfig) -> Estimate {
 /// Result of comparing system B against baseline A on paired records.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PairedTest {
+    /// Statistic of B minus that of A on all paired records.
     pub delta: f64,
+    /// Lower bound of the bootstrap CI of the delta.
     pub delta_ci_low: f64,
+    /// Upper bound of the bootstrap CI of the delta.
     pub delta_ci_high: f64,
     /// Paired bootstrap p-value (sacreBLEU --paired-bs style, Koehn 2004).
     pub p_bootstrap: f64,

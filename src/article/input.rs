@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 /// One input source after expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputItem {
+    /// Standard input (`-`); it can be read once.
     Stdin,
+    /// A text or JSONL file (`.jsonl.gz` is decompressed).
     File(PathBuf),
     /// A path or pattern that could not be expanded; reported as an error record.
     Missing(String, String),
@@ -131,9 +133,14 @@ fn is_jsonl(p: &Path) -> bool {
 pub struct FieldMap {
     /// Fields whose values, joined with `/`, form the id (e.g. `article_id,summary_id`).
     pub id: Vec<String>,
+    /// Fields holding the article text.
     pub article: Vec<String>,
+    /// Fields holding the reference key points (a list, or a string of lines).
     pub key_points: Vec<String>,
+    /// Fields holding a precomputed summary (of the system `given` unless [`FieldMap::system`]
+    /// names it).
     pub summary: Vec<String>,
+    /// Field holding an object of precomputed summaries keyed by system name.
     pub systems: String,
     /// Field naming the system of the given `summary` (default: the system is called `given`).
     pub system: Option<String>,
@@ -185,6 +192,7 @@ pub struct InputReader {
 }
 
 impl InputReader {
+    /// A reader over expanded inputs, with the field names and size limits to apply.
     pub fn new(items: Vec<InputItem>, fields: FieldMap, limits: ReadLimits) -> Self {
         InputReader {
             items: items.into_iter(),

@@ -17,7 +17,9 @@ use std::str::FromStr;
 /// Where a record came from: file (or `-` for stdin) and 1-based line for JSONL inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// The input path as given, or `-` for stdin.
     pub file: String,
+    /// The 1-based line of a JSONL record; `None` for a whole text file.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub line: Option<usize>,
 }
@@ -37,9 +39,13 @@ impl fmt::Display for Provenance {
 pub enum SectionKind {
     /// The paragraph(s) between the headline and the first heading (the dateline paragraph).
     Lead,
+    /// The "Why It Matters" section (editorial analysis).
     WhyItMatters,
+    /// The "Key Developments" bullets: the reference key points, never summarized.
     KeyDevelopments,
+    /// The "Full Report" section.
     FullReport,
+    /// The "Context & Previous Events" section.
     Context,
     /// A heading that is not one of the known ones.
     Other,
@@ -48,6 +54,7 @@ pub enum SectionKind {
 }
 
 impl SectionKind {
+    /// Every kind, in layout order.
     pub const ALL: [SectionKind; 7] = [
         SectionKind::Lead,
         SectionKind::WhyItMatters,
@@ -57,6 +64,7 @@ impl SectionKind {
         SectionKind::Other,
         SectionKind::Body,
     ];
+    /// The kebab-case name used by `--sections` and in records.
     pub fn name(self) -> &'static str {
         match self {
             SectionKind::Lead => "lead",
@@ -80,17 +88,21 @@ impl FromStr for SectionKind {
     }
 }
 
+/// One section of an article: its kind, heading and text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
+    /// Which known section this is.
     pub kind: SectionKind,
     /// The heading as written in the article (empty for the lead and for plain bodies).
     pub heading: String,
+    /// The section text, trimmed; for the lead, without the dateline.
     pub text: String,
 }
 
 /// A precomputed summary of one system, read from the input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GivenSummary {
+    /// The summary text.
     pub text: String,
     /// Sentence list when the input gives one (used as key points as given).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -103,12 +115,18 @@ pub struct GivenSummary {
 /// One parsed input article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Article {
+    /// The article id: the id fields joined with `/`, the file stem of a text file, or
+    /// `file:line` when the record has none.
     pub id: String,
+    /// The input file and line it was read from.
     pub source: Provenance,
+    /// The headline (first line of a structured article), when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub title: Option<String>,
+    /// The dateline split off the lead paragraph (e.g. `LONDON (Reuters)`), when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dateline: Option<String>,
+    /// The sections in article order.
     pub sections: Vec<Section>,
     /// The reference key points (the article's Key Developments).
     pub key_points: Vec<String>,
@@ -121,6 +139,7 @@ pub struct Article {
 }
 
 impl Article {
+    /// The kinds of the sections, in article order.
     pub fn section_kinds(&self) -> Vec<SectionKind> {
         self.sections.iter().map(|s| s.kind).collect()
     }
@@ -147,6 +166,7 @@ impl Article {
 /// Which sections feed the summarizer. Key Developments can never be selected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSelection {
+    /// The selected kinds, in the order given, without duplicates.
     pub sections: Vec<SectionKind>,
 }
 
@@ -199,6 +219,7 @@ impl SourceSelection {
         Ok(SourceSelection { sections: out })
     }
 
+    /// The selection as section names joined with `+` (e.g. `lead+full-report`), for signatures.
     pub fn name(&self) -> String {
         self.sections.iter().map(|k| k.name()).collect::<Vec<_>>().join("+")
     }

@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 /// One matched pair.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Pair {
+    /// Index of the reference key point (row).
     pub reference: usize,
+    /// Index of the generated key point (column).
     pub generated: usize,
+    /// Their similarity.
     pub similarity: f64,
 }
 
@@ -60,11 +63,13 @@ pub struct KpScores {
     pub coverage: f64,
     /// Mean over G of the best similarity to any reference point (continuous precision).
     pub precision: f64,
+    /// Harmonic mean of `precision` and `coverage` (0 when both are 0).
     pub f1: f64,
     /// Share of K covered: best similarity to any generated point ≥ threshold (many-to-one).
     pub coverage_at_t: f64,
     /// Share of G matched one-to-one with similarity ≥ threshold.
     pub precision_at_t: f64,
+    /// Harmonic mean of `precision_at_t` and `coverage_at_t` (0 when both are 0).
     pub f1_at_t: f64,
     /// The optimal one-to-one matching (every matched pair, whatever its similarity).
     pub alignment: Vec<Pair>,

@@ -596,11 +596,16 @@ impl Smooth {
 /// (`BLEU()` / `corpus_bleu`): mixed case, `13a`, `exp`, order 4, no effective order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BleuConfig {
+    /// Lowercase hypothesis and references before tokenizing (`-lc`).
     pub lowercase: bool,
+    /// The tokenizer (`-tok`).
     pub tokenize: BleuTokenizer,
+    /// The smoothing method and its value (`-s`, `--smooth-value`).
     pub smooth: Smooth,
     /// 1..=4 ([`BleuStats`] holds four orders).
     pub max_ngram_order: usize,
+    /// Leave out orders with no n-grams in the hypothesis (`--use-effective-order`), as
+    /// `sentence_bleu` does.
     pub effective_order: bool,
 }
 
@@ -627,13 +632,18 @@ impl BleuConfig {
 /// `[sys_len, ref_len, correct.., total..]`); sums over segments give corpus stats.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BleuStats {
+    /// Hypothesis length in tokens.
     pub sys_len: u64,
+    /// Closest reference length in tokens (ties: the shorter one).
     pub ref_len: u64,
+    /// Clipped n-gram matches for n = 1..=4.
     pub correct: [u64; 4],
+    /// Hypothesis n-grams for n = 1..=4.
     pub total: [u64; 4],
 }
 
 impl BleuStats {
+    /// Adds the statistics of another segment (corpus BLEU sums them).
     pub fn add(&mut self, other: &BleuStats) {
         self.sys_len += other.sys_len;
         self.ref_len += other.ref_len;
@@ -661,11 +671,15 @@ impl std::ops::AddAssign<&BleuStats> for BleuStats {
 /// A BLEU score (0..100 like sacreBLEU) with its components.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BleuScore {
+    /// BLEU, 0..100.
     pub score: f64,
     /// n-gram precisions in percent (0 beyond `max_ngram_order` / after a zero total).
     pub precisions: [f64; 4],
+    /// Brevity penalty, 0..1.
     pub bp: f64,
+    /// Hypothesis length in tokens (summed over the corpus).
     pub sys_len: u64,
+    /// Effective reference length in tokens (summed over the corpus).
     pub ref_len: u64,
 }
 

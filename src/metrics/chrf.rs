@@ -31,12 +31,18 @@ use super::bleu::{py_isspace, py_lower, py_split, with_counter, SACREBLEU_VERSIO
 /// chrF options; `Default` = sacreBLEU's chrF (`CHRF()`: nc 6, nw 0, beta 2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChrfConfig {
+    /// Character n-gram orders 1..=this (6).
     pub char_order: usize,
+    /// Word n-gram orders 1..=this (0 for chrF, 2 for chrF++).
     pub word_order: usize,
+    /// Weight of recall against precision in the F-beta (2).
     pub beta: u32,
+    /// Python `str.lower()` on hypothesis and references first.
     pub lowercase: bool,
     /// Keep whitespace inside character n-grams (sacreBLEU `whitespace=True`).
     pub whitespace: bool,
+    /// Epsilon smoothing of zero precisions/recalls (chrF++.py/NLTK) instead of sacreBLEU's
+    /// effective-order averaging.
     pub eps_smoothing: bool,
 }
 
@@ -74,10 +80,12 @@ impl ChrfConfig {
 /// first, then word orders), sacreBLEU's flat list regrouped by three.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChrfStats {
+    /// `[hyp, ref, match]` n-gram counts per order.
     pub orders: Vec<[u64; 3]>,
 }
 
 impl ChrfStats {
+    /// All-zero statistics for `order` orders (character plus word).
     pub fn zeros(order: usize) -> Self {
         ChrfStats { orders: vec![[0; 3]; order] }
     }
@@ -109,9 +117,13 @@ impl std::ops::AddAssign<&ChrfStats> for ChrfStats {
 /// A chrF score on sacreBLEU's 0..100 scale.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChrfScore {
+    /// chrF, 0..100.
     pub score: f64,
+    /// Character orders used.
     pub char_order: usize,
+    /// Word orders used.
     pub word_order: usize,
+    /// The beta used.
     pub beta: u32,
 }
 

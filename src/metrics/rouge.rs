@@ -42,12 +42,16 @@ use super::porter;
 /// Precision, recall and F1 of one ROUGE type (rouge-score's `Score`, with `fmeasure` → `f1`).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Prf {
+    /// Matches over the prediction's n-grams (or LCS length over its tokens), 0..1.
     pub precision: f64,
+    /// Matches over the target's n-grams (or LCS length over its tokens), 0..1.
     pub recall: f64,
+    /// rouge-score's `fmeasure`: harmonic mean of precision and recall (0 when both are 0).
     pub f1: f64,
 }
 
 impl Prf {
+    /// All zeros (what rouge-score reports for an empty prediction or target).
     pub const ZERO: Prf = Prf { precision: 0.0, recall: 0.0, f1: 0.0 };
 
     /// Builds a score from precision and recall with rouge-score's `fmeasure`.
@@ -101,6 +105,7 @@ impl fmt::Display for RougeType {
 /// Errors of this module.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RougeError {
+    /// A type name or n-gram order that is not a ROUGE type (the name given).
     #[error("invalid rouge type {0:?} (expected rouge1..rouge9, rougeL or rougeLsum)")]
     InvalidType(String),
 }
@@ -143,6 +148,7 @@ impl<'de> Deserialize<'de> for RougeType {
 pub struct RougeConfig {
     /// Serialized as names (`"rouge1"`, `"rougeL"`, ...).
     pub types: Vec<RougeType>,
+    /// Porter-stem tokens longer than three characters (rouge-score's `use_stemmer`).
     pub use_stemmer: bool,
     /// See the module docs: not rouge-score's Punkt splitting, a documented approximation.
     pub split_summaries: bool,
@@ -197,6 +203,7 @@ impl RougeScorer {
         }
     }
 
+    /// A scorer for `cfg`, or [`RougeError::InvalidType`] if a type is out of range.
     pub fn try_new(cfg: RougeConfig) -> Result<Self, RougeError> {
         if let Some(t) = cfg.types.iter().find(|t| !t.is_valid()) {
             return Err(RougeError::InvalidType(t.name()));
@@ -204,6 +211,7 @@ impl RougeScorer {
         Ok(RougeScorer { cfg })
     }
 
+    /// The configuration this scorer was built with.
     pub fn config(&self) -> &RougeConfig {
         &self.cfg
     }

@@ -21,8 +21,11 @@ use super::bleu::{py_lower, py_split};
 /// Token-level precision / recall / F1 (all in 0..=1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenF1 {
+    /// Shared tokens over the prediction's tokens.
     pub precision: f64,
+    /// Shared tokens over the ground truth's tokens.
     pub recall: f64,
+    /// Harmonic mean of precision and recall.
     pub f1: f64,
 }
 

@@ -7,9 +7,13 @@ use crate::backend::Embedder;
 use crate::error::RecordError;
 use crate::keypoints::split_sentences;
 
+/// The `mmr-K` summarizer: K sentences by maximal marginal relevance to the centroid embedding.
 pub struct Mmr {
+    /// Sentences to take.
     pub k: usize,
+    /// Weight of relevance (cosine to the centroid) against redundancy, 0..1.
     pub lambda: f64,
+    /// The sentence-embedding model.
     pub embedder: Box<dyn Embedder>,
 }
 

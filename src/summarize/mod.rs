@@ -18,15 +18,20 @@ use serde::{Deserialize, Serialize};
 /// The text handed to a summarizer: the selected sections of one article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceText {
+    /// The article id, for error messages.
     pub id: String,
+    /// The selected sections, paragraphs separated by a blank line.
     pub text: String,
 }
 
 /// One generated summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// The system that wrote it (see [`Summarizer::name`]).
     pub system: String,
+    /// The summary as written (extractive systems: the chosen sentences, one a line).
     pub text: String,
+    /// The generated key points: the summary's sentences, or the sentence list given with it.
     pub key_points: Vec<String>,
     /// What was done that a reader should know (chunking, truncation, empty source, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -63,6 +68,7 @@ pub struct GenerationStats {
     pub sequences: usize,
     /// Tokens generated, the decoder start token not counted.
     pub tokens: usize,
+    /// Wall-clock seconds spent generating, warm-up excluded.
     pub seconds: f64,
     /// The one-off warm-up before the first batch (one decoding step on short inputs, at the
     /// batch's row count: lazy kernel set-up, weight packing), not in `seconds`.
@@ -73,6 +79,7 @@ pub struct GenerationStats {
 /// The first `k` sentences of the source text.
 #[derive(Debug, Clone)]
 pub struct LeadK {
+    /// Sentences to take.
     pub k: usize,
 }
 
@@ -112,7 +119,9 @@ impl Summarizer for LeadK {
 /// Which summarizer to build: `lead-K`, `textrank-K`, or a model (handled by a backend).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SummarizerSpec {
+    /// `lead-K` (`lead` = `lead-3`): the first K sentences.
     Lead(usize),
+    /// `textrank-K` (`textrank` = `textrank-3`): K sentences chosen by TextRank.
     TextRank(usize),
     /// Embedding centroid / MMR over sentences (needs the embedding model).
     Mmr(usize),
@@ -121,6 +130,8 @@ pub enum SummarizerSpec {
 }
 
 impl SummarizerSpec {
+    /// Parses a `--systems` entry; anything that is not `lead`, `textrank` or `mmr` (with an
+    /// optional `-K`, K ≥ 1) names a model. Errors on K = 0, a bad K or an empty name.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         let num = |rest: &str, what: &str| -> Result<usize, String> {

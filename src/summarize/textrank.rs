@@ -7,15 +7,21 @@ use crate::keypoints::split_sentences;
 use crate::metrics::rouge::tokenize;
 use std::collections::HashSet;
 
+/// The `textrank-K` summarizer (no model).
 #[derive(Debug, Clone)]
 pub struct TextRank {
+    /// Sentences to take.
     pub k: usize,
+    /// PageRank damping factor (0.85).
     pub damping: f64,
+    /// Most power iterations (100).
     pub iterations: usize,
+    /// Stop when the L1 change of the scores falls below this (1e-8).
     pub tolerance: f64,
 }
 
 impl TextRank {
+    /// TextRank taking `k` sentences, with the defaults above.
     pub fn new(k: usize) -> Self {
         TextRank { k, damping: 0.85, iterations: 100, tolerance: 1e-8 }
     }
