@@ -22,10 +22,10 @@
 //! independent of batching; a sentence whose idf weights all vanish gets P (or R) = null where
 //! bert-score gives NaN. Scores are rounded to 1e-6. With idf, the references are those of the
 //! batch the pipeline scores together (as bert-score uses the list it is given).
-use crate::nli::{
-    bert_eps_scale, check_absolute_positions, config_eps, load_weights, parse_config, read_json,
-    roberta_positions, short_sha256, tokenizer_flag, tokenizer_max_len, ModelFiles, ScaleFn,
-};
+use crate::bert_family::{bert_eps_scale, check_absolute_positions, config_eps, roberta_positions};
+use crate::files::{parse_config, read_json, short_sha256};
+use crate::hub::{tokenizer_flag, tokenizer_max_len, ModelFiles};
+use crate::weights::{load_weights, ScaleFn};
 use kpeval::error::{Error, Result};
 use kpeval::scoring::{Metric, ScoreInput};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
@@ -387,7 +387,7 @@ impl BertScorer {
             self.layer,
             if self.idf { "batch-references" } else { "no" },
             self.baseline.as_ref().map_or("no".to_string(), |(_, f)| f.clone()),
-            crate::runtime_tag(self.device)
+            crate::runtime::runtime_tag(self.device)
         )
     }
 }

@@ -1,5 +1,7 @@
 //! Sentence embeddings for BERT-family sentence-transformers models (default all-MiniLM-L6-v2):
 //! pooling and normalization as the model's own `1_Pooling/config.json` and `modules.json` say.
+use crate::files::read_json;
+use crate::hub::Repo;
 use kpeval::error::{Error, Result};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
@@ -27,19 +29,9 @@ pub struct SentenceEmbedder {
     pub revision: String,
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::Json { context: path.display().to_string(), source: e })
-}
-
+/// A required file of the folder ("{dir}: missing {name}" otherwise).
 fn need(dir: &Path, name: &str) -> Result<PathBuf> {
-    let p = dir.join(name);
-    if p.is_file() {
-        Ok(p)
-    } else {
-        Err(Error::model(format!("{}: missing {name}", dir.display())))
-    }
+    Repo::Local(dir.to_path_buf()).need(name)
 }
 
 impl SentenceEmbedder {
@@ -85,7 +77,7 @@ impl SentenceEmbedder {
         // transformers checkpoints by name (a `bert.` prefix, as BertFor* heads save it, is
         // matched too); rust-bert's .ot as it is.
         if weights.extension().is_some_and(|e| e == "bin" || e == "safetensors") {
-            crate::nli::load_weights(&vs, &weights, &["bert"], None)?;
+            crate::weights::load_weights(&vs, &weights, &["bert"], None)?;
         } else {
             vs.load(&weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))?;
         }
@@ -117,7 +109,7 @@ impl SentenceEmbedder {
             })
             .unwrap_or(false);
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let revision = crate::nli::short_sha256(&weights)?;
+        let revision = crate::files::short_sha256(&weights)?;
         Ok(SentenceEmbedder {
             model,
             tokenizer,

@@ -1,11 +1,18 @@
 //! kpeval's model runtime on rust-bert 0.23 / tch 0.17 (libtorch 2.4.0).
+pub mod bert_family;
 pub mod bertscore;
 pub mod embed;
+pub mod files;
+pub mod hub;
 pub mod nli;
+pub mod presets;
 pub mod revision;
+pub mod runtime;
 pub mod seq2seq;
 pub mod torch_pickle;
 pub mod weights;
+
+pub use runtime::{device, runtime_tag, TORCH_VERSION};
 
 use kpeval::backend::{Backend, Embedder, GenerationConfig, ModelMetricConfig};
 use kpeval::error::{Error, Result};
@@ -15,59 +22,9 @@ use kpeval::scoring::{EmbeddingSimilarity, KpMetric, Metric, MetricKind, TokenAl
 /// Thresholded `kp_tok`: a key point counts as covered when its aligned pair's token F1 reaches this.
 const KP_TOK_THRESHOLD: f64 = 0.7;
 use kpeval::summarize::{Summarizer, SummarizerSpec};
-use tch::Device;
 
 #[derive(Debug, Default)]
 pub struct TorchBackend;
-
-/// libtorch version this crate links (tch 0.17 checks it at build time).
-pub const TORCH_VERSION: &str = "2.4.0";
-
-/// How a model runs, for signatures: libtorch version, device, and intra-op threads on CPU
-/// (other thread counts can change results in the last digits).
-pub fn runtime_tag(device: Device) -> String {
-    match device {
-        Device::Cpu => format!("torch-{TORCH_VERSION}/cpu/threads={}", tch::get_num_threads()),
-        Device::Cuda(i) => format!("torch-{TORCH_VERSION}/cuda:{i}"),
-        other => format!("torch-{TORCH_VERSION}/{other:?}").to_lowercase(),
-    }
-}
-
-/// Parses `--device`.
-pub fn device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => {
-            if tch::Cuda::is_available() {
-                Ok(Device::Cuda(0))
-            } else {
-                Err(Error::config("--device cuda: no CUDA device is available"))
-            }
-        }
-        d if d.starts_with("cuda:") => {
-            let i = d[5..]
-                .parse::<usize>()
-                .map_err(|_| Error::config(format!("--device {d}: bad index")))?;
-            let n = if tch::Cuda::is_available() {
-                tch::Cuda::device_count().max(0) as usize
-            } else {
-                0
-            };
-            if i >= n {
-                return Err(Error::config(format!(
-                    "--device {d}: {}",
-                    if n == 0 {
-                        "no CUDA device is available".to_string()
-                    } else {
-                        format!("this machine has {n} CUDA device(s) (cuda:0..cuda:{})", n - 1)
-                    }
-                )));
-            }
-            Ok(Device::Cuda(i))
-        }
-        other => Err(Error::config(format!("--device {other}: expected cpu, cuda or cuda:N"))),
-    }
-}
 
 /// Tensors are Send but not Sync: the model is used behind a lock (one forward pass at a time;
 /// libtorch parallelizes inside it). One model per (folder, device) is loaded per process and

@@ -1,8 +1,9 @@
 //! Reading weights in place: safetensors files are memory-mapped and their tensors are views of
 //! the mapping, copied once into a model's variables (no intermediate copies of the weights).
 use kpeval::error::{Error, Result};
+use std::collections::HashMap;
 use std::path::Path;
-use tch::{Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
 /// A read-only memory map of a whole file (unmapped on drop).
 pub struct MappedFile {
@@ -146,4 +147,112 @@ pub fn map_weights_file(f: &Path) -> Result<(MappedFile, Vec<(String, Tensor)>)>
     } else {
         map_torch_file(f)
     }
+}
+
+/// How a rust-bert variable's value is scaled at load (see
+/// [`bert_eps_scale`](crate::bert_family::bert_eps_scale)).
+pub(crate) type ScaleFn<'a> = &'a dyn Fn(&str) -> f64;
+
+/// Reads safetensors weights (or rust-bert's .ot) into a variable store built by rust-bert.
+/// Each store variable is looked up under its own name, then under the aliases transformers
+/// checkpoints use (`{prefix}.` added or removed, LayerNorm `gamma`/`beta`, BART's tied
+/// `model.shared` embeddings); shapes must agree. `scale` multiplies values by name.
+pub(crate) fn load_weights(
+    vs: &nn::VarStore,
+    path: &Path,
+    prefixes: &[&str],
+    scale: Option<ScaleFn>,
+) -> Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    // Declared first so that it outlives every view of it below.
+    let mut _mapping = None;
+    let named: Vec<(String, Tensor)> = if ext == "safetensors" || ext == "bin" {
+        let (m, tensors) = crate::weights::map_weights_file(path)?;
+        _mapping = Some(m);
+        tensors
+    } else {
+        Tensor::load_multi(path).map_err(|e| Error::model(format!("{}: {e}", path.display())))?
+    };
+    let mut file: HashMap<String, Tensor> = HashMap::with_capacity(named.len());
+    for (k, t) in named {
+        let k = if let Some(s) = k.strip_suffix(".gamma") {
+            format!("{s}.weight")
+        } else if let Some(s) = k.strip_suffix(".beta") {
+            format!("{s}.bias")
+        } else {
+            k
+        };
+        file.insert(k, t);
+    }
+    let lookup = |name: &str| -> Option<&Tensor> {
+        if let Some(t) = file.get(name) {
+            return Some(t);
+        }
+        for p in prefixes {
+            if let Some(rest) = name.strip_prefix(&format!("{p}.")) {
+                if let Some(t) = file.get(rest) {
+                    return Some(t);
+                }
+            }
+            if let Some(t) = file.get(&format!("{p}.{name}")) {
+                return Some(t);
+            }
+        }
+        for (a, b) in [
+            ("model.encoder.embed_tokens.weight", "model.shared.weight"),
+            ("model.decoder.embed_tokens.weight", "model.shared.weight"),
+            ("model.shared.weight", "model.encoder.embed_tokens.weight"),
+        ] {
+            if name == a {
+                if let Some(t) = file.get(b) {
+                    return Some(t);
+                }
+            }
+        }
+        None
+    };
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut missing = Vec::new();
+    let _guard = tch::no_grad_guard();
+    for (name, mut var) in vars {
+        let Some(src) = lookup(&name) else {
+            missing.push(name);
+            continue;
+        };
+        if src.size() != var.size() {
+            return Err(Error::model(format!(
+                "{}: {name} has shape {:?}, the model config expects {:?}",
+                path.display(),
+                src.size(),
+                var.size()
+            )));
+        }
+        let mut src = src.to_kind(var.kind()).to_device(var.device());
+        if let Some(f) = scale {
+            let c = f(&name);
+            if c != 1.0 {
+                src = src * c;
+            }
+        }
+        var.f_copy_(&src).map_err(|e| Error::model(format!("{name}: {e}")))?;
+    }
+    if !missing.is_empty() {
+        let mut unused: Vec<&String> = file.keys().collect();
+        unused.sort();
+        let show = |v: Vec<String>| {
+            if v.len() > 8 {
+                format!("{} … ({} in all)", v[..8].join(", "), v.len())
+            } else {
+                v.join(", ")
+            }
+        };
+        return Err(Error::model(format!(
+            "{}: weights not found for {} (file has e.g. {})",
+            path.display(),
+            show(missing),
+            show(unused.into_iter().take(8).cloned().collect())
+        )));
+    }
+    Ok(())
 }
