@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models browser build run test bench clean-store fit-kp-cover fuzz
+.PHONY: setup libtorch models browser build run test lint bench clean-store fit-kp-cover fuzz
 
 setup: libtorch models
 
@@ -45,6 +45,14 @@ browser:
 
 test: build browser
 	$(CARGO) test --release --workspace --locked
+
+# Habits CI keeps: formatting (rustfmt.toml), clippy without warnings, rustdoc without warnings
+# (every public item documented). The vendored rust-bert is not a workspace member: not linted.
+PACKAGES := -p kpeval -p kpeval-cli -p kpeval-torch
+lint: setup
+	$(CARGO) fmt $(PACKAGES) --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
 # Benchmarks (not tests): each prints kpeval/reference ratios measured in the same run.
 bench: build

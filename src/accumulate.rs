@@ -14,10 +14,10 @@
 //! every bit of an f64 in [2^-8, 2^33)); the resamples sum x on a 2^-31 grid, as 31-bit limbs
 //! in i64 columns (one limb for values below 1 in magnitude, such as ROUGE), which moves a
 //! confidence bound by at most 2^-32 ≈ 2.3e-10.
-use crate::record::Record;
-use crate::report::{
+use crate::aggregate::{
     headline_metric, intern, AggRow, Aggregate, CorpusStat, Name, SystemAggregate,
 };
+use crate::record::Record;
 use crate::stats::{estimate, ResampleRng, StatsConfig};
 use std::collections::{BTreeMap, HashMap};
 
@@ -421,6 +421,21 @@ fn keep_min(slot: &mut Option<(String, String)>, id: &str, reason: impl FnOnce()
     }
 }
 
+/// Computes the aggregate of rows (see [`crate::accumulate`]: the result does not depend on
+/// the rows' order, sharding or thread count).
+pub fn aggregate(
+    rows: &[AggRow],
+    signature: &str,
+    stats: &StatsConfig,
+    corpus_stats: &[&dyn CorpusStat],
+) -> Aggregate {
+    let mut acc = Accumulator::new(stats);
+    for r in rows {
+        acc.add_row(r);
+    }
+    acc.aggregate(signature, corpus_stats)
+}
+
 /// The aggregate, fed one record at a time.
 pub struct Accumulator {
     cfg: StatsConfig,
@@ -452,6 +467,7 @@ pub fn report_scale(metric: &str) -> f64 {
 }
 
 impl Accumulator {
+    /// An empty accumulator with these bootstrap settings.
     pub fn new(cfg: &StatsConfig) -> Self {
         Accumulator {
             cfg: *cfg,
@@ -465,6 +481,7 @@ impl Accumulator {
         }
     }
 
+    /// Counts one record (its aggregate row is built on the fly, not kept).
     pub fn add_record(&mut self, r: &Record) {
         let scores = r.scores.as_ref();
         self.add(
@@ -474,7 +491,7 @@ impl Accumulator {
             scores.is_some(),
             |f| {
                 if let Some(s) = scores {
-                    crate::report::visit_score_leaves(s, f)
+                    crate::aggregate::visit_score_leaves(s, f)
                 }
             },
             |f| {
@@ -488,6 +505,7 @@ impl Accumulator {
         );
     }
 
+    /// Counts one aggregate row.
     pub fn add_row(&mut self, r: &AggRow) {
         self.add(
             &r.id,
@@ -732,6 +750,7 @@ impl Accumulator {
         }
     }
 
+    /// What the HTML report needs besides the aggregate: score histograms and per-id counts.
     pub fn report_data(&self) -> ReportData {
         let mut histograms: BTreeMap<String, BTreeMap<String, [u64; HIST_BINS]>> = BTreeMap::new();
         for (system, s) in &self.systems {
@@ -933,10 +952,10 @@ mod tests {
                 )
             })
             .collect();
-        let forward = crate::report::aggregate(&rows, "sig", &cfg, &[]);
+        let forward = aggregate(&rows, "sig", &cfg, &[]);
         rows.reverse();
         rows.rotate_left(77);
-        let shuffled = crate::report::aggregate(&rows, "sig", &cfg, &[]);
+        let shuffled = aggregate(&rows, "sig", &cfg, &[]);
         assert_eq!(
             serde_json::to_string(&forward).unwrap(),
             serde_json::to_string(&shuffled).unwrap()

@@ -2,7 +2,7 @@
 //! libtorch; commands that need a model are re-executed by `kpeval-torch`, which registers a
 //! [`Backend`] built on rust-bert/tch.
 use crate::error::Result;
-use crate::scoring::{Metric, MetricKind};
+use crate::metrics::{Metric, MetricKind};
 use crate::summarize::{Summarizer, SummarizerSpec};
 use serde::{Deserialize, Serialize};
 
@@ -10,21 +10,33 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GenerationConfig {
+    /// Beams of beam search (the model's default when unset).
     pub num_beams: Option<usize>,
+    /// Fewest tokens generated.
     pub min_length: Option<usize>,
+    /// Most tokens generated.
     pub max_length: Option<usize>,
+    /// No n-gram of this size is generated twice.
     pub no_repeat_ngram_size: Option<usize>,
+    /// Beam search's length penalty exponent.
     pub length_penalty: Option<f64>,
+    /// Beam search stops when every beam has finished.
     pub early_stopping: Option<bool>,
+    /// Sample instead of searching (seeded by `seed`, per input).
     pub do_sample: bool,
+    /// Seed of sampling.
     pub seed: u64,
+    /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
     /// How the summaries of a long source's chunks become its summary.
     pub long_merge: LongMerge,
+    /// Never download model files (the CLI's `--offline`); not part of any signature.
+    #[serde(skip)]
+    pub offline: bool,
 }
 
 /// How a source longer than the model's context is summarized from its chunks' summaries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LongMerge {
     /// The chunk summaries, in order, one per line.
@@ -35,7 +47,18 @@ pub enum LongMerge {
     SecondPass,
 }
 
+impl std::str::FromStr for LongMerge {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        [LongMerge::Concat, LongMerge::SecondPass]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| format!("'{s}': expected concat or second-pass"))
+    }
+}
+
 impl LongMerge {
+    /// Its name (`concat`, `second-pass`).
     pub fn as_str(self) -> &'static str {
         match self {
             LongMerge::Concat => "concat",
@@ -57,6 +80,7 @@ impl Default for GenerationConfig {
             seed: 12345,
             device: "cpu".into(),
             long_merge: LongMerge::Concat,
+            offline: false,
         }
     }
 }
@@ -70,7 +94,9 @@ pub struct ModelMetricConfig {
     pub nli_model: Option<String>,
     /// Similarity threshold for thresholded key-point coverage/precision.
     pub kp_threshold: f64,
+    /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
+    /// Never download model files.
     pub offline: bool,
     /// Write the coverage judge's features into each verdict.
     pub kp_cover_features: bool,
@@ -89,50 +115,7 @@ impl Default for ModelMetricConfig {
     }
 }
 
-/// A sentence-embedding model.
-/// Contextual token vectors of one text (unit length), with which tokens are special
-/// ([CLS], [SEP], ...): those can be matched but are not averaged over, as in BERTScore.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TokenVectors {
-    pub vectors: Vec<Vec<f32>>,
-    pub special: Vec<bool>,
-}
-
-pub trait Embedder: Send + Sync {
-    /// Name and settings for the signature (`all-MiniLM-L6-v2(mean,normalize,max_len=256)`).
-    fn name(&self) -> String;
-    /// One vector per text, in order.
-    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
-    /// Per text, the unit-length contextual vectors of all its tokens (last layer, special
-    /// tokens flagged), each text encoded on its own.
-    fn token_vectors(&self, _texts: &[String]) -> Result<Vec<TokenVectors>> {
-        Err(crate::error::Error::model(format!("{}: token vectors are not available", self.name())))
-    }
-    /// Texts per forward pass in [`Embedder::embed`] (results do not depend on it beyond float
-    /// rounding of padded batches).
-    fn set_batch_size(&self, _n: usize) {}
-    /// Per text, how many of its tokens [`Embedder::embed`] cuts to fit the model's maximum
-    /// length (0 when it fits), and that maximum.
-    fn truncation(&self, texts: &[String]) -> Result<(Vec<usize>, usize)>;
-}
-
-/// Label probabilities of one premise/hypothesis pair (in the model's `id2label` names mapped to
-/// entailment / neutral / contradiction).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct NliOutput {
-    pub entailment: f64,
-    pub neutral: f64,
-    pub contradiction: f64,
-    /// Tokens cut to fit the model's context (0 when the pair fit).
-    pub truncated: usize,
-}
-
-/// An NLI classifier.
-pub trait NliScorer: Send + Sync {
-    /// Model name and revision for the signature.
-    fn name(&self) -> String;
-    fn predict(&self, pairs: &[(String, String)]) -> Result<Vec<NliOutput>>;
-}
+pub use crate::runtime::{Embedder, NliOutput, NliScorer, TokenVectors};
 
 /// What a model runtime provides.
 pub trait Backend: Send + Sync {
@@ -140,8 +123,11 @@ pub trait Backend: Send + Sync {
     fn embedder(&self, model: &str, device: &str) -> Result<Box<dyn Embedder>>;
     /// `--model-threads`: threads of each forward pass (before any model is loaded).
     fn set_threads(&self, _n: usize) {}
+    /// `--offline`: no model file is downloaded by this backend (hub models must be cached).
+    fn set_offline(&self, _offline: bool) {}
     /// An NLI classifier by name (local folder or hub id).
     fn nli(&self, model: &str, device: &str) -> Result<Box<dyn NliScorer>>;
+    /// A seq2seq summarizer (`Model` specs) or an embedding one (MMR).
     fn summarizer(
         &self,
         spec: &SummarizerSpec,

@@ -3,32 +3,42 @@
 //! results folder per dataset: records.jsonl, aggregate.json (CIs), aggregate.csv, report.md
 //! (with paired comparisons against the baseline), report.html, signature.txt, and the fully
 //! resolved config at the top.
-use crate::article::{expand_inputs, FieldMap, InputReader, ReadLimits, SourceSelection};
-use crate::backend::{Backend, GenerationConfig};
+use crate::article::{FieldMap, ReadLimits, SourceSelection};
+use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::pipeline::{self, Job, Sink, SummarySource};
+use crate::evaluation::{Evaluation, EvaluationConfig, Input};
+use crate::records::ResultsFile;
 use crate::report;
-use crate::scoring::{build_scorer, MetricsConfig};
+use crate::reporter::Reporter;
+use crate::scoring::MetricsConfig;
 use crate::stats::StatsConfig;
-use crate::summarize::{Summarizer, SummarizerSpec};
+use crate::summarize::SummarizerSpec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// An experiment file (TOML): datasets × systems, scored with one metric configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
+    /// Its name (the default results folder is `results/<name>`).
     pub name: String,
+    /// A sentence for the report.
     #[serde(default)]
     pub description: String,
+    /// Seed of the bootstrap and of sampling.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Bootstrap resamples of the CIs.
     #[serde(default = "default_bootstrap")]
     pub bootstrap: usize,
     /// System the others are compared against (default: the first system).
     #[serde(default)]
     pub baseline: Option<String>,
+    /// The datasets, each written to its own folder.
     pub datasets: Vec<DatasetConfig>,
+    /// The systems, run on every dataset.
     pub systems: Vec<SystemConfig>,
+    /// Metric settings (the `[metrics]` table).
     #[serde(default)]
     pub metrics: MetricsConfig,
 }
@@ -40,24 +50,33 @@ fn default_bootstrap() -> usize {
     1000
 }
 
+/// One dataset of an experiment: where its articles are and which fields hold what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
+    /// Its name (its results folder).
     pub name: String,
     /// File, directory or glob; relative paths are relative to the experiment file.
     pub path: String,
+    /// Fields whose values, joined with `/`, are the id.
     #[serde(default = "default_id")]
     pub id_field: Vec<String>,
+    /// Fields tried for the article text.
     #[serde(default = "default_article")]
     pub article_field: Vec<String>,
+    /// Fields tried for the Key Developments.
     #[serde(default = "default_kp")]
     pub key_points_field: Vec<String>,
+    /// Fields tried for a single given summary.
     #[serde(default = "default_summary")]
     pub summary_field: Vec<String>,
+    /// Field holding an object of given summaries by system.
     #[serde(default = "default_systems")]
     pub systems_field: String,
+    /// Field naming the system of a one-summary-per-line layout.
     #[serde(default)]
     pub system_field: Option<String>,
+    /// Sections summarized and scored against.
     #[serde(default = "default_sections")]
     pub sections: String,
 }
@@ -81,20 +100,10 @@ fn default_sections() -> String {
     "default".into()
 }
 
-/// A system: exactly one of `summarizer` (lead-K, textrank-K, mmr-K, or a model preset / hub id /
-/// folder) or `given` (names of precomputed systems in the input, or `["*"]` for all).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SystemConfig {
-    #[serde(default)]
-    pub summarizer: Option<String>,
-    #[serde(default)]
-    pub given: Option<Vec<String>>,
-    #[serde(default)]
-    pub generation: Option<GenerationConfig>,
-}
+pub use crate::evaluation::SystemConfig;
 
 impl ExperimentConfig {
+    /// Reads and validates an experiment file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let cfg: ExperimentConfig =
@@ -103,6 +112,7 @@ impl ExperimentConfig {
         Ok(cfg)
     }
 
+    /// Checks systems, datasets, sections and metric names.
     pub fn validate(&self) -> std::result::Result<(), String> {
         if self.datasets.is_empty() {
             return Err("no [[datasets]]".into());
@@ -111,17 +121,7 @@ impl ExperimentConfig {
             return Err("no [[systems]]".into());
         }
         for (i, s) in self.systems.iter().enumerate() {
-            match (&s.summarizer, &s.given) {
-                (Some(sm), None) => {
-                    SummarizerSpec::parse(sm).map_err(|e| format!("systems[{i}]: {e}"))?;
-                }
-                (None, Some(g)) if !g.is_empty() => {}
-                _ => {
-                    return Err(format!(
-                        "systems[{i}]: give exactly one of `summarizer` or a non-empty `given`"
-                    ))
-                }
-            }
+            s.validate().map_err(|e| format!("systems[{i}]: {e}"))?;
         }
         for (i, s) in self.systems.iter().enumerate() {
             if let Some(j) = self.systems[..i]
@@ -163,8 +163,11 @@ impl ExperimentConfig {
 /// What one experiment run produced.
 #[derive(Debug, Clone)]
 pub struct ExperimentOutcome {
+    /// The results folder.
     pub dir: PathBuf,
+    /// Per dataset: name, folder, aggregate and Markdown report.
     pub datasets: Vec<(String, PathBuf, report::Aggregate, String)>,
+    /// Failed records, all datasets together.
     pub errors: usize,
 }
 
@@ -177,14 +180,16 @@ fn resolve_path(base: &Path, p: &str) -> String {
     }
 }
 
-/// Runs an experiment into `out_dir`.
+/// Runs an experiment into `out_dir`: one [`Evaluation`] (summarizers and scorer built once),
+/// relabelled per dataset. `offline` forbids model downloads.
 pub fn run(
     cfg: &ExperimentConfig,
     base_dir: &Path,
     out_dir: &Path,
     backend: Option<&dyn Backend>,
     resume: bool,
-    progress: &indicatif::ProgressBar,
+    offline: bool,
+    reporter: &dyn Reporter,
 ) -> Result<ExperimentOutcome> {
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let resolved = toml::to_string_pretty(cfg)
@@ -200,55 +205,41 @@ pub fn run(
     .map_err(|e| Error::io(out_dir, e))?;
     let stats =
         StatsConfig { bootstrap_samples: cfg.bootstrap, seed: cfg.seed, ..StatsConfig::default() };
-    let (scorer, not_computed) = build_scorer(&cfg.metrics, backend)?;
-    // Summarizers are built once and shared by every dataset.
-    let mut summarizers: Vec<Option<Box<dyn Summarizer>>> = Vec::new();
-    for s in &cfg.systems {
-        summarizers.push(match &s.summarizer {
-            None => None,
-            Some(name) => {
-                let spec = SummarizerSpec::parse(name).map_err(Error::config)?;
-                Some(match spec.build_plain() {
-                    Some(p) => p,
-                    None => {
-                        let b = backend.ok_or_else(|| {
-                            Error::config(format!(
-                                "system '{name}' needs the model runtime (kpeval-torch)"
-                            ))
-                        })?;
-                        let mut gen = s.generation.clone().unwrap_or_default();
-                        gen.seed = cfg.seed;
-                        b.summarizer(&spec, &gen)?
-                    }
-                })
-            }
-        });
-    }
-    let system_sig: Vec<String> = cfg
+    let systems: Vec<SystemConfig> = cfg
         .systems
         .iter()
-        .zip(&summarizers)
-        .map(|(s, sm)| match sm {
-            Some(sm) => sm.signature(),
-            None => format!("given({})", s.given.as_ref().map(|g| g.join("+")).unwrap_or_default()),
+        .map(|s| {
+            let mut s = s.clone();
+            if s.summarizer.is_some() {
+                let mut gen = s.generation.clone().unwrap_or_default();
+                gen.seed = cfg.seed;
+                s.generation = Some(gen);
+            }
+            s
         })
         .collect();
+    let base = Evaluation::new(
+        EvaluationConfig {
+            systems,
+            metrics: Some(cfg.metrics.clone()),
+            stats,
+            batch_size: 64,
+            keep_rows: true,
+            offline,
+            ..EvaluationConfig::default()
+        },
+        backend,
+    )?;
     let mut outcome =
         ExperimentOutcome { dir: out_dir.to_path_buf(), datasets: Vec::new(), errors: 0 };
     for d in &cfg.datasets {
         let dir = out_dir.join(&d.name);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let selection = SourceSelection::parse(&d.sections).map_err(Error::config)?;
-        let sig = format!(
-            "kpeval:{}|experiment:{}|dataset:{}|systems:{}|sections:{}|{}|{}",
-            crate::VERSION,
-            cfg.name,
-            d.name,
-            system_sig.join(","),
-            selection.name(),
-            scorer.signature(),
-            stats.signature()
-        );
+        let eval = base.relabel(
+            vec![("experiment".into(), cfg.name.clone()), ("dataset".into(), d.name.clone())],
+            &d.sections,
+        )?;
+        let sig = eval.signature().as_str().to_string();
         let fields = FieldMap {
             id: d.id_field.clone(),
             article: d.article_field.clone(),
@@ -258,41 +249,21 @@ pub fn run(
             system: d.system_field.clone(),
         };
         let records = dir.join("records.jsonl");
-        let mut sink = Sink::file(&records, resume, &sig, Some(&stats), true)?;
-        let input = resolve_path(base_dir, &d.path);
-        for (s, sm) in cfg.systems.iter().zip(&summarizers) {
-            let summaries = match sm {
-                Some(sm) => SummarySource::Generate(sm.as_ref()),
-                None => {
-                    let g = s.given.clone().unwrap_or_default();
-                    SummarySource::Given(if g.iter().any(|x| x == "*") { None } else { Some(g) })
-                }
-            };
-            let job = Job {
-                summaries,
-                scorer: Some(&scorer),
-                not_computed: not_computed.clone(),
-                selection: selection.clone(),
-                batch_size: 64,
-                shard: None,
-                signature: sig.clone(),
-            };
-            progress.set_message(format!(
-                "{} / {}",
-                d.name,
-                system_sig[cfg.systems.iter().position(|x| std::ptr::eq(x, s)).unwrap_or(0)]
-            ));
-            let reader = InputReader::new(
-                expand_inputs(std::slice::from_ref(&input)),
-                fields.clone(),
-                ReadLimits::default(),
-            );
-            let counts = pipeline::run(&job, reader, &mut sink, progress)?;
-            outcome.errors += counts.errors;
-        }
-        let rows = sink.rows.take().unwrap_or_default();
-        let mut acc = sink.acc.take();
+        let mut sink = if resume {
+            ResultsFile::resume(&records, &sig)?
+        } else {
+            ResultsFile::create(&records)?
+        };
+        let input = Input::Paths {
+            inputs: vec![resolve_path(base_dir, &d.path)],
+            fields,
+            limits: ReadLimits::default(),
+        };
+        let mut run = eval.run(input, &mut sink, reporter)?;
         drop(sink);
+        outcome.errors += run.counts.errors;
+        let rows = run.rows.take().unwrap_or_default();
+        let mut acc = run.accumulator.take();
         let agg = match &mut acc {
             Some(a) => a.aggregate(&sig, &crate::scoring::corpus_stats()),
             None => report::aggregate(&rows, &sig, &stats, &crate::scoring::corpus_stats()),
@@ -322,7 +293,7 @@ pub fn run(
                         .map_err(|e| Error::io(&dir, e))?;
                 }
                 Err(e) => {
-                    eprintln!("kpeval: warning: {}: no paired comparison: {e}", d.name);
+                    reporter.warning(&format!("{}: no paired comparison: {e}", d.name));
                     md.push_str(&format!("\n(no paired comparison: {e})\n"));
                 }
             }

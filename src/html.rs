@@ -6,7 +6,6 @@ use crate::record::Record;
 use crate::report::{flatten_scores, headline_metric, table_columns, Aggregate};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
 
 /// Coverage metrics whose per-Key-Development verdicts the views show, best first.
@@ -91,24 +90,22 @@ pub fn render_file(
     let want_articles = per_id.len().min(MAX_ARTICLES);
     let mut pending = 0usize; // records of shown articles not read yet
     let mut early_stop = !per_id.is_empty();
-    let f = std::fs::File::open(records).map_err(|e| Error::io(records, e))?;
+    let mut reader = crate::records::RecordReader::open(records)?;
     let mut articles: BTreeMap<String, Value> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
-    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+    while let Some(line) = reader.next_raw() {
         if early_stop && pending == 0 && articles.len() >= want_articles {
             break;
         }
-        let line = line.map_err(|e| Error::io(records, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let context = || format!("{}:{}", records.display(), i + 1);
-        let head: Head = serde_json::from_str(&line)
+        let line = line?;
+        let context = || reader.place(line.line);
+        // the id alone decides whether the record is shown: most records are not parsed whole
+        let head: Head = serde_json::from_slice(&line.bytes)
             .map_err(|e| Error::Json { context: context(), source: e })?;
         if !articles.contains_key(&*head.id) && articles.len() >= MAX_ARTICLES {
             continue;
         }
-        let r: Record = serde_json::from_str(&line)
+        let r: Record = serde_json::from_slice(&line.bytes)
             .map_err(|e| Error::Json { context: context(), source: e })?;
         let system = r.system.clone().unwrap_or_else(|| "(none)".into());
         if !articles.contains_key(&r.id) {

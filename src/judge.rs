@@ -31,10 +31,10 @@
 //! - `len`: k's length, min(tokens, 30) / 30;
 //! - `tok_q10`, `tok_q20`: the 10th / 20th percentile of the best cosines (nearest rank below:
 //!   the weakest for a short k, and not the single weakest word of a long one).
-use crate::backend::{Embedder, TokenVectors};
 use crate::metrics::alignment::Verdict;
 use crate::metrics::rouge::tokenize;
-use crate::scoring::{Metric, ScoreInput};
+use crate::metrics::{Metric, ScoreInput};
+use crate::runtime::{Embedder, TokenVectors};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;

@@ -5,20 +5,20 @@ use crate::article::{Article, Failed, SourceSelection};
 use crate::error::{Error, RecordError, Result};
 use crate::keypoints::split_sentences;
 use crate::record::Record;
+use crate::records::RecordSink;
+use crate::reporter::Reporter;
 use crate::scoring::{ScoreInput, Scorer};
 use crate::summarize::{SourceText, Summarizer, Summary};
-use indicatif::ProgressBar;
 use serde_json::Map;
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// `--shard i/N`: this process handles the records whose id hashes to `i` modulo `N` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
+    /// This shard (0-based).
     pub index: u32,
+    /// How many shards.
     pub count: u32,
 }
 
@@ -57,15 +57,21 @@ pub enum SummarySource<'a> {
     Given(Option<Vec<String>>),
 }
 
+/// One pass of the stages over an input: where summaries come from and how they are scored.
 pub struct Job<'a> {
+    /// Generated or given summaries.
     pub summaries: SummarySource<'a>,
     /// None: summarize only (no scores, reference key points optional).
     pub scorer: Option<&'a Scorer>,
     /// Metrics asked for but unavailable, with the reason: written into every record.
     pub not_computed: Map<String, serde_json::Value>,
+    /// Sections summarized and scored against.
     pub selection: SourceSelection,
+    /// Inputs per chunk.
     pub batch_size: usize,
+    /// Only the inputs of this shard.
     pub shard: Option<Shard>,
+    /// Written into every record.
     pub signature: String,
 }
 
@@ -85,9 +91,13 @@ fn article_hash(a: &Article) -> u64 {
 /// Counts of one run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RunCounts {
+    /// Records written.
     pub written: usize,
+    /// Failed records, and inputs not processed for a conflicting id.
     pub errors: usize,
+    /// Inputs whose records were already in a resumed output.
     pub skipped_resume: usize,
+    /// Inputs of other shards.
     pub skipped_shard: usize,
     /// Inputs whose (id, system) was already produced in this run (e.g. one article repeated
     /// on several lines of a per-system dataset, or a file given twice): processed once.
@@ -97,141 +107,33 @@ pub struct RunCounts {
     pub conflicting_ids: usize,
 }
 
-/// Output of records: a JSONL file (with resume) or stdout.
-pub struct Sink {
-    out: Box<dyn Write + Send>,
-    pub path: Option<PathBuf>,
-    pub done: HashSet<(String, String)>,
-    /// The aggregate of every record in the output (resumed ones included), accumulated as
-    /// records stream out so the output is never read back; None when no aggregate is wanted.
+/// What a run keeps of the records it writes, besides writing them: the aggregate's
+/// accumulator, and every record's aggregate row when asked for (paired comparisons need them).
+#[derive(Default)]
+pub struct Tally {
+    /// The aggregate of every record seen, accumulated as records stream out.
     pub acc: Option<crate::accumulate::Accumulator>,
-    /// Every record's aggregate row, when asked for (comparisons need them).
-    pub rows: Option<Vec<crate::report::AggRow>>,
+    /// Every record's aggregate row.
+    pub rows: Option<Vec<crate::aggregate::AggRow>>,
 }
 
-impl Sink {
-    /// Records to stdout; with `stats`, accumulates the aggregate; with `keep_rows`, keeps rows.
-    pub fn stdout(stats: Option<&crate::stats::StatsConfig>, keep_rows: bool) -> Self {
-        Sink {
-            out: Box::new(std::io::BufWriter::new(std::io::stdout())),
-            path: None,
-            done: HashSet::new(),
+impl Tally {
+    /// A tally accumulating the aggregate with `stats` (none without), keeping rows if asked.
+    pub fn new(stats: Option<&crate::stats::StatsConfig>, keep_rows: bool) -> Self {
+        Tally {
             acc: stats.map(crate::accumulate::Accumulator::new),
             rows: keep_rows.then(Vec::new),
         }
     }
 
-    fn keep(&mut self, r: &Record) {
+    /// Counts one record.
+    pub fn keep(&mut self, r: &Record) {
         if let Some(acc) = &mut self.acc {
             acc.add_record(r);
         }
         if let Some(rows) = &mut self.rows {
-            rows.push(crate::report::AggRow::from_record(r));
+            rows.push(crate::aggregate::AggRow::from_record(r));
         }
-    }
-
-    /// Opens `path` for writing. With `resume`, existing complete records are kept (their keys are
-    /// skipped later) and a torn last line from a killed run is cut off; a record with another
-    /// signature is an error (mixing settings in one file would make the aggregate meaningless).
-    /// `stats` and `keep_rows` as in [`Sink::stdout`].
-    pub fn file(
-        path: &Path,
-        resume: bool,
-        signature: &str,
-        stats: Option<&crate::stats::StatsConfig>,
-        keep_rows: bool,
-    ) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let mut done = HashSet::new();
-        let mut sink = Sink {
-            out: Box::new(std::io::sink()),
-            path: Some(path.to_path_buf()),
-            done: HashSet::new(),
-            acc: stats.map(crate::accumulate::Accumulator::new),
-            rows: keep_rows.then(Vec::new),
-        };
-        if resume && path.exists() {
-            let f = File::open(path).map_err(|e| Error::io(path, e))?;
-            let mut reader = BufReader::new(f);
-            let mut good_end: u64 = 0;
-            let mut pos: u64 = 0;
-            let mut line = Vec::new();
-            let mut lineno = 0;
-            loop {
-                line.clear();
-                let n = reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))?;
-                if n == 0 {
-                    break;
-                }
-                lineno += 1;
-                pos += n as u64;
-                if line.last() != Some(&b'\n') {
-                    break; // torn last line: cut off below
-                }
-                match serde_json::from_slice::<Record>(&line) {
-                    Ok(r) => {
-                        if r.signature != signature {
-                            return Err(Error::config(format!(
-                                "{}:{lineno}: --resume: this file was written with another configuration\n  file:    {}\n  current: {signature}\nuse another --output or the same settings",
-                                path.display(),
-                                r.signature
-                            )));
-                        }
-                        done.insert(r.key());
-                        sink.keep(&r);
-                        good_end = pos;
-                    }
-                    // a whole line (ends in a newline) that is no record: not a torn write,
-                    // so cutting the file here would lose what follows
-                    Err(_) if line.iter().all(u8::is_ascii_whitespace) => good_end = pos,
-                    Err(e) => {
-                        return Err(Error::input(format!(
-                            "{}:{lineno}: --resume: not a kpeval record ({e}); the file is left as it is: fix or remove that line, or use another --output",
-                            path.display()
-                        )))
-                    }
-                }
-            }
-            // A file that holds no whole record is not one kpeval wrote (or only a torn first
-            // line of one): cutting it could destroy somebody's file, so it is left as it is.
-            if done.is_empty()
-                && std::fs::read(path)
-                    .map_err(|e| Error::io(path, e))?
-                    .iter()
-                    .any(|b| !b.is_ascii_whitespace())
-            {
-                return Err(Error::input(format!(
-                    "{}: --resume: the file holds no whole kpeval record, so it was not written by kpeval (or only a torn first line was); it is left as it is: remove it or use another --output",
-                    path.display()
-                )));
-            }
-            let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
-            f.set_len(good_end).map_err(|e| Error::io(path, e))?;
-            let mut f = f;
-            f.seek(SeekFrom::End(0)).map_err(|e| Error::io(path, e))?;
-            sink.out = Box::new(f);
-            sink.done = done;
-            return Ok(sink);
-        }
-        let f = File::create(path).map_err(|e| Error::io(path, e))?;
-        sink.out = Box::new(BufWriter::with_capacity(1 << 20, f));
-        Ok(sink)
-    }
-
-    /// Writes whole lines in one call each, then flushes: a kill leaves at most one torn line.
-    fn write_batch(&mut self, records: &[Record]) -> Result<()> {
-        let mut buf = Vec::with_capacity(records.len() * 2048);
-        for r in records {
-            self.keep(r);
-            serde_json::to_writer(&mut buf, r)
-                .map_err(|e| Error::Json { context: format!("record '{}'", r.id), source: e })?;
-            buf.push(b'\n');
-        }
-        let p = self.path.clone().unwrap_or_else(|| PathBuf::from("<stdout>"));
-        self.out.write_all(&buf).map_err(|e| Error::io(&p, e))?;
-        self.out.flush().map_err(|e| Error::io(&p, e))
     }
 }
 
@@ -243,14 +145,15 @@ impl Sink {
 pub fn run(
     job: &Job,
     input: impl Iterator<Item = std::result::Result<Article, Failed>> + Send,
-    sink: &mut Sink,
-    progress: &ProgressBar,
+    sink: &mut dyn RecordSink,
+    tally: &mut Tally,
+    progress: &dyn Reporter,
 ) -> Result<RunCounts> {
     use std::sync::mpsc::sync_channel;
     type Chunk = Vec<std::result::Result<Article, Failed>>;
     // Resume keys are fixed for the run; the reader and the workers read them while the writer
     // owns the sink.
-    let done = std::mem::take(&mut sink.done);
+    let done = sink.done();
     let (to_score, scoring) = sync_channel::<Chunk>(2);
     let (to_write, writing) = sync_channel::<(usize, Vec<Record>)>(2);
     let result = std::thread::scope(|scope| -> Result<RunCounts> {
@@ -268,7 +171,7 @@ pub fn run(
                 if let Some(sh) = &job.shard {
                     if !sh.owns(id) {
                         counts.skipped_shard += 1;
-                        progress.inc(1);
+                        progress.advance(1);
                         continue;
                     }
                 }
@@ -292,21 +195,21 @@ pub fn run(
                     };
                     let conflict = keys.iter().find_map(|(k, h)| queued.get(k).filter(|(h0, _)| h0 != h).map(|(_, first)| (k, first.clone())));
                     if let Some(((id, sys), first)) = conflict {
-                        eprintln!(
-                            "kpeval: error: {}: id '{id}'{} is already used by different content at {first}; this input is not processed \
+                        progress.error(&format!(
+                            "{}: id '{id}'{} is already used by different content at {first}; this input is not processed \
                              (ids must be unique per system: give JSONL records distinct ids, or pick the fields with --id-field / --system-field; \
                              a text file's id is its file name without extension)",
                             a.source,
                             if sys.is_empty() { String::new() } else { format!(" (system '{sys}')") }
-                        );
+                        ));
                         counts.conflicting_ids += 1;
-                        progress.inc(1);
+                        progress.advance(1);
                         continue;
                     }
                     if !keys.is_empty() && keys.iter().all(|(k, _)| queued.contains_key(k)) {
                         // the same input again (e.g. an article repeated once per system line)
                         counts.skipped_duplicate += 1;
-                        progress.inc(1);
+                        progress.advance(1);
                         continue;
                     }
                     for (k, h) in keys {
@@ -315,7 +218,7 @@ pub fn run(
                 }
                 if fully_done(job, &item, done) {
                     counts.skipped_resume += 1;
-                    progress.inc(1);
+                    progress.advance(1);
                     continue;
                 }
                 chunk.push(item);
@@ -328,14 +231,16 @@ pub fn run(
             }
             counts
         });
-        let sink = &mut *sink;
         let writer = scope.spawn(move || -> Result<(usize, usize)> {
             let (mut errors, mut written) = (0, 0);
             for (n_inputs, records) in writing {
                 errors += records.iter().filter(|r| r.error.is_some()).count();
                 written += records.len();
-                sink.write_batch(&records)?;
-                progress.inc(n_inputs as u64);
+                for r in &records {
+                    tally.keep(r);
+                }
+                sink.write(&records)?;
+                progress.advance(n_inputs as u64);
             }
             Ok((errors, written))
         });
@@ -357,7 +262,6 @@ pub fn run(
         counts.written += written;
         Ok(counts)
     });
-    sink.done = done;
     result
 }
 

@@ -4,157 +4,8 @@ use crate::metrics::rouge::{RougeConfig, RougeScorer};
 use crate::metrics::{bleu, chrf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::fmt;
-use std::str::FromStr;
 
-/// What one metric sees for one record.
-#[derive(Debug, Clone, Copy)]
-pub struct ScoreInput<'a> {
-    /// Generated key points (summary sentences).
-    pub generated: &'a [String],
-    /// The summary text as given/generated (ROUGE, BLEU and chrF score this string, as the
-    /// reference implementations would: newlines delimit sentences for ROUGE-Lsum).
-    pub summary: &'a str,
-    /// Reference key points (Key Developments).
-    pub references: &'a [String],
-    /// The source text that was summarized (for faithfulness metrics).
-    pub article: &'a str,
-}
-
-/// A metric: named numbers for each input. `score_batch` lets model-backed metrics batch.
-pub trait Metric: Send + Sync {
-    /// Name of the metric family (`rouge`, `bleu`, …).
-    fn name(&self) -> &'static str;
-    /// Settings for the results signature.
-    fn signature(&self) -> String;
-    /// Scores one record: (field name, value) pairs to put under `scores`.
-    fn score(&self, input: &ScoreInput) -> Result<Vec<(String, Value)>, String>;
-    /// Scores a batch; the default scores each input on its own.
-    fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
-        use rayon::prelude::*;
-        inputs.par_iter().map(|i| self.score(i)).collect()
-    }
-}
-
-/// The metric families kpeval knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MetricKind {
-    Rouge,
-    Bleu,
-    Chrf,
-    ChrfPp,
-    TokenF1,
-    /// Key-point alignment/coverage on ROUGE-1 F similarity (no model).
-    KpRouge,
-    /// Key-point alignment/coverage on embedding similarity (needs the embedding model).
-    Kp,
-    /// Key-point alignment/coverage on token alignment with the embedding model's contextual
-    /// token vectors (BERTScore-style greedy matching between a key point and a generated point).
-    KpTok,
-    /// The coverage judge: a verdict per Key Development from lexical and MiniLM evidence
-    /// combined by a fitted preset (needs the embedding model).
-    KpCover,
-    Bertscore,
-    /// Key-point alignment on NLI entailment and SummaC-style faithfulness (needs an NLI model).
-    Nli,
-}
-
-impl MetricKind {
-    pub const ALL: [MetricKind; 11] = [
-        MetricKind::Rouge,
-        MetricKind::Bleu,
-        MetricKind::Chrf,
-        MetricKind::ChrfPp,
-        MetricKind::TokenF1,
-        MetricKind::KpRouge,
-        MetricKind::Kp,
-        MetricKind::KpTok,
-        MetricKind::KpCover,
-        MetricKind::Bertscore,
-        MetricKind::Nli,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            MetricKind::Rouge => "rouge",
-            MetricKind::Bleu => "bleu",
-            MetricKind::Chrf => "chrf",
-            MetricKind::ChrfPp => "chrf++",
-            MetricKind::TokenF1 => "token-f1",
-            MetricKind::KpRouge => "kp-rouge",
-            MetricKind::Kp => "kp",
-            MetricKind::KpTok => "kp-tok",
-            MetricKind::KpCover => "kp-cover",
-            MetricKind::Bertscore => "bertscore",
-            MetricKind::Nli => "nli",
-        }
-    }
-    /// Whether the metric runs a model (and so needs the libtorch binary).
-    pub fn needs_models(self) -> bool {
-        matches!(
-            self,
-            MetricKind::Kp
-                | MetricKind::KpTok
-                | MetricKind::KpCover
-                | MetricKind::Bertscore
-                | MetricKind::Nli
-        )
-    }
-}
-
-impl fmt::Display for MetricKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for MetricKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_lowercase();
-        let alias = match s.as_str() {
-            "chrfpp" | "chrf-pp" | "chrf++" => "chrf++",
-            "tokenf1" | "token_f1" | "f1" => "token-f1",
-            "embedding" | "semantic" => "kp",
-            "kp_tok" | "kptok" | "kp-token" => "kp-tok",
-            "kp_cover" | "kpcover" | "cover" | "coverage" => "kp-cover",
-            other => other,
-        };
-        MetricKind::ALL.iter().copied().find(|m| m.name() == alias).ok_or_else(|| {
-            let names: Vec<_> = MetricKind::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown metric '{s}' (known: {}, overlap, default, all)", names.join(", "))
-        })
-    }
-}
-
-/// Parses `--metrics`: a comma list of metric names, `overlap` (every metric without a model) or `all`.
-pub fn parse_metrics(spec: &str) -> Result<Vec<MetricKind>, String> {
-    let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let kinds: Vec<MetricKind> = match part {
-            "all" => MetricKind::ALL.to_vec(),
-            "overlap" => MetricKind::ALL.iter().copied().filter(|m| !m.needs_models()).collect(),
-            "default" => MetricKind::ALL
-                .iter()
-                .copied()
-                .filter(|m| {
-                    !m.needs_models()
-                        || matches!(m, MetricKind::Kp | MetricKind::KpTok | MetricKind::KpCover)
-                })
-                .collect(),
-            other => vec![other.parse()?],
-        };
-        for k in kinds {
-            if !out.contains(&k) {
-                out.push(k);
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err("no metric selected".into());
-    }
-    Ok(out)
-}
+pub use crate::metrics::{parse_metrics, Metric, MetricKind, ScoreInput};
 
 /// ROUGE of the key points against the Key Developments: each list is joined with newlines, so
 /// ROUGE-Lsum works on key-point "sentences" exactly as rouge-score does on CNN/DM.
@@ -164,6 +15,7 @@ pub struct RougeMetric {
 }
 
 impl RougeMetric {
+    /// ROUGE with these settings.
     pub fn new(cfg: RougeConfig) -> Self {
         RougeMetric { scorer: RougeScorer::new(cfg.clone()), cfg }
     }
@@ -198,10 +50,12 @@ impl Metric for RougeMetric {
 
 /// The configured set of metrics.
 pub struct Scorer {
+    /// The metrics, in signature order.
     pub metrics: Vec<Box<dyn Metric>>,
 }
 
 impl Scorer {
+    /// The metrics' settings, `|`-joined, for the results signature.
     pub fn signature(&self) -> String {
         let mut sig = self.metrics.iter().map(|m| m.signature()).collect::<Vec<_>>().join("|");
         if self.combines_cover_and_nli() {
@@ -286,6 +140,7 @@ pub fn corpus_stats() -> Vec<&'static dyn crate::report::CorpusStat> {
 /// `sacrebleu.corpus_bleu`) from the summed statistics. Hypothesis: the summary text; reference:
 /// the key points joined with spaces.
 pub struct BleuMetric {
+    /// sacreBLEU's settings.
     pub cfg: bleu::BleuConfig,
 }
 
@@ -336,7 +191,9 @@ impl crate::report::CorpusStat for BleuCorpus {
 /// chrF / chrF++ (sacreBLEU 2.x defaults): per record the sentence score and statistics; the
 /// aggregate adds the corpus score from the summed statistics.
 pub struct ChrfMetric {
+    /// sacreBLEU's chrF settings.
     pub cfg: chrf::ChrfConfig,
+    /// Its field under `scores` (`chrf` or `chrf++`).
     pub field: &'static str,
 }
 
@@ -428,7 +285,7 @@ pub trait Similarity: Send + Sync {
 
 /// [`Similarity::truncated_points`] of a similarity on an embedding model.
 fn truncated_points(
-    embedder: &dyn crate::backend::Embedder,
+    embedder: &dyn crate::runtime::Embedder,
     records: &[(&[String], &[String])],
 ) -> Result<Vec<usize>, String> {
     records
@@ -478,8 +335,11 @@ impl Similarity for Rouge1Similarity {
 /// Key-point coverage, precision and F1 of G against K on a similarity, with the optimal
 /// one-to-one alignment (which Key Development each generated point covers).
 pub struct KpMetric {
+    /// Its field under `scores` (`kp`, `kp_tok`, `kp_rouge`).
     pub field: &'static str,
+    /// How a key point and a generated point are compared.
     pub similarity: Box<dyn Similarity>,
+    /// Similarity at which a Key Development counts as covered.
     pub threshold: f64,
 }
 
@@ -561,12 +421,15 @@ impl Metric for KpMetric {
 /// padding, so its vector does not depend on which other texts share the batch: resumed runs and
 /// shards give the same numbers) and memoized; similarities are rounded to 1e-6.
 pub struct EmbeddingSimilarity {
-    pub embedder: Box<dyn crate::backend::Embedder>,
+    /// The sentence-embedding model.
+    pub embedder: Box<dyn crate::runtime::Embedder>,
+    /// Vectors of texts seen, by text (each text is embedded on its own).
     pub memo: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<f32>>>>,
 }
 
 impl EmbeddingSimilarity {
-    pub fn new(embedder: Box<dyn crate::backend::Embedder>) -> Self {
+    /// Cosine similarity of sentence embeddings.
+    pub fn new(embedder: Box<dyn crate::runtime::Embedder>) -> Self {
         EmbeddingSimilarity { embedder, memo: Default::default() }
     }
 
@@ -640,18 +503,21 @@ impl Similarity for EmbeddingSimilarity {
 /// precision. Each text is encoded on its own and memoized (results do not depend on batch
 /// composition); values are rounded to 1e-6.
 pub struct TokenAlignSimilarity {
-    pub embedder: Box<dyn crate::backend::Embedder>,
+    /// The model whose contextual token vectors are matched.
+    pub embedder: Box<dyn crate::runtime::Embedder>,
+    /// Token vectors of texts seen, by text.
     pub memo: std::sync::Mutex<
-        std::collections::HashMap<String, std::sync::Arc<crate::backend::TokenVectors>>,
+        std::collections::HashMap<String, std::sync::Arc<crate::runtime::TokenVectors>>,
     >,
 }
 
 impl TokenAlignSimilarity {
-    pub fn new(embedder: Box<dyn crate::backend::Embedder>) -> Self {
+    /// BERTScore-style greedy token matching.
+    pub fn new(embedder: Box<dyn crate::runtime::Embedder>) -> Self {
         TokenAlignSimilarity { embedder, memo: Default::default() }
     }
 
-    fn tokens(&self, text: &str) -> Result<std::sync::Arc<crate::backend::TokenVectors>, String> {
+    fn tokens(&self, text: &str) -> Result<std::sync::Arc<crate::runtime::TokenVectors>, String> {
         if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
             return Ok(v.clone());
         }
@@ -675,8 +541,8 @@ impl TokenAlignSimilarity {
 /// style: every token can be a best match (best cosine floored at 0), only non-special tokens are
 /// averaged. Rounded to 1e-6.
 pub fn token_alignment(
-    a: &crate::backend::TokenVectors,
-    b: &crate::backend::TokenVectors,
+    a: &crate::runtime::TokenVectors,
+    b: &crate::runtime::TokenVectors,
 ) -> (f64, f64) {
     // Floored at 0 as in kpeval's BERTScore (what bert-score gets from its zero padding).
     let mut best_a = vec![0.0f64; a.vectors.len()];
@@ -764,16 +630,25 @@ impl Similarity for TokenAlignSimilarity {
 pub struct MetricsConfig {
     /// `overlap`, `default`, `all` or a comma list of metric names.
     pub metrics: String,
+    /// ROUGE variants (`rouge1`, `rouge2`, `rougeL`, `rougeLsum`).
     pub rouge_types: Vec<String>,
     /// Porter stemming in ROUGE (rouge-score `use_stemmer`).
     pub stemmer: bool,
+    /// ROUGE-1 F at which `kp_rouge` counts a Key Development as covered.
     pub kp_rouge_threshold: f64,
+    /// Sentence-embedding model: store name, hub id or folder.
     pub embedding_model: String,
+    /// NLI model; NLI metrics need one.
     pub nli_model: Option<String>,
+    /// Cosine at which `kp` counts a Key Development as covered.
     pub kp_threshold: f64,
+    /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
     /// Write the coverage judge's features into each verdict (what its fitting script reads).
     pub kp_cover_features: bool,
+    /// Never download model files (`--offline`); not part of any signature or experiment file.
+    #[serde(skip)]
+    pub offline: bool,
 }
 
 impl Default for MetricsConfig {
@@ -793,11 +668,13 @@ impl Default for MetricsConfig {
             kp_threshold: 0.6,
             device: "cpu".into(),
             kp_cover_features: false,
+            offline: false,
         }
     }
 }
 
 impl MetricsConfig {
+    /// Whether any selected metric runs a model.
     pub fn needs_models(&self) -> bool {
         parse_metrics(&self.metrics).map(|m| m.iter().any(|k| k.needs_models())).unwrap_or(false)
     }
@@ -834,7 +711,7 @@ pub fn build_scorer(
         nli_model: cfg.nli_model.clone(),
         kp_threshold: cfg.kp_threshold,
         device: cfg.device.clone(),
-        offline: false,
+        offline: cfg.offline,
         kp_cover_features: cfg.kp_cover_features,
     };
     for k in kinds {

@@ -902,3 +902,36 @@ fn looks_like_jsonl(buf: &[u8]) -> bool {
     let objects = lines.iter().filter(|l| l.starts_with(b"{") && l.ends_with(b"}")).count();
     lines.len() >= 2 && objects * 2 > lines.len()
 }
+
+/// Reads articles from JSON objects in memory, as if they were the lines of a JSONL file called
+/// `name` (same fields, same errors: a value that is no object, or lacks what is needed, is a
+/// failed input naming `name:<index+1>`).
+pub fn articles_from_json(
+    values: Vec<Value>,
+    name: &str,
+    fields: &FieldMap,
+) -> Vec<std::result::Result<Article, Failed>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let line = i + 1;
+            let place = format!("{name}:{line}");
+            match v {
+                Value::Object(obj) => {
+                    record_from_object(obj, name, line, fields).map_err(|(id, e)| {
+                        (id.unwrap_or_else(|| place.clone()), prov(name, Some(line)), e)
+                    })
+                }
+                other => Err((
+                    place.clone(),
+                    prov(name, Some(line)),
+                    RecordError::new(
+                        "json",
+                        format!("{place}: expected a JSON object, found {}", json_kind(&other)),
+                    ),
+                )),
+            }
+        })
+        .collect()
+}

@@ -5,7 +5,10 @@
 mod input;
 mod structured;
 
-pub use input::{expand_inputs, read_all, Failed, FieldMap, InputItem, InputReader, ReadLimits};
+pub use input::{
+    articles_from_json, expand_inputs, read_all, Failed, FieldMap, InputItem, InputReader,
+    ReadLimits,
+};
 pub use structured::{looks_structured, parse_structured};
 
 use crate::error::RecordError;

@@ -9,9 +9,14 @@ use std::path::PathBuf;
 /// Whether a failed cache write was reported (once per process).
 static WRITE_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// A model summarizer whose summaries are kept on disk.
 pub struct CachedSummarizer {
+    /// The summarizer that generates what is not cached.
     pub inner: Box<dyn Summarizer>,
+    /// The cache folder.
     pub dir: PathBuf,
+    /// Where a failed cache write is reported (once per process); the caller passes it on.
+    pub warnings: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl CachedSummarizer {
@@ -68,7 +73,12 @@ impl Summarizer for CachedSummarizer {
                         {
                             let _ = std::fs::remove_file(&tmp);
                             if !WRITE_WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                                eprintln!("kpeval: warning: summaries are not cached: cannot write {} ({e})", p.display());
+                                if let Some(w) = &self.warnings {
+                                    w.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                                        "summaries are not cached: cannot write {} ({e})",
+                                        p.display()
+                                    ));
+                                }
                             }
                         }
                     }
@@ -110,6 +120,7 @@ mod tests {
         let c = CachedSummarizer {
             inner: Box::new(Counting(calls.clone())),
             dir: dir.path().to_path_buf(),
+            warnings: None,
         };
         let batch = vec![
             SourceText { id: "a".into(), text: "Text A.".into() },
@@ -144,6 +155,7 @@ mod tests {
         let c2 = CachedSummarizer {
             inner: Box::new(Other(calls.clone())),
             dir: dir.path().to_path_buf(),
+            warnings: None,
         };
         c2.summarize(&batch);
         assert_eq!(calls.load(Ordering::SeqCst), 5);

@@ -3,9 +3,9 @@
 //! λ·cos(sentence, centroid) − (1−λ)·max cos(sentence, already chosen) (Carbonell & Goldstein
 //! 1998); the chosen sentences are returned in article order.
 use super::{SourceText, Summarizer, Summary};
-use crate::backend::Embedder;
 use crate::error::RecordError;
 use crate::keypoints::split_sentences;
+use crate::runtime::Embedder;
 
 /// The `mmr-K` summarizer: K sentences by maximal marginal relevance to the centroid embedding.
 pub struct Mmr {

@@ -137,7 +137,19 @@ impl BertScorer {
         baseline: Option<&Path>,
         device: Device,
     ) -> Result<BertScorer> {
-        let mut files = ModelFiles::open(model)?;
+        Self::load_with(model, layer, idf, baseline, device, false)
+    }
+
+    /// Like [`BertScorer::load`]; with `offline`, a hub model must already be in the cache.
+    pub fn load_with(
+        model: &str,
+        layer: usize,
+        idf: bool,
+        baseline: Option<&Path>,
+        device: Device,
+        offline: bool,
+    ) -> Result<BertScorer> {
+        let mut files = ModelFiles::open_with(model, offline)?;
         let origin = files.origin().to_string();
         let raw = read_json(&files.config)?;
         let model_type = raw.get("model_type").and_then(|v| v.as_str()).unwrap_or("");

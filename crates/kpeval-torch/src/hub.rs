@@ -7,8 +7,9 @@ use rust_bert::resources::{RemoteResource, ResourceProvider};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Whether hub downloads are switched off by the environment (`KPEVAL_OFFLINE` or
-/// `HF_HUB_OFFLINE` set to 1/true/yes).
+/// Whether the user's environment switches hub downloads off (`KPEVAL_OFFLINE` or
+/// `HF_HUB_OFFLINE` set to 1/true/yes, as huggingface_hub reads it). kpeval's own setting
+/// travels in its configs (`offline`); this is only the environment's say.
 pub fn offline_from_env() -> bool {
     ["KPEVAL_OFFLINE", "HF_HUB_OFFLINE"].iter().any(|k| {
         std::env::var(k)
@@ -135,7 +136,9 @@ pub(crate) struct ModelFiles {
 impl ModelFiles {
     /// Resolves a store name, folder or hub id and fetches config.json. Other files come from
     /// [`ModelFiles::fetch`].
-    pub fn open(name_or_dir: &str) -> Result<ModelFiles> {
+    /// With `offline`, nothing is downloaded (nor when the environment says so, see
+    /// [`offline_from_env`]).
+    pub fn open_with(name_or_dir: &str, offline: bool) -> Result<ModelFiles> {
         match resolve(name_or_dir)? {
             ModelSource::Local(dir) => {
                 let config = dir.join("config.json");
@@ -162,7 +165,7 @@ impl ModelFiles {
                 Ok(ModelFiles { name, config, files, origin, repo: Repo::Local(dir) })
             }
             ModelSource::Hub(id) => {
-                let offline = offline_from_env();
+                let offline = offline || offline_from_env();
                 let config = hub_fetch(&id, "main", "config.json", offline)
                     .map_err(|e| Error::model(format!("hub model '{id}': config.json: {e}")))?;
                 Ok(ModelFiles {

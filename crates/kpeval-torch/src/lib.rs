@@ -24,7 +24,16 @@ const KP_TOK_THRESHOLD: f64 = 0.7;
 use kpeval::summarize::{Summarizer, SummarizerSpec};
 
 #[derive(Debug, Default)]
-pub struct TorchBackend;
+pub struct TorchBackend {
+    /// `--offline`: no model file is downloaded (configs can also ask for it per model).
+    offline: std::sync::atomic::AtomicBool,
+}
+
+impl TorchBackend {
+    fn offline(&self, asked: bool) -> bool {
+        asked || self.offline.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// Tensors are Send but not Sync: the model is used behind a lock (one forward pass at a time;
 /// libtorch parallelizes inside it). One model per (folder, device) is loaded per process and
@@ -121,8 +130,12 @@ impl Backend for TorchBackend {
     fn set_threads(&self, n: usize) {
         tch::set_num_threads(n.min(i32::MAX as usize) as i32);
     }
+    fn set_offline(&self, offline: bool) {
+        self.offline.store(offline, std::sync::atomic::Ordering::Relaxed);
+    }
     fn nli(&self, model: &str, dev: &str) -> Result<Box<dyn kpeval::backend::NliScorer>> {
-        Ok(Box::new(TorchNli(std::sync::Arc::new(nli::NliModel::load(model, device(dev)?)?))))
+        let m = nli::NliModel::load_with(model, device(dev)?, self.offline(false))?;
+        Ok(Box::new(TorchNli(std::sync::Arc::new(m))))
     }
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
         match resolve(model)? {
@@ -150,9 +163,11 @@ impl Backend for TorchBackend {
         gen: &GenerationConfig,
     ) -> Result<Box<dyn Summarizer>> {
         match spec {
-            SummarizerSpec::Model(name) => {
-                seq2seq::load_summarizer(name, gen, seq2seq::offline_from_env())
-            }
+            SummarizerSpec::Model(name) => seq2seq::load_summarizer(
+                name,
+                gen,
+                self.offline(gen.offline) || seq2seq::offline_from_env(),
+            ),
             SummarizerSpec::Mmr(k) => Ok(Box::new(kpeval::summarize::Mmr {
                 k: *k,
                 lambda: 0.7,
@@ -196,17 +211,22 @@ impl Backend for TorchBackend {
             MetricKind::Nli => match &cfg.nli_model {
                 None => Ok(Err("no NLI model given (--nli-model)".to_string())),
                 Some(m) => {
-                    let model = std::sync::Arc::new(nli::NliModel::load(m, device(&cfg.device)?)?);
+                    let model = std::sync::Arc::new(nli::NliModel::load_with(
+                        m,
+                        device(&cfg.device)?,
+                        self.offline(cfg.offline),
+                    )?);
                     Ok(Ok(Box::new(nli::NliMetrics::new(model))))
                 }
             },
             MetricKind::Bertscore => Ok(Ok(Box::new(bertscore::BertScoreMetric {
-                scorer: bertscore::BertScorer::load(
+                scorer: bertscore::BertScorer::load_with(
                     bertscore::DEFAULT_MODEL,
                     bertscore::DEFAULT_LAYER,
                     false,
                     None,
                     device(&cfg.device)?,
+                    self.offline(cfg.offline),
                 )?,
             }))),
             other => Ok(Err(format!("{other} is not a model metric"))),

@@ -3,7 +3,7 @@
 fn main() {
     tune_malloc();
     let backend = kpeval_torch::TorchBackend::default();
-    std::process::exit(kpeval::cli::main(Some(&backend)));
+    std::process::exit(kpeval_cli::main(Some(&backend)));
 }
 
 /// libtorch allocates its CPU tensors with glibc's malloc, and the model runs on worker threads
@@ -25,7 +25,7 @@ fn tune_malloc() {
         if let Ok(exe) = std::env::current_exe() {
             let err = std::process::Command::new(exe)
                 .args(std::env::args_os().skip(1))
-                .env("GLIBC_TUNABLES", kpeval::cli::TORCH_MALLOC_TUNABLES)
+                .env("GLIBC_TUNABLES", kpeval_cli::TORCH_MALLOC_TUNABLES)
                 .exec();
             eprintln!(
                 "kpeval: note: could not restart with malloc settings ({err}); using mallopt"

@@ -19,7 +19,7 @@ fn judge(features: bool) -> Box<dyn kpeval::scoring::Metric> {
         kp_cover_features: features,
         ..Default::default()
     };
-    TorchBackend.metric(MetricKind::KpCover, &cfg).unwrap().unwrap()
+    TorchBackend::default().metric(MetricKind::KpCover, &cfg).unwrap().unwrap()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {

@@ -143,7 +143,12 @@ fn tok_err(path: &Path, e: impl std::fmt::Display) -> Error {
 impl NliModel {
     /// Loads a local save_pretrained folder, a model-store name or a hub id.
     pub fn load(name_or_dir: &str, device: Device) -> Result<NliModel> {
-        let mut files = ModelFiles::open(name_or_dir)?;
+        Self::load_with(name_or_dir, device, false)
+    }
+
+    /// Like [`NliModel::load`]; with `offline`, a hub model must already be in the cache.
+    pub fn load_with(name_or_dir: &str, device: Device, offline: bool) -> Result<NliModel> {
+        let mut files = ModelFiles::open_with(name_or_dir, offline)?;
         let raw = read_json(&files.config)?;
         let origin = files.origin().to_string();
         let (order, num_labels) =

@@ -7,7 +7,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     no_transparent_huge_pages();
-    std::process::exit(kpeval::cli::main(None));
+    std::process::exit(kpeval_cli::main(None));
 }
 
 /// mimalloc asks for transparent huge pages on its arenas, so the first touch of each fresh

@@ -111,7 +111,8 @@ impl Cli {
             Command::Merge(_) | Command::Compare(_) | Command::MetaEval(_) => Need::No,
             Command::Embed(_) | Command::Nli(_) => Need::Required,
             Command::Experiment(a) => {
-                match crate::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models()) {
+                match kpeval::experiment::ExperimentConfig::load(&a.file).map(|c| c.needs_models())
+                {
                     Ok((true, _)) => Need::Required,
                     Ok((false, true)) => Need::Optional,
                     _ => Need::No,
@@ -217,7 +218,7 @@ pub struct ScoreOpts {
 
 impl ScoreOpts {
     pub fn metrics_need_models(&self) -> bool {
-        crate::scoring::parse_metrics(&self.metrics)
+        kpeval::scoring::parse_metrics(&self.metrics)
             .map(|m| m.iter().any(|k| k.needs_models()))
             .unwrap_or(false)
     }
@@ -262,15 +263,15 @@ pub struct GenArgs {
     /// Articles longer than the model's context are split into sentence chunks (one sentence of
     /// overlap) and each chunk is summarized; `concat` joins the chunk summaries (one per line),
     /// `second-pass` summarizes them again, as many passes as they need to fit the context.
-    #[arg(long, value_enum, default_value_t = crate::backend::LongMerge::Concat)]
-    pub long_merge: crate::backend::LongMerge,
+    #[arg(long, default_value = "concat", value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(["concat", "second-pass"]), |s| s.parse::<kpeval::backend::LongMerge>().expect("one of the possible values")))]
+    pub long_merge: kpeval::backend::LongMerge,
 }
 
 impl GenArgs {
-    pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
+    pub fn summarizer_spec(&self) -> Result<kpeval::summarize::SummarizerSpec, String> {
         match &self.model {
-            Some(m) => Ok(crate::summarize::SummarizerSpec::Model(m.clone())),
-            None => crate::summarize::SummarizerSpec::parse(
+            Some(m) => Ok(kpeval::summarize::SummarizerSpec::Model(m.clone())),
+            None => kpeval::summarize::SummarizerSpec::parse(
                 self.summarizer.as_deref().unwrap_or("lead-3"),
             ),
         }
@@ -290,7 +291,7 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    pub fn summarizer_spec(&self) -> Result<crate::summarize::SummarizerSpec, String> {
+    pub fn summarizer_spec(&self) -> Result<kpeval::summarize::SummarizerSpec, String> {
         self.gen.summarizer_spec()
     }
 }

@@ -46,7 +46,8 @@ fn browser(args: &[&str], page: &Path, profile: &Path) -> (String, String) {
 fn report_renders_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("frank.jsonl");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frank-sample.jsonl");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/frank-sample.jsonl");
     let o = Command::new(env!("CARGO_BIN_EXE_kpeval"))
         .args([
             "score",

@@ -2,11 +2,12 @@
 //! `main` returns an exit code: 0 all records fine, 1 some records failed, 2 usage or fatal error.
 mod args;
 mod commands;
+mod reporter;
 
 pub use args::Cli;
 
-use crate::backend::Backend;
 use clap::Parser;
+use kpeval::backend::Backend;
 
 /// Entry point shared by `kpeval` (no backend) and `kpeval-torch` (rust-bert backend).
 pub fn main(backend: Option<&dyn Backend>) -> i32 {
@@ -18,11 +19,6 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
             return code;
         }
     };
-    if cli.offline {
-        // Read by the model runtime (also after the re-execution below, which keeps the flag).
-        // SAFETY of set_var: no other thread exists yet.
-        std::env::set_var("KPEVAL_OFFLINE", "1");
-    }
     if backend.is_none() {
         match cli.needs_models() {
             // A model summarizer cannot run without the runtime.
@@ -44,6 +40,10 @@ pub fn main(backend: Option<&dyn Backend>) -> i32 {
     }
     if let (Some(n), Some(b)) = (cli.model_threads, backend) {
         b.set_threads(n.max(1));
+    }
+    if let Some(b) = backend {
+        // the flag also travels in each command's config; this covers `embed` and `nli`
+        b.set_offline(cli.offline);
     }
     match commands::dispatch(cli, backend) {
         Ok(code) => code,

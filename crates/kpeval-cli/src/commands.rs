@@ -1,31 +1,35 @@
 //! The commands: validate raw args into typed configs, call the library, write results.
 use super::args::*;
-use crate::article::{expand_inputs, FieldMap, InputReader, ReadLimits, SourceSelection};
-use crate::backend::{Backend, GenerationConfig};
-use crate::error::{Error, Result};
-use crate::pipeline::{self, Job, RunCounts, Shard, Sink, SummarySource};
-use crate::report::{self, Aggregate};
-use crate::scoring::{MetricsConfig, Scorer};
-use crate::stats::StatsConfig;
-use crate::summarize::Summarizer;
+use crate::reporter::CliReporter;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use kpeval::article::{expand_inputs, FieldMap, ReadLimits};
+use kpeval::backend::{Backend, GenerationConfig};
+use kpeval::error::{Error, Result};
+use kpeval::evaluation::{Evaluation, EvaluationConfig, Input, Outcome, SystemConfig};
+use kpeval::pipeline::{RunCounts, Shard};
+use kpeval::records::{JsonlSink, RecordReader, RecordSink, ResultsFile};
+use kpeval::report::{self, Aggregate};
+use kpeval::scoring::MetricsConfig;
+use kpeval::signature::Signature;
+use kpeval::stats::StatsConfig;
+use serde_json::Value;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+/// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli, backend: Option<&dyn Backend>) -> Result<i32> {
     let quiet = cli.quiet;
+    let offline = cli.offline;
     match cli.command {
-        Command::Run(a) => cmd_run(a, backend, quiet),
-        Command::Summarize(a) => cmd_summarize(a, backend, quiet),
-        Command::Score(a) => cmd_score(a, backend, quiet),
+        Command::Run(a) => cmd_run(a, backend, quiet, offline),
+        Command::Summarize(a) => cmd_summarize(a, backend, quiet, offline),
+        Command::Score(a) => cmd_score(a, backend, quiet, offline),
         Command::Merge(a) => cmd_merge(a, quiet),
         Command::Embed(a) => cmd_embed(a, backend, quiet),
         Command::Compare(a) => cmd_compare(a, quiet),
         Command::Nli(a) => cmd_nli(a, backend, quiet),
         Command::MetaEval(a) => cmd_meta_eval(a, quiet),
-        Command::Experiment(a) => cmd_experiment(a, backend, quiet),
+        Command::Experiment(a) => cmd_experiment(a, backend, quiet, offline),
     }
 }
 
@@ -41,8 +45,7 @@ fn field_map(a: &InputArgs) -> FieldMap {
 }
 
 struct Inputs {
-    reader: InputReader,
-    selection: SourceSelection,
+    input: Input,
     total: Option<u64>,
 }
 
@@ -64,7 +67,7 @@ fn guard_output(inputs: &[String], o: &OutputArgs) -> Result<()> {
         return Ok(());
     }
     for it in expand_inputs(inputs) {
-        if let crate::article::InputItem::File(p) = it {
+        if let kpeval::article::InputItem::File(p) = it {
             if std::fs::canonicalize(&p).is_ok_and(|c| targets.contains(&c)) {
                 return Err(Error::config(format!("{}: this input is also an output file of this run (-o and its sidecars); write the records elsewhere", p.display())));
             }
@@ -74,8 +77,6 @@ fn guard_output(inputs: &[String], o: &OutputArgs) -> Result<()> {
 }
 
 fn open_inputs(a: &InputArgs, quiet: bool) -> Result<Inputs> {
-    let selection = SourceSelection::parse(&a.sections)
-        .map_err(|e| Error::config(format!("--sections: {e}")))?;
     if a.max_article_bytes == 0 {
         return Err(Error::config("--max-article-bytes must be positive"));
     }
@@ -83,16 +84,16 @@ fn open_inputs(a: &InputArgs, quiet: bool) -> Result<Inputs> {
     // Count records for the progress bar's ETA, only when a bar will be drawn.
     let total =
         if !quiet && std::io::stderr().is_terminal() { count_records(&items) } else { None };
-    let reader = InputReader::new(
-        items,
-        field_map(a),
-        ReadLimits { max_article_bytes: a.max_article_bytes },
-    );
-    Ok(Inputs { reader, selection, total })
+    let input = Input::Paths {
+        inputs: a.inputs.clone(),
+        fields: field_map(a),
+        limits: ReadLimits { max_article_bytes: a.max_article_bytes },
+    };
+    Ok(Inputs { input, total })
 }
 
-fn count_records(items: &[crate::article::InputItem]) -> Option<u64> {
-    use crate::article::InputItem;
+fn count_records(items: &[kpeval::article::InputItem]) -> Option<u64> {
+    use kpeval::article::InputItem;
     use std::io::BufRead;
     let mut n = 0u64;
     for it in items {
@@ -171,32 +172,8 @@ fn metrics_config(o: &ScoreOpts) -> MetricsConfig {
         kp_threshold: o.kp_threshold,
         device: o.device.clone(),
         kp_cover_features: o.kp_cover_features,
+        offline: false, // the evaluation config carries --offline
     }
-}
-
-/// The most bootstrap resamples an aggregate keeps (its resample columns are held in memory).
-pub const MAX_BOOTSTRAP: usize = 100_000;
-
-/// The most beams a model summarizer may keep (each beam holds a decoder cache).
-pub const MAX_BEAMS: usize = 64;
-
-fn build_scorer(
-    o: &ScoreOpts,
-    backend: Option<&dyn Backend>,
-) -> Result<(Scorer, Map<String, Value>)> {
-    if o.bootstrap > MAX_BOOTSTRAP {
-        return Err(Error::config(format!("--bootstrap {}: at most {MAX_BOOTSTRAP} resamples (the aggregate keeps every resample's sums in memory)", o.bootstrap)));
-    }
-    crate::scoring::build_scorer(&metrics_config(o), backend)
-}
-
-fn signature(parts: &[String]) -> String {
-    let mut s = format!("kpeval:{}", crate::VERSION);
-    for p in parts.iter().filter(|p| !p.is_empty()) {
-        s.push('|');
-        s.push_str(p);
-    }
-    s
 }
 
 fn shard(o: &OutputArgs) -> Result<Option<Shard>> {
@@ -237,13 +214,18 @@ fn lock_output(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn sink(o: &OutputArgs, signature: &str, stats: Option<&StatsConfig>) -> Result<Sink> {
+/// The records' sink: the -o file (locked; resumed with --resume) or stdout.
+fn sink(o: &OutputArgs, signature: &Signature) -> Result<Box<dyn RecordSink>> {
     match &o.output {
         Some(p) => {
             lock_output(p)?;
-            Sink::file(p, o.resume, signature, stats, false)
+            Ok(Box::new(if o.resume {
+                ResultsFile::resume(p, signature.as_str())?
+            } else {
+                ResultsFile::create(p)?
+            }))
         }
-        None => Ok(Sink::stdout(stats, false)),
+        None => Ok(Box::new(JsonlSink::stdout())),
     }
 }
 
@@ -256,7 +238,7 @@ fn sidecar(output: &Path, suffix: &str) -> PathBuf {
 /// Writes the aggregate and report next to the records (or to stderr when records went to stdout).
 fn finish(
     o: &OutputArgs,
-    acc: Option<crate::accumulate::Accumulator>,
+    acc: Option<kpeval::accumulate::Accumulator>,
     sig: &str,
     stats: &StatsConfig,
     quiet: bool,
@@ -264,14 +246,14 @@ fn finish(
     let acc = match (acc, &o.output) {
         (Some(a), _) => a,
         (None, Some(p)) => {
-            let mut a = crate::accumulate::Accumulator::new(stats);
+            let mut a = kpeval::accumulate::Accumulator::new(stats);
             report::accumulate_file(p, &mut a)?;
             a
         }
-        (None, None) => crate::accumulate::Accumulator::new(stats),
+        (None, None) => kpeval::accumulate::Accumulator::new(stats),
     };
     let mut acc = acc;
-    let agg = acc.aggregate(sig, &crate::scoring::corpus_stats());
+    let agg = acc.aggregate(sig, &kpeval::scoring::corpus_stats());
     let md = report::markdown(&agg);
     let json = serde_json::to_string_pretty(&agg)
         .map_err(|e| Error::Json { context: "aggregate".into(), source: e })?
@@ -287,7 +269,7 @@ fn finish(
     }
     if let Some(out) = &o.output {
         let html_path = sidecar(out, "report.html");
-        let html = crate::html::render_file(
+        let html = kpeval::html::render_file(
             out,
             &agg,
             &format!("kpeval — {}", out.display()),
@@ -309,8 +291,8 @@ fn finish(
 }
 
 /// Logs the time spent in model generation (stderr; not with -q).
-fn report_generation(s: &dyn crate::summarize::Summarizer, quiet: bool) {
-    if let Some(st) = s.generation_stats().filter(|st| st.sequences > 0 && !quiet) {
+fn report_generation(eval: &Evaluation, quiet: bool) {
+    for st in eval.generation_stats().into_iter().filter(|st| st.sequences > 0 && !quiet) {
         eprintln!(
             "kpeval: generation: {} sequence(s), {} token(s) in {:.3} s ({:.1} tokens/s; model load, warm-up ({:.3} s), tokenization and decoding not included)",
             st.sequences,
@@ -348,7 +330,7 @@ fn report_counts(c: &RunCounts, quiet: bool) {
     eprintln!("kpeval: {}", parts.join(", "));
 }
 
-fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
+fn gen_config(g: &GenArgs, seed: u64, device: &str, offline: bool) -> GenerationConfig {
     GenerationConfig {
         num_beams: g.num_beams,
         min_length: g.min_length,
@@ -360,22 +342,16 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str) -> GenerationConfig {
         seed,
         device: device.to_string(),
         long_merge: g.long_merge,
+        offline,
     }
 }
 
-fn build_summarizer(
-    g: &GenArgs,
-    backend: Option<&dyn Backend>,
-    seed: u64,
-    device: &str,
-) -> Result<Box<dyn Summarizer>> {
-    if let Some(b) = g.num_beams.filter(|&b| b == 0 || b > MAX_BEAMS) {
-        return Err(Error::config(format!(
-            "--num-beams {b}: between 1 and {MAX_BEAMS} (each beam holds a decoder cache)"
-        )));
-    }
+/// The generated system of `run` / `summarize`; warns about generation flags a plain
+/// summarizer ignores.
+fn generated_system(g: &GenArgs, seed: u64, device: &str, offline: bool) -> Result<SystemConfig> {
+    let name = g.model.clone().or_else(|| g.summarizer.clone()).unwrap_or_else(|| "lead-3".into());
     let spec = g.summarizer_spec().map_err(|e| Error::config(format!("--summarizer {e}")))?;
-    if !matches!(spec, crate::summarize::SummarizerSpec::Model(_)) {
+    if !matches!(spec, kpeval::summarize::SummarizerSpec::Model(_)) {
         let given: Vec<&str> = [
             ("--num-beams", g.num_beams.is_some()),
             ("--min-length", g.min_length.is_some()),
@@ -384,7 +360,7 @@ fn build_summarizer(
             ("--length-penalty", g.length_penalty.is_some()),
             ("--early-stopping", g.early_stopping.is_some()),
             ("--do-sample", g.do_sample),
-            ("--long-merge", g.long_merge != crate::backend::LongMerge::Concat),
+            ("--long-merge", g.long_merge != kpeval::backend::LongMerge::Concat),
         ]
         .iter()
         .filter(|(_, set)| *set)
@@ -398,20 +374,26 @@ fn build_summarizer(
             );
         }
     }
-    if let Some(s) = spec.build_plain() {
-        return Ok(s);
-    }
-    let inner = match backend {
-        Some(b) => b.summarizer(&spec, &gen_config(g, seed, device))?,
-        None => {
-            return Err(Error::config("this summarizer needs the model runtime (kpeval-torch)"))
-        }
-    };
-    // Model summaries are cached on disk (keyed by signature and source text).
-    match (g.no_cache, crate::summarize::CachedSummarizer::default_dir()) {
-        (false, Some(dir)) => Ok(Box::new(crate::summarize::CachedSummarizer { inner, dir })),
-        _ => Ok(inner),
-    }
+    Ok(SystemConfig {
+        summarizer: Some(name),
+        given: None,
+        generation: Some(gen_config(g, seed, device, offline)),
+    })
+}
+
+/// Runs an evaluation over the inputs into the -o sink, with the progress bar.
+fn run_evaluation(
+    eval: &Evaluation,
+    inputs: Inputs,
+    o: &OutputArgs,
+    quiet: bool,
+    what: &str,
+) -> Result<Outcome> {
+    let mut out = sink(o, eval.signature())?;
+    let reporter = CliReporter::new(progress(inputs.total, quiet, what));
+    let outcome = eval.run(inputs.input, out.as_mut(), &reporter)?;
+    reporter.finish();
+    Ok(outcome)
 }
 
 fn exit_code(c: &RunCounts, agg: Option<&Aggregate>) -> i32 {
@@ -419,175 +401,112 @@ fn exit_code(c: &RunCounts, agg: Option<&Aggregate>) -> i32 {
     i32::from(failed)
 }
 
-fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
-    if a.output.batch_size == 0 {
-        return Err(Error::config("--batch-size must be positive"));
+fn score_config(o: &ScoreOpts) -> EvaluationConfig {
+    EvaluationConfig {
+        metrics: Some(metrics_config(o)),
+        stats: stats_config(o),
+        ..EvaluationConfig::default()
     }
+}
+
+fn cmd_run(a: RunArgs, backend: Option<&dyn Backend>, quiet: bool, offline: bool) -> Result<i32> {
     guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
-    let summarizer = build_summarizer(&a.gen, backend, a.score.seed, &a.score.device)?;
-    let (scorer, not_computed) = build_scorer(&a.score, backend)?;
-    let stats = stats_config(&a.score);
-    let sig = signature(&[
-        format!("summarizer:{}", summarizer.signature()),
-        format!("sections:{}", inputs.selection.name()),
-        scorer.signature(),
-        stats.signature(),
-    ]);
-    let job = Job {
-        summaries: SummarySource::Generate(summarizer.as_ref()),
-        scorer: Some(&scorer),
-        not_computed,
-        selection: inputs.selection.clone(),
+    let config = EvaluationConfig {
+        systems: vec![generated_system(&a.gen, a.score.seed, &a.score.device, offline)?],
+        sections: a.input.sections.clone(),
         batch_size: a.output.batch_size,
         shard: shard(&a.output)?,
-        signature: sig.clone(),
+        cache_summaries: !a.gen.no_cache,
+        offline,
+        ..score_config(&a.score)
     };
-    let mut out = sink(&a.output, &sig, Some(&stats))?;
-    let pb = progress(inputs.total, quiet, "run");
-    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
-    pb.finish_and_clear();
-    let acc = out.acc.take();
-    drop(out);
-    report_counts(&counts, quiet);
-    report_generation(summarizer.as_ref(), quiet);
-    let agg = finish(&a.output, acc, &sig, &stats, quiet)?;
+    let eval = Evaluation::new(config, backend)?;
+    let mut outcome = run_evaluation(&eval, inputs, &a.output, quiet, "run")?;
+    report_counts(&outcome.counts, quiet);
+    report_generation(&eval, quiet);
+    let acc = outcome.accumulator.take();
+    let agg = finish(&a.output, acc, eval.signature().as_str(), &eval.config().stats, quiet)?;
     if !quiet && agg.records <= 5 {
         if let Some(p) = &a.output.output {
             print!("{}", article_views(p)?);
         }
     }
-    Ok(exit_code(&counts, Some(&agg)))
+    Ok(exit_code(&outcome.counts, Some(&agg)))
 }
 
-/// A readable view of a few records: sections found, for each Key Development the verdict of the
-/// best coverage metric computed (kp_cover_nli, else kp_cover, kp_nli, kp_tok, kp, kp_rouge): covered or not,
-/// its score, and the summary sentence(s) that cover it; then the notes.
+/// The readable view of a few records (see [`kpeval::view`]).
 fn article_views(records: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(records).map_err(|e| Error::io(records, e))?;
     let mut out = String::new();
-    for line in text.lines() {
-        let r: crate::record::Record = serde_json::from_str(line)
-            .map_err(|e| Error::Json { context: records.display().to_string(), source: e })?;
-        out.push_str(&format!("\n## {} ({})\n", r.title.as_deref().unwrap_or(&r.id), r.source));
-        if let Some(e) = &r.error {
-            out.push_str(&format!("error [{}]: {}\n", e.kind, e.message));
-            continue;
-        }
-        let names: Vec<&str> = r.sections.iter().map(|s| s.name()).collect();
-        out.push_str(&format!("sections: {}\n", names.join(", ")));
-        let (Some(sum), Some(scores)) = (&r.summary, &r.scores) else { continue };
-        let field = crate::html::COVERAGE_FIELDS
-            .into_iter()
-            .find(|f| scores.get(*f).is_some_and(|v| v["key_points"].is_array()));
-        let verdicts =
-            field.and_then(|f| scores[f]["key_points"].as_array().cloned()).unwrap_or_default();
-        let covered = verdicts.iter().filter(|v| v["covered"] == true).count();
-        out.push_str(&format!(
-            "Key Developments covered: {covered} of {} ({}):\n",
-            r.key_points.len(),
-            field.unwrap_or("no coverage metric")
-        ));
-        for (i, kd) in r.key_points.iter().enumerate() {
-            let Some(v) = verdicts.get(i) else {
-                out.push_str(&format!("  {}. {kd}\n", i + 1));
-                continue;
-            };
-            let mark = if v["covered"] == true { "covered" } else { "not covered" };
-            out.push_str(&format!(
-                "  {}. [{mark} {:.3}] {kd}\n",
-                i + 1,
-                v["score"].as_f64().unwrap_or(0.0)
-            ));
-            let evidence: Vec<usize> = v["evidence"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as usize).collect())
-                .unwrap_or_default();
-            // covered: the sentences that cover it; not covered: the closest, which are not enough
-            let lead = if v["covered"] == true { "\u{21b3}" } else { "\u{b7} closest:" };
-            for g in evidence {
-                out.push_str(&format!(
-                    "     {lead} {}\n",
-                    sum.key_points.get(g).map(String::as_str).unwrap_or("?")
-                ));
-            }
-        }
-        for n in &sum.notes {
-            out.push_str(&format!("note: {n}\n"));
-        }
+    for item in RecordReader::open(records)? {
+        out.push_str(&kpeval::view::article_view(&item?.record));
     }
     Ok(out)
 }
 
-fn cmd_summarize(a: SummarizeArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
-    if a.output.batch_size == 0 {
-        return Err(Error::config("--batch-size must be positive"));
-    }
+fn cmd_summarize(
+    a: SummarizeArgs,
+    backend: Option<&dyn Backend>,
+    quiet: bool,
+    offline: bool,
+) -> Result<i32> {
     if a.output.aggregate.is_some() || a.output.report.is_some() {
         return Err(Error::config("summarize writes records only: --aggregate and --report need scores (use `kpeval run`, or `kpeval score` on these records)"));
     }
     guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
-    let summarizer = build_summarizer(&a.gen, backend, a.seed, &a.device)?;
-    let sig = signature(&[
-        format!("summarizer:{}", summarizer.signature()),
-        format!("sections:{}", inputs.selection.name()),
-    ]);
-    let job = Job {
-        summaries: SummarySource::Generate(summarizer.as_ref()),
-        scorer: None,
-        not_computed: Map::new(),
-        selection: inputs.selection.clone(),
+    let config = EvaluationConfig {
+        systems: vec![generated_system(&a.gen, a.seed, &a.device, offline)?],
+        metrics: None,
+        sections: a.input.sections.clone(),
         batch_size: a.output.batch_size,
         shard: shard(&a.output)?,
-        signature: sig.clone(),
+        cache_summaries: !a.gen.no_cache,
+        offline,
+        ..EvaluationConfig::default()
     };
-    let mut out = sink(&a.output, &sig, None)?;
-    let pb = progress(inputs.total, quiet, "summarize");
-    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
-    pb.finish_and_clear();
-    report_counts(&counts, quiet);
-    report_generation(summarizer.as_ref(), quiet);
-    Ok(exit_code(&counts, None))
+    let eval = Evaluation::new(config, backend)?;
+    let outcome = run_evaluation(&eval, inputs, &a.output, quiet, "summarize")?;
+    report_counts(&outcome.counts, quiet);
+    report_generation(&eval, quiet);
+    Ok(exit_code(&outcome.counts, None))
 }
 
-fn cmd_score(a: ScoreArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
+fn cmd_score(
+    a: ScoreArgs,
+    backend: Option<&dyn Backend>,
+    quiet: bool,
+    offline: bool,
+) -> Result<i32> {
     if a.output.batch_size == 0 {
         return Err(Error::config("--batch-size must be positive"));
     }
     guard_output(&a.input.inputs, &a.output)?;
     let inputs = open_inputs(&a.input, quiet)?;
-    let (scorer, not_computed) = build_scorer(&a.score, backend)?;
-    let stats = stats_config(&a.score);
-    let sig = signature(&[String::from("summaries:given"), scorer.signature(), stats.signature()]);
-    let job = Job {
-        summaries: SummarySource::Given(a.systems.clone()),
-        scorer: Some(&scorer),
-        not_computed,
-        selection: inputs.selection.clone(),
+    let config = EvaluationConfig {
+        systems: vec![SystemConfig::given(a.systems.clone())],
+        sections: a.input.sections.clone(),
         batch_size: a.output.batch_size.max(256),
         shard: shard(&a.output)?,
-        signature: sig.clone(),
+        offline,
+        ..score_config(&a.score)
     };
-    let mut out = sink(&a.output, &sig, Some(&stats))?;
-    let pb = progress(inputs.total, quiet, "score");
-    let counts = pipeline::run(&job, inputs.reader, &mut out, &pb)?;
-    pb.finish_and_clear();
-    let acc = out.acc.take();
-    drop(out);
-    report_counts(&counts, quiet);
-    let agg = finish(&a.output, acc, &sig, &stats, quiet)?;
-    Ok(exit_code(&counts, Some(&agg)))
+    let eval = Evaluation::new(config, backend)?;
+    let mut outcome = run_evaluation(&eval, inputs, &a.output, quiet, "score")?;
+    report_counts(&outcome.counts, quiet);
+    let acc = outcome.accumulator.take();
+    let agg = finish(&a.output, acc, eval.signature().as_str(), &eval.config().stats, quiet)?;
+    Ok(exit_code(&outcome.counts, Some(&agg)))
 }
 
 fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
-    use std::io::{BufRead, Write};
+    use std::io::Write;
     let items = expand_inputs(&a.inputs);
     let mut files = Vec::new();
     for it in items {
         match it {
             // a glob over a results folder also matches the aggregate/report sidecars
-            crate::article::InputItem::File(p)
+            kpeval::article::InputItem::File(p)
                 if [".aggregate.json", ".report.md", ".report.html"]
                     .iter()
                     .any(|s| p.to_string_lossy().ends_with(s)) =>
@@ -599,11 +518,11 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
                     );
                 }
             }
-            crate::article::InputItem::File(p) => files.push(p),
-            crate::article::InputItem::Missing(p, why) => {
+            kpeval::article::InputItem::File(p) => files.push(p),
+            kpeval::article::InputItem::Missing(p, why) => {
                 return Err(Error::input(format!("{p}: {why}")))
             }
-            crate::article::InputItem::Stdin => {
+            kpeval::article::InputItem::Stdin => {
                 return Err(Error::input("merge reads files, not stdin"))
             }
         }
@@ -640,30 +559,10 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     let mut sig: Option<String> = None;
     let mut dups = 0;
     for p in &files {
-        let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-        let all: Vec<String> = std::io::BufReader::new(f)
-            .lines()
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| Error::io(p, e))?;
-        let last = all.iter().rposition(|l| !l.trim().is_empty());
-        for (i, line) in all.into_iter().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let r: crate::record::Record = match serde_json::from_str(&line) {
-                Ok(r) => r,
-                // only a file's last line can be torn by a killed run
-                Err(e) if Some(i) == last && !line.ends_with('}') => {
-                    eprintln!("kpeval: warning: {}:{}: torn last line skipped ({e}); rerun that shard with --resume", p.display(), i + 1);
-                    continue;
-                }
-                Err(e) => {
-                    return Err(Error::Json {
-                        context: format!("{}:{}", p.display(), i + 1),
-                        source: e,
-                    })
-                }
-            };
+        let mut reader = RecordReader::open(p)?;
+        for item in reader.by_ref() {
+            let item = item?;
+            let (r, line, i) = (item.record, item.text, item.line - 1);
             match &sig {
                 None => sig = Some(r.signature.clone()),
                 Some(s) if *s != r.signature => {
@@ -693,10 +592,13 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
                 }
             }
         }
+        if let Some(t) = reader.torn() {
+            eprintln!("kpeval: warning: {t}; rerun that shard with --resume");
+        }
     }
     lines.sort_by(|a, b| a.0.cmp(&b.0));
     let sig = sig.ok_or_else(|| Error::input("no records in the inputs"))?;
-    let stats = stats_from_signature(&sig, 1000, 12345);
+    let stats = Signature::parse(&sig)?.stats(StatsConfig::default());
     if a.bootstrap.is_some_and(|b| b != stats.bootstrap_samples)
         || a.seed.is_some_and(|x| x != stats.seed)
     {
@@ -734,31 +636,6 @@ fn cmd_merge(a: MergeArgs, quiet: bool) -> Result<i32> {
     Ok(i32::from(agg.errors > 0))
 }
 
-/// Statistics settings as recorded in a signature (so a merge reproduces the single-run aggregate).
-fn stats_from_signature(sig: &str, default_samples: usize, default_seed: u64) -> StatsConfig {
-    let mut cfg = StatsConfig {
-        bootstrap_samples: default_samples,
-        seed: default_seed,
-        ..StatsConfig::default()
-    };
-    for part in sig.split('|') {
-        if let Some(v) = part.strip_prefix("bootstrap:") {
-            if let Ok(n) = v.parse() {
-                cfg.bootstrap_samples = n;
-            }
-        } else if let Some(v) = part.strip_prefix("seed:") {
-            if let Ok(n) = v.parse() {
-                cfg.seed = n;
-            }
-        } else if let Some(v) = part.strip_prefix("ci:") {
-            if let Ok(n) = v.parse() {
-                cfg.confidence = n;
-            }
-        }
-    }
-    cfg
-}
-
 /// `kpeval embed`: texts in (lines of text files, or JSONL `id`/`text`), vectors out.
 fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
     use std::io::Write;
@@ -772,7 +649,7 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let sig = signature(&[format!("embed:{}", embedder.name())]);
+    let sig = Signature::new().with_kv("embed", embedder.name()).to_string();
     let mut errors = 0usize;
     let mut count = 0usize;
     let mut truncated = 0usize;
@@ -860,72 +737,35 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
     Ok(i32::from(errors > 0))
 }
 
-/// Signature parts that describe how a system's summaries were made, or the aggregate's own
-/// statistics: they may differ between the results files that `compare` puts side by side.
-const SYSTEM_SIGNATURE_KEYS: [&str; 8] =
-    ["kpeval", "summarizer", "summaries", "sections", "bootstrap", "resampling", "ci", "seed"];
-
-/// Checks that results files were scored with the same metric settings: every signature part
-/// (`key:value`) that two files both have must agree, apart from [`SYSTEM_SIGNATURE_KEYS`].
-fn check_metric_settings(files: &[(String, String)]) -> Result<()> {
-    let mut first: BTreeMap<&str, (&str, &str)> = BTreeMap::new(); // key -> (value, file)
-    let mut versions: BTreeMap<&str, &str> = BTreeMap::new();
-    for (file, sig) in files {
-        for part in sig.split('|') {
-            let (key, value) = part.split_once(':').unwrap_or((part, ""));
-            if key == "kpeval" {
-                versions.entry(value).or_insert(file);
-            }
-            if SYSTEM_SIGNATURE_KEYS.contains(&key) {
-                continue;
-            }
-            match first.get(key) {
-                None => {
-                    first.insert(key, (value, file));
-                }
-                Some((v, f)) if *v != value => {
-                    return Err(Error::input(format!(
-                        "{file}: records scored with '{key}:{value}', but {f}'s with '{key}:{v}'; \
-                         compare needs the same metric settings for every system (rescore one of them)"
-                    )))
-                }
-                _ => {}
-            }
-        }
-    }
-    if versions.len() > 1 {
-        let list: Vec<String> = versions.iter().map(|(v, f)| format!("{v} ({f})")).collect();
-        eprintln!(
-            "kpeval: warning: the results files come from different kpeval versions: {}",
-            list.join(", ")
-        );
-    }
-    Ok(())
-}
-
 fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
     if a.bootstrap == 0 || a.ar_trials == 0 {
         return Err(Error::config("--bootstrap and --ar-trials must be positive"));
     }
     let mut rows = Vec::new();
     let mut sigs: Vec<String> = Vec::new();
-    let mut file_sigs: Vec<(String, String)> = Vec::new();
+    let mut file_sigs: Vec<(String, Signature)> = Vec::new();
     for it in expand_inputs(&a.inputs) {
         match it {
-            crate::article::InputItem::File(p) => {
-                let (r, s) = report::read_rows(&p)?;
-                rows.extend(r);
-                for x in s {
-                    file_sigs.push((p.display().to_string(), x.clone()));
+            kpeval::article::InputItem::File(p) => {
+                let mut file: Vec<String> = Vec::new();
+                for item in RecordReader::open(&p)? {
+                    let r = item?.record;
+                    if !file.contains(&r.signature) {
+                        file.push(r.signature.clone());
+                    }
+                    rows.push(kpeval::aggregate::AggRow::from_record(&r));
+                }
+                for x in file {
+                    file_sigs.push((p.display().to_string(), Signature::parse(&x)?));
                     if !sigs.contains(&x) {
                         sigs.push(x);
                     }
                 }
             }
-            crate::article::InputItem::Missing(p, why) => {
+            kpeval::article::InputItem::Missing(p, why) => {
                 return Err(Error::input(format!("{p}: {why}")))
             }
-            crate::article::InputItem::Stdin => {
+            kpeval::article::InputItem::Stdin => {
                 return Err(Error::input("compare reads results files, not stdin"))
             }
         }
@@ -945,9 +785,11 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
             m
         }
     };
-    check_metric_settings(&file_sigs)?;
+    if let Some(w) = Signature::check_metric_settings(&file_sigs)? {
+        eprintln!("kpeval: warning: {w}");
+    }
     if explicit_metrics {
-        let corpus = crate::scoring::corpus_stats();
+        let corpus = kpeval::scoring::corpus_stats();
         let known = |m: &str| {
             corpus.iter().any(|c| c.name() == m)
                 || rows.iter().any(|r| r.scores.iter().flatten().any(|(k, _)| &**k == m))
@@ -974,11 +816,11 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
         cfg.ar_trials,
         cfg.seed
     );
-    let c = crate::compare::compare(
+    let c = kpeval::compare::compare(
         &rows,
         a.baseline.as_deref(),
         &metrics,
-        &crate::scoring::corpus_stats(),
+        &kpeval::scoring::corpus_stats(),
         &cfg,
         &sig,
     )
@@ -990,7 +832,7 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
             c.records_per_system.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ")
         );
     }
-    if c.paired_records < crate::compare::FEW_RECORDS {
+    if c.paired_records < kpeval::compare::FEW_RECORDS {
         eprintln!("kpeval: warning: only {} paired records: with so few, bootstrap CIs and p-values are not reliable", c.paired_records);
     }
     if let Some(p) = &a.output {
@@ -1000,7 +842,7 @@ fn cmd_compare(a: CompareArgs, quiet: bool) -> Result<i32> {
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
     if !quiet || a.output.is_none() {
-        print!("{}", crate::compare::markdown(&c));
+        print!("{}", kpeval::compare::markdown(&c));
     }
     Ok(0)
 }
@@ -1014,11 +856,10 @@ fn numeric(v: &Value) -> Option<f64> {
 }
 
 fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
-    use crate::metaeval::{
+    use kpeval::metaeval::{
         collect_units, meta_evaluate, unit_evaluate, unit_metric_names, Corr, Level, Point,
         UnitLabels, UnitRecord,
     };
-    use std::io::BufRead;
     let levels: Vec<Level> = a
         .levels
         .iter()
@@ -1051,23 +892,16 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     let mut meta_fields: Vec<String> = Vec::new();
     for it in expand_inputs(&a.inputs) {
         let p = match it {
-            crate::article::InputItem::File(p) => p,
-            crate::article::InputItem::Missing(p, why) => {
+            kpeval::article::InputItem::File(p) => p,
+            kpeval::article::InputItem::Missing(p, why) => {
                 return Err(Error::input(format!("{p}: {why}")))
             }
-            crate::article::InputItem::Stdin => {
+            kpeval::article::InputItem::Stdin => {
                 return Err(Error::input("meta-eval reads results files, not stdin"))
             }
         };
-        let f = std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?;
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| Error::io(&p, e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let r: crate::record::Record = serde_json::from_str(&line).map_err(|e| {
-                Error::Json { context: format!("{}:{}", p.display(), i + 1), source: e }
-            })?;
+        for item in RecordReader::open(&p)? {
+            let r = item?.record;
             if !sigs.contains(&r.signature) {
                 sigs.push(r.signature.clone());
             }
@@ -1247,14 +1081,14 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
                 "results": results,
                 "units": units,
                 "stats": stats,
-                "kpeval": crate::VERSION,
+                "kpeval": kpeval::VERSION,
                 "signature": sigs.join(" || "),
             })
         } else {
             serde_json::json!({
                 "results": results,
                 "stats": stats,
-                "kpeval": crate::VERSION,
+                "kpeval": kpeval::VERSION,
                 "signature": sigs.join(" || "),
             })
         };
@@ -1264,13 +1098,13 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
         std::fs::write(p, json).map_err(|e| Error::io(p, e))?;
     }
     if !results.is_empty() {
-        print!("{}", crate::metaeval::markdown(&results));
+        print!("{}", kpeval::metaeval::markdown(&results));
     }
     if !units.is_empty() {
         if !results.is_empty() {
             println!();
         }
-        print!("{}", crate::metaeval::unit_markdown(&units));
+        print!("{}", kpeval::metaeval::unit_markdown(&units));
     }
     println!(
         "\n{} bootstrap resamples of documents, seed {}; 95% CIs.",
@@ -1279,13 +1113,19 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn cmd_experiment(a: ExperimentArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32> {
-    let cfg = crate::experiment::ExperimentConfig::load(&a.file)?;
+fn cmd_experiment(
+    a: ExperimentArgs,
+    backend: Option<&dyn Backend>,
+    quiet: bool,
+    offline: bool,
+) -> Result<i32> {
+    let cfg = kpeval::experiment::ExperimentConfig::load(&a.file)?;
     let base = a.file.parent().map(Path::to_path_buf).unwrap_or_default();
     let out = a.output_dir.clone().unwrap_or_else(|| PathBuf::from("results").join(&cfg.name));
-    let pb = progress(None, quiet, "experiment");
-    let outcome = crate::experiment::run(&cfg, &base, &out, backend, a.resume, &pb)?;
-    pb.finish_and_clear();
+    let reporter = CliReporter::new(progress(None, quiet, "experiment"));
+    let outcome =
+        kpeval::experiment::run(&cfg, &base, &out, backend, a.resume, offline, &reporter)?;
+    reporter.finish();
     if !quiet {
         for (name, dir, _, md) in &outcome.datasets {
             println!("{md}");
@@ -1301,7 +1141,7 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
     let backend =
         backend.ok_or_else(|| Error::config("nli needs the model runtime (kpeval-torch)"))?;
     let model = backend.nli(&a.model, &a.device)?;
-    let sig = signature(&[format!("nli:{}", model.name())]);
+    let sig = Signature::new().with_kv("nli", model.name()).to_string();
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
@@ -1396,10 +1236,10 @@ fn for_each_line(
     let mut errors = 0;
     for item in expand_inputs(inputs) {
         let (name, reader): (String, Box<dyn BufRead>) = match item {
-            crate::article::InputItem::Stdin => {
+            kpeval::article::InputItem::Stdin => {
                 ("-".into(), Box::new(std::io::BufReader::new(std::io::stdin())))
             }
-            crate::article::InputItem::File(p) => match std::fs::File::open(&p) {
+            kpeval::article::InputItem::File(p) => match std::fs::File::open(&p) {
                 Ok(file) if p.to_string_lossy().ends_with(".gz") => (
                     p.display().to_string(),
                     Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file))),
@@ -1411,7 +1251,7 @@ fn for_each_line(
                     continue;
                 }
             },
-            crate::article::InputItem::Missing(p, why) => {
+            kpeval::article::InputItem::Missing(p, why) => {
                 eprintln!("kpeval: error: {p}: {why}");
                 errors += 1;
                 continue;
