@@ -230,6 +230,7 @@ fn coarse(x: f64) -> i128 {
 
 /// A value on the fixed-point grid, or None beyond ±2^33.
 fn fixed(x: f64) -> Option<i128> {
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must fail the bound too
     if !(x.abs() < MAX_ABS) {
         return None;
     }
@@ -527,6 +528,7 @@ impl Accumulator {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::explicit_counter_loop)] // `values` is a borrowed iterator of unknown length
     fn add<'a>(
         &mut self,
         id: &str,
@@ -973,6 +975,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // c and i index two matrices in step
     fn vector_paths_equal_the_portable_path() {
         let b = 300;
         let w: Vec<i32> = (0..3 * b).map(|i| (i * 7 % 13) as i32).collect();

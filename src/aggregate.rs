@@ -186,6 +186,7 @@ pub trait CorpusStat: Sync {
     /// Where the stats live in a record's scores (`bleu` → `scores.bleu.stats`).
     fn field(&self) -> &'static str;
     /// The corpus score from the element-wise sum of the records' stats arrays.
+    #[allow(clippy::wrong_self_convention)] // a method of the statistic, not a constructor
     fn from_sums(&self, sums: &[f64]) -> f64;
 }
 

@@ -14,7 +14,7 @@
 //!
 //! See [`evaluation`] for an example that scores two summaries in memory.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 pub mod accumulate;
 pub mod aggregate;
 pub mod article;

@@ -309,37 +309,31 @@ impl Iterator for RecordReader {
         if self.finished {
             return None;
         }
-        {
-            let RawLine { bytes: buf, line, end, newline } = match self.next_raw() {
-                Some(Ok(l)) => l,
-                None => {
-                    self.finished = true;
-                    return None;
+        let RawLine { bytes: buf, line, end, newline } = match self.next_raw() {
+            Some(Ok(l)) => l,
+            None => {
+                self.finished = true;
+                return None;
+            }
+            Some(Err(e)) => {
+                self.finished = true;
+                return Some(Err(e));
+            }
+        };
+        let parsed = serde_json::from_slice::<Record>(&buf);
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        match parsed {
+            Ok(record) => Some(Ok(ReadRecord { record, text, line, end, newline })),
+            Err(e) => {
+                self.finished = true;
+                // only the file's last line can lack its newline
+                if !newline {
+                    self.torn = Some(format!("{}:{line}: torn last line skipped ({e})", self.name));
+                    None
+                } else {
+                    Some(Err(Error::Json { context: format!("{}:{line}", self.name), source: e }))
                 }
-                Some(Err(e)) => {
-                    self.finished = true;
-                    return Some(Err(e));
-                }
-            };
-            let parsed = serde_json::from_slice::<Record>(&buf);
-            let text = String::from_utf8_lossy(&buf).into_owned();
-            return match parsed {
-                Ok(record) => Some(Ok(ReadRecord { record, text, line, end, newline })),
-                Err(e) => {
-                    self.finished = true;
-                    // only the file's last line can lack its newline
-                    if !newline {
-                        self.torn =
-                            Some(format!("{}:{line}: torn last line skipped ({e})", self.name));
-                        None
-                    } else {
-                        Some(Err(Error::Json {
-                            context: format!("{}:{line}", self.name),
-                            source: e,
-                        }))
-                    }
-                }
-            };
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// Contextual token vectors of one text (unit length), with which tokens are special
-/// ([CLS], [SEP], ...): those can be matched but are not averaged over, as in BERTScore.
+/// (`[CLS]`, `[SEP]`, ...): those can be matched but are not averaged over, as in BERTScore.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TokenVectors {
     /// One unit-length vector per token.

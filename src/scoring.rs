@@ -5,6 +5,10 @@ use crate::metrics::{bleu, chrf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+/// Per record, the directed similarity matrices of (Key Developments × generated points):
+/// recall-side and precision-side.
+pub type PairMatrices = Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>;
+
 pub use crate::metrics::{parse_metrics, Metric, MetricKind, ScoreInput};
 
 /// ROUGE of the key points against the Key Developments: each list is joined with newlines, so
@@ -273,7 +277,7 @@ pub trait Similarity: Send + Sync {
     fn directed_matrices(
         &self,
         _records: &[(&[String], &[String])],
-    ) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
+    ) -> Option<Result<PairMatrices, String>> {
         None
     }
     /// For each record: how many of its texts (key points and generated points) the similarity
@@ -600,8 +604,8 @@ impl Similarity for TokenAlignSimilarity {
     fn directed_matrices(
         &self,
         records: &[(&[String], &[String])],
-    ) -> Option<Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String>> {
-        let run = || -> Result<Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)>, String> {
+    ) -> Option<Result<PairMatrices, String>> {
+        let run = || -> Result<PairMatrices, String> {
             let mut out = Vec::with_capacity(records.len());
             for (k, g) in records {
                 let kt: Vec<_> = k.iter().map(|t| self.tokens(t)).collect::<Result<_, _>>()?;

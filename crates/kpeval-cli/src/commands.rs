@@ -719,7 +719,6 @@ fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result
         Ok(true)
     })?;
     flush(&mut pending, &mut out)?;
-    drop(flush);
     out.flush().map_err(|e| Error::io("<output>", e))?;
     if !quiet {
         eprintln!(
@@ -885,6 +884,7 @@ fn cmd_meta_eval(a: MetaEvalArgs, quiet: bool) -> Result<i32> {
         })
         .collect::<Result<_>>()?;
     // (doc, system, leaves, humans) of every scored record.
+    #[allow(clippy::type_complexity)] // one tuple per record, read right below
     let mut rows: Vec<(String, String, Vec<(String, f64)>, Vec<(String, f64)>)> = Vec::new();
     let mut sigs: Vec<String> = Vec::new();
     // Per-Key-Development verdicts and labels (--unit-labels), and the `meta` fields seen.
@@ -1208,7 +1208,6 @@ fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) -> Result<i32
         Ok(true)
     })?;
     flush(&mut pending, &mut out)?;
-    drop(flush);
     out.flush().map_err(|e| Error::io("<output>", e))?;
     if !quiet {
         eprintln!("kpeval: {total} pair(s) classified by {}", model.name());

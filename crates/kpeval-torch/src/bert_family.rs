@@ -16,9 +16,8 @@ pub(crate) fn bert_eps_scale(layer_norm_eps: f64) -> Option<impl Fn(&str) -> f64
         if ends("embeddings.word_embeddings.weight")
             || ends("embeddings.position_embeddings.weight")
             || ends("embeddings.token_type_embeddings.weight")
+            || name.contains("LayerNorm.")
         {
-            c
-        } else if name.contains("LayerNorm.") {
             c
         } else if ends("attention.self.query.weight") || ends("attention.self.key.weight") {
             1.0 / c

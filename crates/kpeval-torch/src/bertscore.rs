@@ -46,6 +46,7 @@ enum Net {
     Roberta(BertModel<RobertaEmbeddings>),
 }
 
+#[allow(clippy::large_enum_variant)] // one tokenizer per loaded model
 enum Tok {
     Bert(BertTokenizer),
     Roberta(RobertaTokenizer),

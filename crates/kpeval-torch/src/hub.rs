@@ -236,7 +236,7 @@ const KNOWN_FILES: &[&str] = &[
 pub(crate) fn tokenizer_max_len(files: &mut ModelFiles) -> Option<usize> {
     let tc = read_json(&files.fetch("tokenizer_config.json")?).ok()?;
     let m = tc.get("model_max_length")?.as_f64()?;
-    (m >= 1.0 && m < 1e7).then_some(m as usize)
+    (1.0..1e7).contains(&m).then_some(m as usize)
 }
 
 pub(crate) fn tokenizer_flag(files: &mut ModelFiles, key: &str) -> Option<bool> {

@@ -1,4 +1,8 @@
-//! kpeval's model runtime on rust-bert 0.23 / tch 0.17 (libtorch 2.4.0).
+//! kpeval's model runtime on rust-bert 0.23 / tch 0.17 (libtorch 2.4.0): a [`TorchBackend`]
+//! giving the kpeval library its seq2seq summarizers, sentence embeddings, BERTScore and NLI.
+// `a = a + b` on tensors makes a new tensor; `a += b` writes into `a`'s storage, which may be
+// shared with another tensor (views, cached weights): the two are not interchangeable here.
+#![allow(clippy::assign_op_pattern)]
 pub mod bert_family;
 pub mod bertscore;
 pub mod embed;

@@ -64,8 +64,7 @@ pub fn weights_revision(files: &[PathBuf]) -> Result<String> {
             if let Some(e) = text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
-                .filter(|e| &e.files == stamps)
-                .last()
+                .rfind(|e| &e.files == stamps)
             {
                 if e.sha256.len() == 64 {
                     return Ok(e.sha256[..12].to_string());
@@ -97,16 +96,19 @@ mod tests {
         let w = dir.join("w.bin");
         std::fs::write(&w, b"abc").unwrap();
         // sha256("abc") = ba7816bf8f01cfea...
-        assert_eq!(weights_revision(&[w.clone()]).unwrap(), "ba7816bf8f01");
+        assert_eq!(weights_revision(std::slice::from_ref(&w)).unwrap(), "ba7816bf8f01");
         assert!(std::fs::read_to_string(dir.join("weights-sha256.jsonl"))
             .unwrap()
             .contains("ba7816bf8f01cfea"));
         // Served from the cache (same stamp) ...
-        assert_eq!(weights_revision(&[w.clone()]).unwrap(), "ba7816bf8f01");
+        assert_eq!(weights_revision(std::slice::from_ref(&w)).unwrap(), "ba7816bf8f01");
         // ... and recomputed when the file changes (size differs).
         std::fs::write(&w, b"abcd").unwrap();
-        assert_eq!(weights_revision(&[w.clone()]).unwrap(), sha256_of(&[w.clone()]).unwrap()[..12]);
-        assert_ne!(weights_revision(&[w.clone()]).unwrap(), "ba7816bf8f01");
+        assert_eq!(
+            weights_revision(std::slice::from_ref(&w)).unwrap(),
+            sha256_of(std::slice::from_ref(&w)).unwrap()[..12]
+        );
+        assert_ne!(weights_revision(std::slice::from_ref(&w)).unwrap(), "ba7816bf8f01");
         // Two files: the digest of their concatenation.
         let v = dir.join("v.bin");
         std::fs::write(&v, b"bc").unwrap();

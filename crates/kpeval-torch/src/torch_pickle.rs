@@ -237,7 +237,7 @@ pub fn state_dict(pickle: &[u8]) -> std::result::Result<Vec<(String, TensorRef)>
                 let items = pop_mark(&mut stack)?;
                 stack.push(V::Tuple(items));
             }
-            0x85 | 0x86 | 0x87 => {
+            0x85..=0x87 => {
                 let n = (op - 0x84) as usize;
                 if stack.len() < n {
                     return Err("the pickle's stack is empty".into());

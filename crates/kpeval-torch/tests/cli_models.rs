@@ -31,7 +31,7 @@ fn default_run_aligns_key_points_with_minilm() {
     assert_eq!(first["generated"], 0);
     assert!(first["similarity"].as_f64().unwrap() > 0.7, "{first}");
     assert!(r["signature"].as_str().unwrap().contains("kp:sim=cosine(all-minilm-l6-v2"));
-    assert!(r["not_computed"].as_object().map_or(true, |m| !m.contains_key("kp")));
+    assert!(r["not_computed"].as_object().is_none_or(|m| !m.contains_key("kp")));
     assert!(kp.get("truncated_points").is_none(), "short points are not cut");
 }
 

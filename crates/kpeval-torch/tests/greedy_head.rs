@@ -1,5 +1,6 @@
 //! The greedy LM-head screen (vendored rust-bert patch 10, `rust_bert::greedy_head`): its
 //! kernels, its bound, and that its argmax is always the plain path's.
+#![allow(clippy::assign_op_pattern)] // tensor arithmetic as the reference writes it
 
 use rust_bert::greedy_head::{argmax, greedy_scope, kernels, LmHead, Quantized};
 use tch::Tensor;

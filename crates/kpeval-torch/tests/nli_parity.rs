@@ -288,7 +288,7 @@ fn faithfulness_chunks_long_articles() {
     let direct = model.predict(&pairs).unwrap();
     let cov = kp["coverage"].as_f64().unwrap();
     let max_e = direct.iter().map(|p| p.entailment).fold(f64::NEG_INFINITY, f64::max);
-    assert!(cov >= 0.0 && cov <= 1.0);
+    assert!((0.0..=1.0).contains(&cov));
     for a in kp["alignment"].as_array().unwrap() {
         if a["reference"] == 0 {
             let g = a["generated"].as_u64().unwrap() as usize;

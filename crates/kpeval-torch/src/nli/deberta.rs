@@ -10,6 +10,8 @@
 //! - v2/v3: the content→position gather index is clamp(rel, 0, 2k−1) instead of
 //!   clamp(rel + k, 0, 2k−1); c2p and p2c scores are divided by d·s instead of sqrt(d·s); and
 //!   log-bucket positions use (max_position − 1) / mid in integer arithmetic.
+//!
+//!
 //! None of these can be undone from outside (weights or inputs), so the forward pass is
 //! implemented here on tch with the checkpoint's own variable names.
 use kpeval::error::{Error, Result};

@@ -235,7 +235,7 @@ impl Metric for NliCoverMetric {
                             truncated += 1;
                         }
                         let e = round6(p.entailment);
-                        if best.as_ref().map_or(true, |(b, _)| e > *b) {
+                        if best.as_ref().is_none_or(|(b, _)| e > *b) {
                             best = Some((e, w));
                         }
                     }

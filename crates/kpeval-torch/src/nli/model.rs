@@ -46,6 +46,7 @@ enum Classifier {
     Deberta(deberta::Deberta),
 }
 
+#[allow(clippy::large_enum_variant)] // one tokenizer per loaded model
 enum NliTokenizer {
     Bert(BertTokenizer),
     Roberta(RobertaTokenizer),
