@@ -14,7 +14,9 @@ const MAIN_EXAMPLE: &str = "Example:
     about = "Summarize news articles and score the generated key points against each article's Key Developments",
     after_help = MAIN_EXAMPLE
 )]
+/// The whole command line: a subcommand and the options global to every subcommand.
 pub struct Cli {
+    /// The subcommand to run, with its own arguments.
     #[command(subcommand)]
     pub command: Command,
     /// Worker threads for scoring (default: all cores). Results do not depend on it.
@@ -35,6 +37,7 @@ pub struct Cli {
     pub offline: bool,
 }
 
+/// The subcommands of `kpeval`, each with its arguments.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The main job: summarize each article, split the summary into key points, score them against the Key Developments.
@@ -90,9 +93,11 @@ pub enum Command {
 /// Whether a command needs the model runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
+    /// Runs without the runtime: no model summarizer and no model metric asked for.
     No,
     /// Only for some metrics: without the runtime they are reported as not computed.
     Optional,
+    /// Cannot run without the runtime (a model summarizer); without kpeval-torch it is an error.
     Required,
 }
 

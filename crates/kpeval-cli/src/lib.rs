@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions, raw args → validated configs, and the commands.
 //! `main` returns an exit code: 0 all records fine, 1 some records failed, 2 usage or fatal error.
+#![deny(missing_docs)]
 mod args;
 mod commands;
 mod reporter;

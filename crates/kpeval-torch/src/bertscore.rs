@@ -4,13 +4,14 @@
 //!
 //! What follows bert-score exactly:
 //! - tokens: `tokenizer.encode(text.strip(), add_special_tokens=True, truncation=True,
-//!   max_length=model_max_length)` (RoBERTa with a prefix space); an empty text is [CLS][SEP];
+//!   max_length=model_max_length)` (RoBERTa with a prefix space); an empty text is \[CLS\]\[SEP\];
 //! - the model is cut after `layer` layers and its output taken (layer 6 of the 6-layer
 //!   all-MiniLM-L6-v2 is its last hidden state);
-//! - weights: without idf 1 for every token but [CLS]/[SEP] (0); with idf, over the N references
-//!   scored together, idf(t) = ln((N+1)/(n_t+1)) with n_t the references containing t (so
-//!   [CLS]/[SEP] get 0), ln(N+1) for unseen tokens; weights are normalized per sentence;
-//! - [CLS]/[SEP] take part in the max matching (they only have weight 0);
+//! - weights: without idf 1 for every token but \[CLS\]/\[SEP\] (0); with idf, over the N
+//!   references scored together, idf(t) = ln((N+1)/(n_t+1)) with n_t the references containing
+//!   t (so \[CLS\]/\[SEP\] get 0), ln(N+1) for unseen tokens; weights are normalized per
+//!   sentence;
+//! - \[CLS\]/\[SEP\] take part in the max matching (they only have weight 0);
 //! - P = Σ_i w_i max_j cos(h_i, r_j), R likewise over reference tokens, F = 2PR/(P+R) (NaN → 0);
 //!   a candidate or reference with no tokens scores P = R = F = 0;
 //! - rescaling: (x − b) / (1 − b) for P, R and F with b the row `layer` of the baseline file
@@ -39,6 +40,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 /// The default encoder (model store name) and its layer.
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
+/// The default layer: [`DEFAULT_MODEL`]'s last (6th) layer.
 pub const DEFAULT_LAYER: usize = 6;
 
 enum Net {
@@ -72,10 +74,13 @@ pub struct BertScorer {
     enc: Mutex<Encoder>,
     tok: Tok,
     device: Device,
+    /// The layer whose output is used (1-based: the model is cut after `layer` layers).
     pub layer: usize,
+    /// Whether tokens are idf-weighted (idf from the references scored together).
     pub idf: bool,
     /// Baseline (P, R, F) for rescaling, and the file it came from.
     baseline: Option<([f64; 3], String)>,
+    /// Longest text in tokens (special tokens included); longer texts are truncated.
     pub max_len: usize,
     cls_id: i64,
     sep_id: i64,
@@ -408,6 +413,7 @@ impl BertScorer {
 /// BERTScore of the summary text against the key points joined with " ":
 /// `{"bertscore": {"precision", "recall", "f1"}}`.
 pub struct BertScoreMetric {
+    /// The loaded encoder and its settings.
     pub scorer: BertScorer,
 }
 

@@ -8,22 +8,34 @@ use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
 use std::path::{Path, PathBuf};
 use tch::{nn, Device, Kind, Tensor};
 
+/// How token vectors become one sentence vector (from the model's `1_Pooling/config.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pooling {
+    /// Mean of the token vectors under the attention mask (the default).
     Mean,
+    /// The first (\[CLS\]) token's vector.
     Cls,
+    /// Element-wise maximum over the unmasked tokens.
     Max,
 }
 
+/// A sentence-transformers encoder (BERT / MiniLM) with its tokenizer, pooling and
+/// normalization; not Sync (callers hold it behind a lock).
 pub struct SentenceEmbedder {
     model: BertModel<BertEmbeddings>,
     tokenizer: BertTokenizer,
     _vs: nn::VarStore,
     device: Device,
+    /// Longest text in tokens (special tokens included): `max_seq_length` of
+    /// sentence_bert_config.json, else min(512, max_position_embeddings); longer texts are cut.
     pub max_len: usize,
+    /// The pooling of token vectors into a sentence vector.
     pub pooling: Pooling,
+    /// Whether sentence vectors are L2-normalized (modules.json has a `Normalize` module).
     pub normalize: bool,
+    /// Texts per forward pass in [`SentenceEmbedder::embed`] (default 64).
     pub batch_size: usize,
+    /// The model folder's name.
     pub name: String,
     /// First 12 hex digits of the weights file's sha256.
     pub revision: String,
@@ -124,11 +136,11 @@ impl SentenceEmbedder {
         })
     }
 
+    /// The device the model runs on.
     pub fn device(&self) -> Device {
         self.device
     }
 
-    /// Embeds texts; one vector per text, in order.
     /// Per text, the L2-normalized last-layer vectors of all its tokens with the special ones
     /// flagged (what BERTScore matches), each text run on its own (no padding).
     pub fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
@@ -171,6 +183,8 @@ impl SentenceEmbedder {
         (enc.iter().map(|e| e.num_truncated_tokens).collect(), self.max_len)
     }
 
+    /// Embeds texts; one vector per text, in order (pooled, normalized when the model says so),
+    /// computed in length-sorted batches of `batch_size`. Errors when a forward pass fails.
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         // Length-sorted batches (deterministic: stable sort on token count).

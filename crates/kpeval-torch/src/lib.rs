@@ -3,6 +3,7 @@
 // `a = a + b` on tensors makes a new tensor; `a += b` writes into `a`'s storage, which may be
 // shared with another tensor (views, cached weights): the two are not interchangeable here.
 #![allow(clippy::assign_op_pattern)]
+#![deny(missing_docs)]
 pub mod bert_family;
 pub mod bertscore;
 pub mod embed;
@@ -27,6 +28,8 @@ use kpeval::scoring::{EmbeddingSimilarity, KpMetric, Metric, MetricKind, TokenAl
 const KP_TOK_THRESHOLD: f64 = 0.7;
 use kpeval::summarize::{Summarizer, SummarizerSpec};
 
+/// The rust-bert/libtorch [`Backend`]: seq2seq summarizers, sentence embedders, BERTScore and
+/// NLI models, loaded from the model store or the hub (never downloading when offline).
 #[derive(Debug, Default)]
 pub struct TorchBackend {
     /// `--offline`: no model file is downloaded (configs can also ask for it per model).

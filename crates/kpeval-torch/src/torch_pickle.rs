@@ -15,12 +15,17 @@ use tch::Kind;
 /// A tensor of the checkpoint: where its elements are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorRef {
+    /// The storage's key: its bytes are the archive entry `data/<storage>`.
     pub storage: String,
+    /// The element type (from the storage type, e.g. `torch.FloatStorage`).
     pub kind: Kind,
     /// Elements of the storage.
     pub numel: usize,
+    /// First element of the tensor in the storage, in elements.
     pub offset: usize,
+    /// Shape.
     pub size: Vec<i64>,
+    /// Strides, in elements.
     pub stride: Vec<i64>,
 }
 
@@ -56,6 +61,7 @@ fn storage_kind(name: &str) -> Option<Kind> {
     })
 }
 
+/// Bytes per element of the storage kinds a checkpoint can hold (1 for bytes and bools).
 pub fn elem_size(kind: Kind) -> usize {
     match kind {
         Kind::Double | Kind::Int64 => 8,
@@ -408,10 +414,15 @@ fn flatten(
 /// The zip entries of a `torch.save` archive: the pickle's bytes and each storage's byte range
 /// in the file.
 pub struct Archive {
+    /// The bytes of `data.pkl`.
     pub pickle: Vec<u8>,
+    /// Storage key → (offset of its bytes in the file, their length), both in bytes.
     pub storages: HashMap<String, (u64, u64)>,
 }
 
+/// Reads the zip directory of a `torch.save` file (`pytorch_model.bin`). Errors on a file that
+/// is not a zip checkpoint (legacy format included), has no `data.pkl`, is big-endian, or has a
+/// compressed storage.
 pub fn read_archive(path: &std::path::Path) -> Result<Archive> {
     let shown = path.display().to_string();
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;

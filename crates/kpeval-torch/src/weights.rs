@@ -55,6 +55,7 @@ impl Drop for MappedFile {
     }
 }
 
+/// The tch kind of a safetensors dtype; `None` for dtypes that tch has no kind for here.
 pub fn st_kind(d: safetensors::Dtype) -> Option<Kind> {
     use safetensors::Dtype as D;
     Some(match d {

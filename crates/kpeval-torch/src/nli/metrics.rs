@@ -30,12 +30,14 @@ fn predict_unique(
 /// be cut, i.e. a single sentence or key point too long for the model). Without article text
 /// or key points the score is null, with a `note`.
 pub struct FaithfulnessMetric {
+    /// The NLI model (shared with the other NLI metrics).
     pub model: Arc<NliModel>,
     /// Upper bound on chunk length in tokens.
     pub chunk_tokens: usize,
 }
 
 impl FaithfulnessMetric {
+    /// Faithfulness on `model` with chunks of at most 400 tokens.
     pub fn new(model: Arc<NliModel>) -> Self {
         FaithfulnessMetric { model, chunk_tokens: 400 }
     }
@@ -127,6 +129,7 @@ impl Metric for FaithfulnessMetric {
 /// `sim[k][g]` = P(entailment | premise = generated point g, hypothesis = reference point k):
 /// does the summary state this Key Development? Rounded to 1e-6.
 pub struct NliSimilarity {
+    /// The NLI model the entailment probabilities come from.
     pub model: Arc<NliModel>,
 }
 
@@ -168,7 +171,10 @@ impl Similarity for NliSimilarity {
 /// that window's sentences, covered at `threshold`. Precision and the one-to-one alignment come
 /// from single sentences (premise = generated point g), as before.
 pub struct NliCoverMetric {
+    /// The NLI model (shared with the other NLI metrics).
     pub model: Arc<NliModel>,
+    /// P(entailment) at or above which a Key Development counts as covered (0.5 in
+    /// [`nli_metrics`]).
     pub threshold: f64,
 }
 
@@ -275,10 +281,12 @@ pub fn nli_metrics(model: Arc<NliModel>) -> Vec<Box<dyn Metric>> {
 /// The NLI metrics as one [`Metric`] (what `Backend::metric(MetricKind::Nli)` returns): fields
 /// `faithfulness` and `kp_nli`.
 pub struct NliMetrics {
+    /// The metrics, in output order: faithfulness, then `kp_nli`.
     pub metrics: Vec<Box<dyn Metric>>,
 }
 
 impl NliMetrics {
+    /// The [`nli_metrics`] of `model`, sharing it.
     pub fn new(model: Arc<NliModel>) -> Self {
         NliMetrics { metrics: nli_metrics(model) }
     }

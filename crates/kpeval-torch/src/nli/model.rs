@@ -22,19 +22,28 @@ use tch::{nn, Device, Kind, Tensor};
 /// Class probabilities for one (premise, hypothesis) pair.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NliProbs {
+    /// P(entailment): the premise entails the hypothesis.
     pub entailment: f64,
+    /// P(neutral): neither entailed nor contradicted.
     pub neutral: f64,
+    /// P(contradiction): the premise contradicts the hypothesis.
     pub contradiction: f64,
     /// Tokens cut (longest-first) to fit the model's max length; 0 when the pair fit.
     pub truncated: usize,
 }
 
+/// The NLI model's architecture (config.json `model_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NliArch {
+    /// `bert`: BertForSequenceClassification.
     Bert,
+    /// `roberta`: RobertaForSequenceClassification (e.g. roberta-large-mnli).
     Roberta,
+    /// `bart`: BartForSequenceClassification (e.g. bart-large-mnli).
     Bart,
+    /// `deberta`: DeBERTa v1 (native implementation).
     Deberta,
+    /// `deberta-v2`: DeBERTa v2 / v3 (native implementation).
     DebertaV2,
 }
 
@@ -85,6 +94,7 @@ struct Net {
 pub struct NliModel {
     net: Mutex<Net>,
     tokenizer: NliTokenizer,
+    /// The architecture, from config.json `model_type`.
     pub arch: NliArch,
     device: Device,
     /// Index of entailment, neutral, contradiction in the model's logits (from id2label).

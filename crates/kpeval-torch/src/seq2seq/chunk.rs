@@ -17,7 +17,7 @@ pub(super) struct Plan {
 }
 
 impl Seq2SeqSummarizer {
-    /// The model inputs a source becomes (see [`Self::plan`]): (chunk text, token ids) pairs and
+    /// The model inputs a source becomes (see `Self::plan`): (chunk text, token ids) pairs and
     /// the notes.
     #[allow(clippy::type_complexity)]
     pub fn chunks(&self, text: &str) -> Result<(Vec<(String, Vec<i64>)>, Vec<String>)> {

@@ -15,11 +15,16 @@ use tch::{Device, Tensor};
 // ---------------------------------------------------------------------------------------------
 // Architectures
 
+/// A summarizer's architecture (config.json `model_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
+    /// `bart` (BART, DistilBART).
     Bart,
+    /// `t5`.
     T5,
+    /// `pegasus`.
     Pegasus,
+    /// `longt5`.
     LongT5,
 }
 
@@ -33,6 +38,7 @@ impl Arch {
             _ => None,
         }
     }
+    /// The config.json `model_type` of the architecture (`bart`, `t5`, `pegasus`, `longt5`).
     pub fn as_str(self) -> &'static str {
         match self {
             Arch::Bart => "bart",
@@ -89,13 +95,22 @@ impl Gen {
 /// Effective generation settings (transformers' names and meanings).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Beam width (1: no beam search).
     pub num_beams: usize,
+    /// Fewest generated tokens before EOS is allowed.
     pub min_length: usize,
+    /// Most generated tokens.
     pub max_length: usize,
+    /// No n-gram of this size is generated twice (0: off).
     pub no_repeat_ngram_size: usize,
+    /// Exponent of the length normalization of beam scores.
     pub length_penalty: f64,
+    /// Whether beam search stops once `num_beams` hypotheses are finished.
     pub early_stopping: bool,
+    /// Whether tokens are sampled (top-k 50, temperature 1) instead of chosen by search.
     pub do_sample: bool,
+    /// `--seed`: hashed with each input's token ids into its sampling seed (used only when
+    /// sampling).
     pub seed: u64,
     /// How a long source's chunk summaries become its summary.
     pub long_merge: LongMerge,
@@ -119,7 +134,9 @@ pub struct Seq2SeqSummarizer {
     pub(super) inner: Mutex<Gen>,
     pub(super) name: String,
     pub(super) revision: String,
+    /// The model's architecture.
     pub arch: Arch,
+    /// The generation settings in effect (preset, model config and options merged).
     pub settings: Settings,
     /// Largest tokenized input (special tokens included) the model takes.
     pub max_input_tokens: usize,
@@ -140,7 +157,10 @@ pub struct Seq2SeqSummarizer {
 /// the beam score when asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
+    /// Token ids, ending with the EOS when one was generated.
     pub ids: Vec<i64>,
+    /// The beam score (length-penalized log-probability); `None` with one beam or when not
+    /// asked for.
     pub score: Option<f64>,
 }
 
