@@ -2,13 +2,14 @@
 //!
 //! Key Developments are the references: they are kept in `Article::key_points` and never reach
 //! the text that is summarized ([`SourceSelection::source_text`]).
+mod expand;
 mod input;
+mod json;
 mod structured;
 
-pub use input::{
-    articles_from_json, expand_inputs, read_all, Failed, FieldMap, InputItem, InputReader,
-    ReadLimits,
-};
+pub use expand::{expand_inputs, InputItem};
+pub use input::{read_all, InputReader, ReadLimits};
+pub use json::{articles_from_json, Failed, FieldMap};
 pub use structured::{looks_structured, parse_structured};
 
 use crate::error::RecordError;
