@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models browser build run test lint bench clean-store fit-kp-cover fuzz
+.PHONY: setup libtorch models browser build run test lint bench clean-store fit-kp-cover fuzz python-test
 
 setup: libtorch models
 
@@ -53,6 +53,17 @@ lint: setup
 	$(CARGO) fmt $(PACKAGES) --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+# The Python package (python/, not a workspace member: its own lock file and python/target; no
+# libtorch): a venv under $(KPEVAL_CACHE)/py-venv (kept between runs), the references it is
+# tested against, `pip install ./python` (maturin builds the extension), then its pytest suite.
+# The meta-eval test uses target/release/kpeval when `make build` has made it (else skipped).
+PY_VENV := $(KPEVAL_CACHE)/py-venv
+python-test:
+	@test -x "$(PY_VENV)/bin/python" || { mkdir -p "$(KPEVAL_CACHE)" && $(PYTHON) -m venv "$(PY_VENV)"; }
+	"$(PY_VENV)/bin/python" -m pip install -q --disable-pip-version-check maturin pytest rouge-score==0.1.2 sacrebleu==2.6.0 pandas evaluate
+	"$(PY_VENV)/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
+	"$(PY_VENV)/bin/pytest" -q -p no:cacheprovider python/tests
 
 # Benchmarks (not tests): each prints kpeval/reference ratios measured in the same run.
 bench: build

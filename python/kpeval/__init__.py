@@ -37,6 +37,7 @@ __all__ = [
     "rouge_scorer",
     "sacrebleu",
     "OVERLAP_METRICS",
+    "MODEL_METRICS",
     "__version__",
 ]
 
@@ -112,8 +113,12 @@ def _metric_names(metrics: Union[str, Sequence[str]]) -> str:
     return names
 
 
+#: Metric names that need a model (run by the kpeval CLI in a subprocess).
+MODEL_METRICS = frozenset({"kp", "kp-tok", "kp-cover", "bertscore", "nli", "default", "all"})
+
+
 def _needs_models(names: str) -> bool:
-    return any(m.strip() not in OVERLAP_METRICS for m in names.split(",") if m.strip())
+    return any(m.strip() in MODEL_METRICS for m in names.split(","))
 
 
 def _kpeval_bin(kpeval_bin: Optional[str]) -> str:
