@@ -4,6 +4,7 @@
 // shared with another tensor (views, cached weights): the two are not interchangeable here.
 #![allow(clippy::assign_op_pattern)]
 #![deny(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 pub mod bert_family;
 pub mod bertscore;
 pub mod embed;
