@@ -131,3 +131,11 @@ def test_failed_input_is_a_record_not_an_exception():
     assert out == [None]
     records, _ = kpeval.evaluate([bad], metrics="rouge", bootstrap=10)
     assert len(records) == 1 and records[0]["error"]
+
+
+def test_evaluate_hf_dataset(summeval_rows):
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_list(_summeval_rows(summeval_rows)[:12])
+    records, aggregate = kpeval.evaluate(ds, metrics="rouge", bootstrap=20)
+    assert len(records) == 12
+    assert aggregate["records"] == 12
