@@ -167,6 +167,7 @@ def evaluate(
     progress: Optional[Progress] = None,
     device: str = "cpu",
     kpeval_bin: Optional[str] = None,
+    use_cli: Optional[bool] = None,
 ) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
     """Scores given summaries against each article's Key Developments.
 
@@ -190,6 +191,8 @@ def evaluate(
             ``tqdm(total=len(data)).update`` fits).
         device: model device for model metrics (``cpu``, ``cuda``, ``cuda:N``).
         kpeval_bin: the kpeval executable for model metrics (default: ``KPEVAL_BIN``, then PATH).
+        use_cli: run in the kpeval CLI (``True``) or in this process (``False``); by default
+            the CLI only when a metric needs a model.
 
     Returns:
         ``(records, aggregate)``: one dict per (article, system) as kpeval writes them (its
@@ -209,7 +212,11 @@ def evaluate(
     system_field = "system" if any("system" in r and "summary" in r for r in rows) else None
     if rouge_types is not None:
         rouge_types = rouge_scorer._check_texts("rouge_types", rouge_types)
-    if not _needs_models(names):
+    if use_cli is None:
+        use_cli = _needs_models(names)
+    if use_cli and confidence != 0.95:
+        raise ValueError("confidence other than 0.95 is not available in the CLI (model metrics)")
+    if not use_cli:
         records_json, agg_json, messages = _kpeval.evaluate_json(
             json.dumps(rows, ensure_ascii=False, allow_nan=False),
             metrics=names,
@@ -241,8 +248,6 @@ def evaluate(
             args.append("--no-stemmer")
         if system_field:
             args += ["--system-field", system_field]
-        if confidence != 0.95:
-            raise ValueError("confidence other than 0.95 is not available with model metrics")
         _run_cli(exe, args)
         records = _read_jsonl(out) if os.path.exists(out) else []
         aggregate = None

@@ -139,3 +139,13 @@ def test_evaluate_hf_dataset(summeval_rows):
     records, aggregate = kpeval.evaluate(ds, metrics="rouge", bootstrap=20)
     assert len(records) == 12
     assert aggregate["records"] == 12
+
+
+def test_cli_route_gives_the_same_records(summeval_rows, kpeval_bin):
+    if kpeval_bin is None:
+        pytest.skip("kpeval CLI not built (target/release/kpeval) and KPEVAL_BIN unset")
+    rows = _summeval_rows(summeval_rows)[:10]
+    a, agg_a = kpeval.evaluate(rows, metrics="rouge,bleu,kp-rouge", bootstrap=50)
+    b, agg_b = kpeval.evaluate(rows, metrics="rouge,bleu,kp-rouge", bootstrap=50, use_cli=True, kpeval_bin=kpeval_bin)
+    assert [r["scores"] for r in a] == [r["scores"] for r in b]
+    assert agg_a["systems"] == agg_b["systems"]
