@@ -2,6 +2,8 @@
 //! public items of the `kpeval` library crate (never `kpeval-torch`: no libtorch here). The
 //! pure-Python package `kpeval` (python/kpeval/) shapes these into rouge-score / sacreBLEU style
 //! objects; everything that takes time runs with the GIL released.
+// pyo3 0.22's #[pyfunction] expansion converts PyErr into PyErr (a known false positive).
+#![allow(clippy::useless_conversion)]
 use std::sync::Mutex;
 
 use kpeval::aggregate::AggRow;
@@ -162,7 +164,13 @@ fn bleu_config(
             "max_ngram_order {max_ngram_order}: between 1 and 4"
         )));
     }
-    Ok(BleuConfig { lowercase, tokenize, smooth, max_ngram_order, effective_order: use_effective_order })
+    Ok(BleuConfig {
+        lowercase,
+        tokenize,
+        smooth,
+        max_ngram_order,
+        effective_order: use_effective_order,
+    })
 }
 
 /// (score, precisions, bp, sys_len, ref_len, counts, totals, signature)
@@ -210,7 +218,8 @@ fn bleu_corpus(
     check_refs(hyps.len(), &refs)?;
     Ok(py.allow_threads(|| {
         let h: Vec<&str> = hyps.iter().map(String::as_str).collect();
-        let r: Vec<Vec<&str>> = refs.iter().map(|x| x.iter().map(String::as_str).collect()).collect();
+        let r: Vec<Vec<&str>> =
+            refs.iter().map(|x| x.iter().map(String::as_str).collect()).collect();
         let stats = bleu::corpus_stats(&cfg, &h, &r);
         let s = bleu::score_from_stats(&cfg, &stats);
         let order = cfg.max_ngram_order;
@@ -263,7 +272,8 @@ fn chrf_corpus(
     check_refs(hyps.len(), &refs)?;
     Ok(py.allow_threads(|| {
         let h: Vec<&str> = hyps.iter().map(String::as_str).collect();
-        let r: Vec<Vec<&str>> = refs.iter().map(|x| x.iter().map(String::as_str).collect()).collect();
+        let r: Vec<Vec<&str>> =
+            refs.iter().map(|x| x.iter().map(String::as_str).collect()).collect();
         let s = chrf::corpus_chrf(&cfg, &h, &r);
         (s.score, cfg.name(), chrf::signature_with_nrefs(&cfg, nrefs(&refs)))
     }))
@@ -302,6 +312,9 @@ impl Reporter for PyReporter {
     }
 }
 
+/// (records JSON array, aggregate JSON or None, [(kind, message)] from the reporter)
+type EvalOut = (String, Option<String>, Vec<(String, String)>);
+
 /// Runs an evaluation of given summaries over JSON articles (a JSON array string) and returns
 /// (records JSON array, aggregate JSON or None, [(kind, message)]).
 #[pyfunction]
@@ -321,7 +334,7 @@ fn evaluate_json(
     system_field: Option<String>,
     batch_size: usize,
     progress: Option<Py<PyAny>>,
-) -> PyResult<(String, Option<String>, Vec<(String, String)>)> {
+) -> PyResult<EvalOut> {
     if bootstrap == 0 {
         return Err(PyValueError::new_err("bootstrap must be positive"));
     }
@@ -330,36 +343,45 @@ fn evaluate_json(
     }
     let values: Vec<serde_json::Value> = serde_json::from_str(articles_json)
         .map_err(|e| PyValueError::new_err(format!("data: {e}")))?;
-    let mut mc = MetricsConfig { metrics: metrics.to_string(), stemmer: use_stemmer, kp_rouge_threshold, ..MetricsConfig::default() };
+    let mut mc = MetricsConfig {
+        metrics: metrics.to_string(),
+        stemmer: use_stemmer,
+        kp_rouge_threshold,
+        ..MetricsConfig::default()
+    };
     if let Some(t) = rouge_types {
         for x in &t {
             x.parse::<RougeType>().map_err(|e| PyValueError::new_err(e.to_string()))?;
         }
         mc.rouge_types = t;
     }
-    let stats = StatsConfig { bootstrap_samples: bootstrap, seed, confidence, ..StatsConfig::default() };
-    let reporter = PyReporter { progress, messages: Mutex::new(Vec::new()), raised: Mutex::new(None) };
-    let (records, aggregate) = py.allow_threads(|| -> Result<_, kpeval::Error> {
-        let eval = Evaluation::builder()
-            .given_summaries()
-            .metrics_config(mc)
-            .stats(stats)
-            .sections(sections)
-            .batch_size(batch_size)
-            .build(None)?;
-        let fields = FieldMap { system: system_field, ..FieldMap::default() };
-        let mut records: Vec<Record> = Vec::new();
-        let mut outcome = eval.run(Input::json(values, "data", &fields), &mut records, &reporter)?;
-        let aggregate = outcome.aggregate();
-        let records = serde_json::to_string(&records)
-            .map_err(|e| kpeval::Error::Json { context: "records".into(), source: e })?;
-        let aggregate = aggregate
-            .map(|a| serde_json::to_string(&a))
-            .transpose()
-            .map_err(|e| kpeval::Error::Json { context: "aggregate".into(), source: e })?;
-        Ok((records, aggregate))
-    })
-    .map_err(lib_err)?;
+    let stats =
+        StatsConfig { bootstrap_samples: bootstrap, seed, confidence, ..StatsConfig::default() };
+    let reporter =
+        PyReporter { progress, messages: Mutex::new(Vec::new()), raised: Mutex::new(None) };
+    let (records, aggregate) = py
+        .allow_threads(|| -> Result<_, kpeval::Error> {
+            let eval = Evaluation::builder()
+                .given_summaries()
+                .metrics_config(mc)
+                .stats(stats)
+                .sections(sections)
+                .batch_size(batch_size)
+                .build(None)?;
+            let fields = FieldMap { system: system_field, ..FieldMap::default() };
+            let mut records: Vec<Record> = Vec::new();
+            let mut outcome =
+                eval.run(Input::json(values, "data", &fields), &mut records, &reporter)?;
+            let aggregate = outcome.aggregate();
+            let records = serde_json::to_string(&records)
+                .map_err(|e| kpeval::Error::Json { context: "records".into(), source: e })?;
+            let aggregate = aggregate
+                .map(|a| serde_json::to_string(&a))
+                .transpose()
+                .map_err(|e| kpeval::Error::Json { context: "aggregate".into(), source: e })?;
+            Ok((records, aggregate))
+        })
+        .map_err(lib_err)?;
     if let Some(e) = reporter.raised.into_inner().unwrap() {
         return Err(e);
     }
