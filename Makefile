@@ -9,7 +9,7 @@ TORCH_ENV := $(KPEVAL_CACHE)/torch-2.4.0
 CARGO ?= cargo
 export KPEVAL_CACHE
 
-.PHONY: setup libtorch models browser build run test lint bench clean-store fit-kp-cover fuzz python-test
+.PHONY: setup libtorch models browser build run test lint bench clean-store fit-kp-cover fuzz python-test slurm-test
 
 setup: libtorch models
 
@@ -64,6 +64,15 @@ python-test:
 	"$(PY_VENV)/bin/python" -m pip install -q --disable-pip-version-check maturin pytest rouge-score==0.1.2 sacrebleu==2.6.0 pandas evaluate
 	"$(PY_VENV)/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./python
 	"$(PY_VENV)/bin/pytest" -q -p no:cacheprovider python/tests
+
+# The README's Slurm array-job recipe run for real (eval/slurm/): a one-node Slurm cluster on this
+# machine (Debian's slurm-wlm and munge, installed when missing: root or sudo), an array of
+# `kpeval run --shard i/4 --resume` tasks whose merge must equal one unsharded run (records and
+# aggregate), also after one task is killed with scancel and resubmitted. Overlap metrics only:
+# no model. The daemons are stopped afterwards (SLURM_KEEP=1 leaves them running).
+slurm-test: build
+	rc=0; eval/slurm/start-slurm.sh && KPEVAL=$(CURDIR)/target/release/kpeval eval/slurm/run-array-test.sh || rc=$$?; \
+	  [ -n "$(SLURM_KEEP)" ] || eval/slurm/stop-slurm.sh; exit $$rc
 
 # Benchmarks (not tests): each prints kpeval/reference ratios measured in the same run.
 bench: build
