@@ -125,6 +125,12 @@ pub trait Backend: Send + Sync {
     fn set_threads(&self, _n: usize) {}
     /// `--offline`: no model file is downloaded by this backend (hub models must be cached).
     fn set_offline(&self, _offline: bool) {}
+    /// Log lines about the models loaded since the last call (hub files downloaded or taken
+    /// from the cache, generation settings in effect), for the caller to show: the library
+    /// never prints. Empty by default.
+    fn take_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// An NLI classifier by name (local folder or hub id).
     fn nli(&self, model: &str, device: &str) -> Result<Box<dyn NliScorer>>;
     /// A seq2seq summarizer (`Model` specs) or an embedding one (MMR).

@@ -145,24 +145,48 @@ impl Backend for TorchBackend {
         let m = nli::NliModel::load_with(model, device(dev)?, self.offline(false))?;
         Ok(Box::new(TorchNli(std::sync::Arc::new(m))))
     }
+    fn take_notes(&self) -> Vec<String> {
+        hub::take_notes()
+    }
     fn embedder(&self, model: &str, dev: &str) -> Result<Box<dyn Embedder>> {
-        match resolve(model)? {
+        // A hub id: its sentence-transformers files fetched into a local folder.
+        let source = match resolve(model)? {
+            ModelSource::Hub(id) => {
+                ModelSource::Local(hub::sentence_transformers_folder(&id, self.offline(false))?)
+            }
+            local => local,
+        };
+        match source {
             ModelSource::Local(dir) => {
                 let key = (dir.clone(), dev.to_string());
-                let mut loaded = EMBEDDERS.get_or_init(Default::default).lock().map_err(|_| Error::model("embedding model registry lock poisoned"))?;
+                let mut loaded = EMBEDDERS
+                    .get_or_init(Default::default)
+                    .lock()
+                    .map_err(|_| Error::model("embedding model registry lock poisoned"))?;
                 if let Some(shared) = loaded.get(&key) {
                     return Ok(Box::new(TorchEmbedder(shared.clone())));
                 }
                 let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
                 let pooling = format!("{:?}", e.pooling).to_lowercase();
-                let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, runtime_tag(e.device()));
-                let shared = std::sync::Arc::new(SharedEmbedder { model: std::sync::Mutex::new(e), tokens: Default::default(), name });
+                let name = format!(
+                    "{}@{}({pooling},normalize={},max_len={},{})",
+                    e.name.to_lowercase(),
+                    e.revision,
+                    e.normalize,
+                    e.max_len,
+                    runtime_tag(e.device())
+                );
+                let shared = std::sync::Arc::new(SharedEmbedder {
+                    model: std::sync::Mutex::new(e),
+                    tokens: Default::default(),
+                    name,
+                });
                 loaded.insert(key, shared.clone());
                 Ok(Box::new(TorchEmbedder(shared)))
             }
-            ModelSource::Hub(id) => Err(Error::model(format!(
-                "embedding model '{id}': hub download of sentence-transformers models is not supported yet; pass a local folder (save_pretrained layout)"
-            ))),
+            ModelSource::Hub(id) => {
+                Err(Error::model(format!("embedding model '{id}': not fetched")))
+            }
         }
     }
     fn summarizer(

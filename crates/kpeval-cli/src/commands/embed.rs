@@ -7,6 +7,7 @@ pub(super) fn cmd_embed(a: EmbedArgs, backend: Option<&dyn Backend>, quiet: bool
     let backend =
         backend.ok_or_else(|| Error::config("embed needs the model runtime (kpeval-torch)"))?;
     let embedder = backend.embedder(&a.model, &a.device)?;
+    report_models(Some(backend), quiet);
     embedder.set_batch_size(a.batch_size);
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(

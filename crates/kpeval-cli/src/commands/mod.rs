@@ -304,6 +304,18 @@ fn finish(
     Ok(agg)
 }
 
+/// Logs what the backend says about the models it loaded (hub files downloaded or found in the
+/// cache, from where; generation settings in effect), one `kpeval: …` line each on stderr; not
+/// with -q.
+pub(super) fn report_models(backend: Option<&dyn Backend>, quiet: bool) {
+    let Some(b) = backend else { return };
+    for line in b.take_notes() {
+        if !quiet {
+            eprintln!("kpeval: {line}");
+        }
+    }
+}
+
 /// Logs the time spent in model generation (stderr; not with -q).
 fn report_generation(eval: &Evaluation, quiet: bool) {
     for st in eval.generation_stats().into_iter().filter(|st| st.sequences > 0 && !quiet) {

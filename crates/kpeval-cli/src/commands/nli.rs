@@ -7,6 +7,7 @@ pub(super) fn cmd_nli(a: NliArgs, backend: Option<&dyn Backend>, quiet: bool) ->
     let backend =
         backend.ok_or_else(|| Error::config("nli needs the model runtime (kpeval-torch)"))?;
     let model = backend.nli(&a.model, &a.device)?;
+    report_models(Some(backend), quiet);
     let sig = Signature::new().with_kv("nli", model.name()).to_string();
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(

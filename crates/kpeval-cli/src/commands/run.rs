@@ -27,6 +27,7 @@ pub(super) fn cmd_run(
         ..score_config(&a.score)
     };
     let eval = Evaluation::new(config, backend)?;
+    report_models(backend, quiet);
     let mut outcome = run_evaluation(&eval, inputs, &a.output, quiet, "run")?;
     report_counts(&outcome.counts, quiet);
     report_generation(&eval, quiet);
@@ -71,6 +72,7 @@ pub(super) fn cmd_summarize(
         ..EvaluationConfig::default()
     };
     let eval = Evaluation::new(config, backend)?;
+    report_models(backend, quiet);
     let outcome = run_evaluation(&eval, inputs, &a.output, quiet, "summarize")?;
     report_counts(&outcome.counts, quiet);
     report_generation(&eval, quiet);
@@ -97,6 +99,7 @@ pub(super) fn cmd_score(
         ..score_config(&a.score)
     };
     let eval = Evaluation::new(config, backend)?;
+    report_models(backend, quiet);
     let mut outcome = run_evaluation(&eval, inputs, &a.output, quiet, "score")?;
     report_counts(&outcome.counts, quiet);
     let acc = outcome.accumulator.take();

@@ -57,7 +57,10 @@ impl Seq2SeqSummarizer {
         } else {
             match resolve(name)? {
                 ModelSource::Local(d) => Repo::Local(d),
-                ModelSource::Hub(id) => Repo::Hub { id, revision: "main".into(), offline },
+                ModelSource::Hub(id_rev) => {
+                    let (id, revision) = crate::hub::split_revision(&id_rev);
+                    Repo::Hub { id, revision, offline }
+                }
             }
         };
         let display_name = match (&preset, &files) {
@@ -87,12 +90,11 @@ impl Seq2SeqSummarizer {
         let folder = files.describe();
         let config_path = files.need("config.json")?;
         let mut config = read_json(&config_path)?;
-        let mut why = Vec::new();
         // Every file read besides the weights: their digest joins the revision in the signature
         // (and so the summary cache key), since each can change the output.
         let mut read_files: Vec<PathBuf> = vec![config_path.clone()];
-        let gen_config_path = files.get("generation_config.json", &mut why);
-        let tok_config_path = files.get("tokenizer_config.json", &mut why);
+        let gen_config_path = files.optional("generation_config.json")?;
+        let tok_config_path = files.optional("tokenizer_config.json")?;
         read_files.extend(gen_config_path.iter().chain(tok_config_path.iter()).cloned());
         let gen_config = gen_config_path.map(|p| read_json(&p)).transpose()?;
         let tok_config = tok_config_path.map(|p| read_json(&p)).transpose()?;
@@ -133,6 +135,31 @@ impl Seq2SeqSummarizer {
                 if let Some(Value::Array(a)) = obj.get(k) {
                     let v = a.first().cloned().unwrap_or(Value::Null);
                     obj.insert(k.to_string(), v);
+                }
+            }
+        }
+        // What transformers' config classes do with keys a checkpoint leaves out or spells the
+        // old way (configs saved before transformers 4.3, e.g. distilbart-cnn-12-6's): the
+        // legacy `force_bos_token_to_be_generated: true` means forced_bos_token_id =
+        // bos_token_id, and BartConfig / PegasusConfig default forced_eos_token_id to their EOS
+        // (2 / 1). A key that is present (null included) is kept as it is.
+        if let Some(obj) = config.as_object_mut() {
+            let legacy_bos =
+                obj.get("force_bos_token_to_be_generated").and_then(|v| v.as_bool()) == Some(true);
+            let no_forced_bos = obj.get("forced_bos_token_id").map_or(true, |v| v.is_null());
+            if legacy_bos && no_forced_bos {
+                let bos = obj.get("bos_token_id").cloned().unwrap_or(Value::from(0));
+                obj.insert("forced_bos_token_id".into(), bos);
+            }
+            if !obj.contains_key("forced_eos_token_id") {
+                match arch {
+                    Arch::Bart => {
+                        obj.insert("forced_eos_token_id".into(), Value::from(2));
+                    }
+                    Arch::Pegasus => {
+                        obj.insert("forced_eos_token_id".into(), Value::from(1));
+                    }
+                    _ => {}
                 }
             }
         }
@@ -453,6 +480,26 @@ impl Seq2SeqSummarizer {
             Error::model(format!("{folder}: rust-bert could not build the {} model", arch.as_str()))
         })?
         .map_err(load_err)?;
+        // The load's log line (printed by the CLI): where the files came from, and the
+        // generation settings this model will run with.
+        let source = match &files {
+            Repo::Hub { id, .. } => crate::hub::describe_fetches(&crate::hub::take_fetches(id))
+                .unwrap_or_else(|| format!("hub: {folder}")),
+            Repo::Local(d) => format!("folder {}", d.display()),
+        };
+        crate::hub::push_note(format!(
+            "model {name}: {source}; generation: num_beams={} min_length={} max_length={} no_repeat_ngram_size={} length_penalty={} early_stopping={} do_sample={} forced_bos_token_id={} forced_eos_token_id={} prefix={:?} max_input_tokens={max_input_tokens}",
+            settings.num_beams,
+            settings.min_length,
+            settings.max_length,
+            settings.no_repeat_ngram_size,
+            settings.length_penalty,
+            settings.early_stopping,
+            settings.do_sample,
+            ids.forced_bos.map_or("none".to_string(), |v| v.to_string()),
+            ids.forced_eos.map_or("none".to_string(), |v| v.to_string()),
+            prefix,
+        ));
         Ok(Seq2SeqSummarizer {
             inner: Mutex::new(built),
             name,

@@ -126,6 +126,9 @@ lazy_static! {
         // each read of the body (not to the whole download, so large files are not cut off).
         .connect_timeout(std::time::Duration::from_secs(hub_timeout_secs().min(30)))
         .timeout(std::time::Duration::from_secs(hub_timeout_secs()))
+        // kpeval: no retries inside the cache (it retried timeouts 3 times with backoff, so a
+        // stalled server failed only after 4 x KPEVAL_HUB_TIMEOUT); kpeval retries 502/503/504.
+        .max_retries(0)
         .build().unwrap();
 }
 
