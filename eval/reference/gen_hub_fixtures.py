@@ -16,8 +16,9 @@ and their embedding matrices would be most of the weights): said in the README.
 
 Weights: random, from rust-bert's own initialization with a fixed seed
 (crates/kpeval-torch/examples/hub_fixture_weights.rs), saved as the preset's weights file
-(`rust_model.ot`; `model.safetensors` for flan-t5-base). Output is byte-identical from run to run
-(libtorch's CPU generator with a fixed seed).
+(`rust_model.ot`; `model.safetensors` for flan-t5-base). The weights' values are the same from
+run to run (libtorch's CPU generator with a fixed seed); the .ot archives' bytes are not (their
+tensor order follows a hash map), the other files' are.
 """
 import copy
 import json

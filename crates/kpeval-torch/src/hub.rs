@@ -299,6 +299,8 @@ pub(crate) fn hub_fetch(
                 let secs = hub_timeout_secs();
                 let hint = if msg.contains("timed out") {
                     format!(" (no answer within KPEVAL_HUB_TIMEOUT={secs} s)")
+                } else if msg.contains("end of file before message length") {
+                    " (the connection closed before the whole file arrived; nothing of it was kept: run again)".to_string()
                 } else {
                     String::new()
                 };

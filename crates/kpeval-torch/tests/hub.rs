@@ -587,6 +587,7 @@ fn interrupted_download_leaves_no_half_file() {
     eprintln!("cut: {e}");
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("could not fetch rust_model.ot"), "{e}");
+    assert!(e.contains("the connection closed before the whole file arrived"), "{e}");
     let weights = std::fs::read(
         root().join("tests/fixtures/hub/sshleifer/distilbart-cnn-12-6/rust_model.ot"),
     )

@@ -119,6 +119,7 @@ pub(super) fn cmd_experiment(
     let reporter = CliReporter::new(progress(None, quiet, "experiment"));
     let outcome =
         kpeval::experiment::run(&cfg, &base, &out, backend, a.resume, offline, &reporter)?;
+    report_models(backend, quiet);
     reporter.finish();
     if !quiet {
         for (name, dir, _, md) in &outcome.datasets {

@@ -146,7 +146,7 @@ impl Seq2SeqSummarizer {
         if let Some(obj) = config.as_object_mut() {
             let legacy_bos =
                 obj.get("force_bos_token_to_be_generated").and_then(|v| v.as_bool()) == Some(true);
-            let no_forced_bos = obj.get("forced_bos_token_id").map_or(true, |v| v.is_null());
+            let no_forced_bos = obj.get("forced_bos_token_id").is_none_or(|v| v.is_null());
             if legacy_bos && no_forced_bos {
                 let bos = obj.get("bos_token_id").cloned().unwrap_or(Value::from(0));
                 obj.insert("forced_bos_token_id".into(), bos);
