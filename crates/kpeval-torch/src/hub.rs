@@ -586,3 +586,33 @@ pub(crate) fn tokenizer_flag(files: &mut ModelFiles, key: &str) -> Option<bool> 
     let tc = read_json(&files.fetch("tokenizer_config.json")?).ok()?;
     tc.get(key)?.as_bool()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_and_commits() {
+        assert_eq!(split_revision("org/name"), ("org/name".to_string(), "main".to_string()));
+        assert_eq!(split_revision("org/name@v1.0"), ("org/name".to_string(), "v1.0".to_string()));
+        let c = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(split_revision(&format!("org/name@{c}")).1, c);
+        assert!(is_commit(c));
+        assert!(!is_commit("main"));
+        assert!(!is_commit(&c[1..]));
+        assert!(!is_commit(&format!("{}g", &c[1..])));
+    }
+
+    #[test]
+    fn urls_follow_the_hub_layout() {
+        // HF_ENDPOINT is not set by any test of this crate.
+        if std::env::var_os("HF_ENDPOINT").is_none() {
+            assert_eq!(
+                hub_url("google-t5/t5-small", "main", "config.json"),
+                "https://huggingface.co/google-t5/t5-small/resolve/main/config.json"
+            );
+        }
+        assert!(hub_url("a/b", "c", "1_Pooling/config.json")
+            .ends_with("/a/b/resolve/c/1_Pooling/config.json"));
+    }
+}

@@ -277,7 +277,13 @@ impl Env {
             .env("KPEVAL_CACHE", self.path("kpeval-cache"))
             .env("KPEVAL_HUB_TIMEOUT", "20")
             .env_remove("KPEVAL_OFFLINE")
-            .env_remove("HF_HUB_OFFLINE");
+            .env_remove("HF_HUB_OFFLINE")
+            // The server is local: no proxy in between.
+            .env("NO_PROXY", "127.0.0.1")
+            .env("no_proxy", "127.0.0.1");
+        for v in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+            c.env_remove(v);
+        }
         c
     }
     /// `summarize` of the two articles with `model`; extra flags after.
