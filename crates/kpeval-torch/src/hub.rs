@@ -58,15 +58,15 @@ impl Repo {
     }
 
     /// An optional file: Ok(None) when the folder or the repository has no such file (a hub
-    /// 404, or offline and not in the download cache); any other failure (a timeout, a refused
-    /// connection, an interrupted download) is an error, never taken for an absent file.
+    /// 404, or not in the download cache while offline or the hub is unreachable); any other
+    /// failure (a timeout, a refused connection, an interrupted download) is an error, never
+    /// taken for an absent file.
     pub(crate) fn optional(&self, file: &str) -> Result<Option<PathBuf>> {
         match self {
             Repo::Local(dir) => Ok(Some(dir.join(file)).filter(|p| p.is_file())),
             Repo::Hub { id, revision, offline } => match hub_fetch(id, revision, file, *offline) {
                 Ok(p) => Ok(Some(p)),
-                Err(FetchError::NotFound(_)) => Ok(None),
-                Err(FetchError::Failed(_)) if *offline => Ok(None),
+                Err(FetchError::NotFound(_) | FetchError::NotCached(_)) => Ok(None),
                 Err(e) => Err(Error::model(format!("{id}@{revision}: {e}"))),
             },
         }
@@ -116,14 +116,19 @@ pub fn split_revision(id: &str) -> (String, String) {
 pub(crate) enum FetchError {
     /// The server answered 404: the repository has no such file at that revision.
     NotFound(String),
-    /// Anything else: offline without a cached copy, a timeout, a refused connection, ...
+    /// Not in the download cache, and the server is not asked (offline) or could not be
+    /// reached.
+    NotCached(String),
+    /// Anything else: a timeout, a refused connection, a download cut short, ...
     Failed(String),
 }
 
 impl std::fmt::Display for FetchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FetchError::NotFound(m) | FetchError::Failed(m) => f.write_str(m),
+            FetchError::NotFound(m) | FetchError::NotCached(m) | FetchError::Failed(m) => {
+                f.write_str(m)
+            }
         }
     }
 }
@@ -139,6 +144,8 @@ pub(crate) struct Fetched {
     pub downloaded: bool,
 }
 
+/// Set once the hub could not be reached while the cache held the file asked for.
+static UNREACHABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static FETCHES: std::sync::Mutex<Vec<Fetched>> = std::sync::Mutex::new(Vec::new());
 static NOTES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
@@ -221,7 +228,8 @@ pub fn take_notes() -> Vec<String> {
 /// (`<cache>/kpeval/<owner--name>/<revision>/`, files named by the sha256 of their URL and ETag),
 /// from [`hub_endpoint`], returned as its link under its own name in the repository's snapshot
 /// folder (see [`snapshot_dir`]). Offline, only what that cache already holds; a commit
-/// revision's cached file (or remembered 404) is used without asking the server. Downloads go to a temporary file renamed into
+/// revision's cached file (or remembered 404) is used without asking the server, and so is a
+/// cached file when the server cannot be reached (said in the log). Downloads go to a temporary file renamed into
 /// place once complete (an interrupted download leaves nothing that a later run would load),
 /// under a per-file lock (concurrent first runs download each file once). A stalled connection
 /// fails after `KPEVAL_HUB_TIMEOUT` seconds (vendored rust-bert patch 11); 502/503/504 answers
@@ -252,18 +260,26 @@ pub(crate) fn hub_fetch(
             no_exist.display()
         )));
     }
-    if offline || (is_commit(revision) && cached.is_some()) {
+    let unreachable = UNREACHABLE.load(std::sync::atomic::Ordering::Relaxed);
+    if offline || ((is_commit(revision) || unreachable) && cached.is_some()) {
         return match cached {
             Some(blob) => {
                 let p = snapshot_link(id, revision, file, &blob).map_err(FetchError::Failed)?;
                 record(&p, false);
                 Ok(p)
             }
-            None => Err(FetchError::Failed(format!(
+            None => Err(FetchError::NotCached(format!(
                 "{file} of {id}@{revision} is not in the download cache ({}) and downloads are off (--offline / KPEVAL_OFFLINE / HF_HUB_OFFLINE)",
                 rustbert_cache_dir().join(&subdir).display()
             ))),
         };
+    }
+    if unreachable {
+        return Err(FetchError::NotCached(format!(
+            "{file} of {id}@{revision} is not in the download cache ({}) and {} could not be reached",
+            rustbert_cache_dir().join(&subdir).display(),
+            hub_endpoint()
+        )));
     }
     let mut attempt = 0;
     loop {
@@ -295,6 +311,20 @@ pub(crate) fn hub_fetch(
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(500 << attempt));
                     continue;
+                }
+                // The server cannot be reached (refused, reset, timed out) but the cache holds
+                // the file: use it, as huggingface_hub does, and say so once. The rest of this
+                // process's hub files then come from the cache without asking again.
+                if let Some(blob) = &cached {
+                    if !UNREACHABLE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        push_note(format!(
+                            "hub: {} could not be reached ({msg}): using the files already in the download cache",
+                            hub_endpoint()
+                        ));
+                    }
+                    let p = snapshot_link(id, revision, file, blob).map_err(FetchError::Failed)?;
+                    record(&p, false);
+                    return Ok(p);
                 }
                 let secs = hub_timeout_secs();
                 let hint = if msg.contains("timed out") {
@@ -421,8 +451,7 @@ pub(crate) fn sentence_transformers_folder(id_rev: &str, offline: bool) -> Resul
                 files.push((f.to_string(), p));
                 Ok(true)
             }
-            Err(FetchError::NotFound(_)) => Ok(false),
-            Err(FetchError::Failed(m)) if offline && !m.contains("could not fetch") => Ok(false),
+            Err(FetchError::NotFound(_) | FetchError::NotCached(_)) => Ok(false),
             Err(e) => Err(err(e)),
         }
     };

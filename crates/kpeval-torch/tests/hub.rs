@@ -35,6 +35,8 @@ enum Mode {
     Stall,
     /// Files whose name ends with this: sends the headers and half the body, then closes.
     CutBody(String),
+    /// Reads the request and closes the connection without an answer.
+    Hangup,
 }
 
 struct Hub {
@@ -111,6 +113,9 @@ fn serve(
     if mode == Mode::Stall {
         std::thread::sleep(Duration::from_secs(60));
         return Ok(());
+    }
+    if mode == Mode::Hangup {
+        return out.shutdown(std::net::Shutdown::Both);
     }
     let respond = |out: &mut TcpStream, status: &str, headers: &[(String, String)], body: &[u8]| {
         let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\n");
@@ -514,6 +519,35 @@ fn second_run_and_offline_use_the_cache() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(hub.take().is_empty(), "a cached commit asks the server nothing");
     assert!(env.records("pinned2.jsonl")[0]["signature"].as_str().unwrap().contains(COMMIT));
+}
+
+/// A warm cache and a hub that cannot be reached (the connection is closed without an answer):
+/// the run uses the cached files, says so, and asks the server only once.
+#[test]
+fn unreachable_hub_falls_back_to_the_cache() {
+    let hub = Hub::start(preset_repos());
+    let env = Env::new();
+    let extra = ["--max-length", "20", "--min-length", "0"];
+    let o = env.summarize(&hub.endpoint(), "t5-small", "first.jsonl", &extra);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    hub.take();
+    hub.set_mode(Mode::Hangup);
+    let o = env.summarize(&hub.endpoint(), "t5-small", "second.jsonl", &extra);
+    let e = stderr(&o);
+    eprintln!("{e}");
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert!(e.contains("could not be reached"), "{e}");
+    assert!(e.contains("using the files already in the download cache"), "{e}");
+    assert_eq!(hub.take().len(), 1, "one attempt, then the cache");
+    let text = |f: &str| -> Vec<Value> {
+        env.records(f).iter().map(|r| r["summary"]["text"].clone()).collect()
+    };
+    assert_eq!(text("first.jsonl"), text("second.jsonl"));
+    // A cold cache and no hub: the error names the file and the failure.
+    let cold = Env::new();
+    let o = cold.summarize(&hub.endpoint(), "t5-small", "x.jsonl", &extra);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("could not fetch config.json"), "{}", stderr(&o));
 }
 
 /// `--offline` with an empty cache names the file it is missing and where it looked.
