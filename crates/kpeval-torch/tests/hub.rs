@@ -503,22 +503,38 @@ fn second_run_and_offline_use_the_cache() {
     assert_eq!(text("first.jsonl"), text("offline.jsonl"));
     assert_eq!(text("first.jsonl"), text("second.jsonl"));
 
-    // A commit revision (hub id@commit): served at /resolve/<commit>/, then used from the
-    // cache without any request (a commit's files never change).
-    let pinned = format!("sshleifer/distilbart-cnn-12-6@{COMMIT}");
+    // A preset pinned to a commit (`preset@commit`, as a preset's `revision` may be): served
+    // at /resolve/<commit>/, with the preset's settings; then used from the cache without any
+    // request (a commit's files never change, and its 404s are remembered), also when named
+    // by hub id.
+    let pinned = format!("distilbart-cnn-12-6@{COMMIT}");
     let o = env.summarize(&ep, &pinned, "pinned.jsonl", &extra);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let reqs = hub.take();
     assert!(
-        gets(&reqs).iter().any(|p| p == &format!("/sshleifer/distilbart-cnn-12-6/resolve/{COMMIT}/rust_model.ot")),
+        gets(&reqs).iter().any(|p| p
+            == &format!("/sshleifer/distilbart-cnn-12-6/resolve/{COMMIT}/rust_model.ot")),
         "{reqs:?}"
     );
     assert!(reqs.iter().all(|(_, p)| !p.contains("/resolve/main/")), "{reqs:?}");
-    eprintln!("pinned first run: {}", model_line(&o));
-    let o = env.summarize(&ep, &pinned, "pinned2.jsonl", &extra);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(hub.take().is_empty(), "a cached commit asks the server nothing");
-    assert!(env.records("pinned2.jsonl")[0]["signature"].as_str().unwrap().contains(COMMIT));
+    let line = model_line(&o);
+    eprintln!("pinned first run: {line}");
+    assert!(
+        line.starts_with(&format!(
+            "kpeval: model distilbart-cnn-12-6: hub: sshleifer/distilbart-cnn-12-6@{COMMIT}: downloaded"
+        )),
+        "{line}"
+    );
+    for (model, out) in [
+        (pinned.clone(), "pinned2.jsonl"),
+        (format!("sshleifer/distilbart-cnn-12-6@{COMMIT}"), "pinned3.jsonl"),
+    ] {
+        let o = env.summarize(&ep, &model, out, &extra);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(hub.take().is_empty(), "a cached commit asks the server nothing");
+        assert!(env.records(out)[0]["signature"].as_str().unwrap().contains(COMMIT));
+    }
+    assert_eq!(text("pinned.jsonl"), text("first.jsonl"));
 }
 
 /// A warm cache and a hub that cannot be reached (the connection is closed without an answer):

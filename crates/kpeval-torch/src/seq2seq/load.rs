@@ -38,7 +38,22 @@ impl Seq2SeqSummarizer {
     pub fn load(name: &str, gen: &GenerationConfig, offline: bool) -> Result<Self> {
         let device = crate::runtime::device(&gen.device)?;
         let as_dir = Path::new(name);
-        let mut preset = if as_dir.is_dir() { None } else { find_preset(name)? };
+        // `preset@revision` (or `hub-id@revision` of a preset): the preset pinned to another
+        // revision, e.g. a commit.
+        let mut preset = if as_dir.is_dir() {
+            None
+        } else {
+            match find_preset(name)? {
+                Some(p) => Some(p),
+                None => match name.rsplit_once('@') {
+                    Some((base, rev)) if !rev.is_empty() => find_preset(base)?.map(|mut p| {
+                        p.revision = rev.to_string();
+                        p
+                    }),
+                    _ => None,
+                },
+            }
+        };
         let files = if as_dir.is_dir() {
             // A store folder named after a preset takes that preset's defaults.
             let dir_name =
