@@ -383,6 +383,7 @@ fn preset_first_run(preset: &str, hub_id: &str, expect: &[&str], files: &[&str])
         let sig = r["signature"].as_str().unwrap();
         assert!(sig.contains(&format!("{preset}@main+files:")), "{sig}");
     }
+    eprintln!("{preset} record signature: {}", recs[0]["signature"].as_str().unwrap());
 }
 
 #[test]
