@@ -159,34 +159,20 @@ impl Backend for TorchBackend {
         match source {
             ModelSource::Local(dir) => {
                 let key = (dir.clone(), dev.to_string());
-                let mut loaded = EMBEDDERS
-                    .get_or_init(Default::default)
-                    .lock()
-                    .map_err(|_| Error::model("embedding model registry lock poisoned"))?;
+                let mut loaded = EMBEDDERS.get_or_init(Default::default).lock().map_err(|_| Error::model("embedding model registry lock poisoned"))?;
                 if let Some(shared) = loaded.get(&key) {
                     return Ok(Box::new(TorchEmbedder(shared.clone())));
                 }
                 let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
                 let pooling = format!("{:?}", e.pooling).to_lowercase();
-                let name = format!(
-                    "{}@{}({pooling},normalize={},max_len={},{})",
-                    e.name.to_lowercase(),
-                    e.revision,
-                    e.normalize,
-                    e.max_len,
-                    runtime_tag(e.device())
-                );
-                let shared = std::sync::Arc::new(SharedEmbedder {
-                    model: std::sync::Mutex::new(e),
-                    tokens: Default::default(),
-                    name,
-                });
+                let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, runtime_tag(e.device()));
+                let shared = std::sync::Arc::new(SharedEmbedder { model: std::sync::Mutex::new(e), tokens: Default::default(), name });
                 loaded.insert(key, shared.clone());
                 Ok(Box::new(TorchEmbedder(shared)))
             }
-            ModelSource::Hub(id) => {
-                Err(Error::model(format!("embedding model '{id}': not fetched")))
-            }
+            ModelSource::Hub(id) => Err(Error::model(format!(
+                "embedding model '{id}': its sentence-transformers files were not fetched into a local folder (sentence_transformers_folder above turns every hub id into one)"
+            ))),
         }
     }
     fn summarizer(
