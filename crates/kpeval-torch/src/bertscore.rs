@@ -31,8 +31,7 @@ use crate::weights::{load_weights, ScaleFn};
 use kpeval::backend::TokenVectors;
 use kpeval::error::{Error, Result};
 use kpeval::scoring::{Metric, ScoreInput};
-use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
-use rust_bert::roberta::RobertaEmbeddings;
+use rust_bert::bert::BertConfig;
 use rust_tokenizers::tokenizer::{BertTokenizer, RobertaTokenizer, Tokenizer, TruncationStrategy};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -147,6 +146,8 @@ impl BertScorer {
         device: Device,
         offline: bool,
     ) -> Result<BertScorer> {
+        // one libtorch thread while loading (see SentenceEmbedder::load_with_workers)
+        let _one = crate::pool::OneThread::enter();
         let mut files = ModelFiles::open_with(model, offline)?;
         let origin = files.origin().to_string();
         let raw = read_json(&files.config)?;
@@ -177,8 +178,7 @@ impl BertScorer {
         let scale_ref: Option<ScaleFn> = scale.as_ref().map(|f| f as ScaleFn);
         let lower = tokenizer_flag(&mut files, "do_lower_case");
         let (positions, tok, pos_limit) = if model_type == "bert" {
-            let _m =
-                BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+            crate::packed::declare_variables(&vs, &config, layer);
             load_weights(&vs, &weights, &["bert"], scale_ref)?;
             let vocab = files.need("vocab.txt")?;
             let lc = lower.unwrap_or(true);
@@ -187,8 +187,7 @@ impl BertScorer {
                 .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
             (Positions::Bert, Tok::Bert(t), max_pos)
         } else {
-            let _m =
-                BertModel::<RobertaEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+            crate::packed::declare_variables(&vs, &config, layer);
             load_weights(&vs, &weights, &["roberta"], scale_ref)?;
             let vocab = files.need("vocab.json")?;
             let merges = files.need("merges.txt")?;

@@ -189,7 +189,10 @@ impl PackedBert {
         let probe = ids(45, 101);
         let short = ids(17, 3);
         let long = ids(BLOCK_ROWS - 9, 5);
-        let run = |texts: &[&[i64]]| self.forward(texts).map(|mut v| v.pop().unwrap_or_default());
+        // the first layer has every product shape of the others
+        let run = |texts: &[&[i64]]| {
+            self.forward_layers(texts, 1).map(|mut v| v.pop().unwrap_or_default())
+        };
         let alone = match run(&[&probe]) {
             Ok(v) => v,
             Err(_) => return false,
@@ -203,8 +206,15 @@ impl PackedBert {
     /// The last kept layer's rows of each text (`len × hidden`, row-major), in order. Runs on
     /// the calling thread with libtorch's current thread settings.
     pub fn forward(&self, texts: &[&[i64]]) -> Result<Vec<Vec<f32>>> {
+        self.forward_layers(texts, self.layers.len())
+    }
+
+    fn forward_layers(&self, texts: &[&[i64]], layers: usize) -> Result<Vec<Vec<f32>>> {
         if self.block == 0 && texts.len() > 1 {
-            return texts.iter().map(|t| self.forward(&[t]).map(|mut v| v.remove(0))).collect();
+            return texts
+                .iter()
+                .map(|t| self.forward_layers(&[t], layers).map(|mut v| v.remove(0)))
+                .collect();
         }
         let _guard = tch::no_grad_guard();
         let lens: Vec<i64> = texts.iter().map(|t| t.len() as i64).collect();
@@ -232,7 +242,7 @@ impl PackedBert {
         let mut x = layer_norm(&emb, &self.emb_ln, self.hidden);
         let dh = self.hidden / self.heads;
         let scale = 1.0 / (dh as f64).sqrt();
-        for l in &self.layers {
+        for l in &self.layers[..layers] {
             let qkv = linear(&x, &l.qkv_w, &l.qkv_b, block);
             let ctx = Tensor::zeros([rows, self.hidden], (x.kind(), self.device));
             let mut start = 0i64;
@@ -324,4 +334,37 @@ pub fn unit_rows(rows: &[f32], dim: usize) -> Vec<Vec<f32>> {
 pub fn runtime_tag(device: Device, packs: bool) -> String {
     let pack = if packs { BLOCK_ROWS.to_string() } else { "off".to_string() };
     format!("{},pack={pack}", crate::pool::runtime_tag(device))
+}
+
+/// Declares the variables of a rust-bert `BertModel` (embeddings and the first `layers` layers,
+/// no pooler; BERT and RoBERTa name them alike) in `vs`, as zeros: what a checkpoint is then
+/// loaded into, without the random initialization that building the model would spend.
+pub fn declare_variables(vs: &nn::VarStore, config: &BertConfig, layers: usize) {
+    let root = vs.root();
+    let (h, inter) = (config.hidden_size, config.intermediate_size);
+    let lin = |p: nn::Path, out: i64, inp: i64| {
+        let _ = p.zeros("weight", &[out, inp]);
+        let _ = p.zeros("bias", &[out]);
+    };
+    let ln = |p: nn::Path| {
+        let _ = p.zeros("weight", &[h]);
+        let _ = p.zeros("bias", &[h]);
+    };
+    let e = &root / "embeddings";
+    let _ = (&e / "word_embeddings").zeros("weight", &[config.vocab_size, h]);
+    let _ = (&e / "position_embeddings").zeros("weight", &[config.max_position_embeddings, h]);
+    let _ = (&e / "token_type_embeddings").zeros("weight", &[config.type_vocab_size, h]);
+    ln(&e / "LayerNorm");
+    for l in 0..layers {
+        let p = &root / "encoder" / "layer" / l;
+        let a = &p / "attention";
+        for n in ["query", "key", "value"] {
+            lin(&a / "self" / n, h, h);
+        }
+        lin(&a / "output" / "dense", h, h);
+        ln(&a / "output" / "LayerNorm");
+        lin(&p / "intermediate" / "dense", inter, h);
+        lin(&p / "output" / "dense", h, inter);
+        ln(&p / "output" / "LayerNorm");
+    }
 }
