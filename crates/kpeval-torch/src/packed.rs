@@ -205,8 +205,17 @@ impl PackedBert {
 
     /// The last kept layer's rows of each text (`len × hidden`, row-major), in order. Runs on
     /// the calling thread with libtorch's current thread settings.
+    /// A libtorch failure (it panics) is an error, not a crash.
     pub fn forward(&self, texts: &[&[i64]]) -> Result<Vec<Vec<f32>>> {
-        self.forward_layers(texts, self.layers.len())
+        let run = std::panic::AssertUnwindSafe(|| self.forward_layers(texts, self.layers.len()));
+        std::panic::catch_unwind(run).unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .map(|s| s.as_str())
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("libtorch failed");
+            Err(Error::model(format!("encoder forward pass: {}", msg.lines().next().unwrap_or(""))))
+        })
     }
 
     fn forward_layers(&self, texts: &[&[i64]], layers: usize) -> Result<Vec<Vec<f32>>> {
