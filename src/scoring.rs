@@ -428,33 +428,29 @@ pub struct EmbeddingSimilarity {
     /// The sentence-embedding model.
     pub embedder: Box<dyn crate::runtime::Embedder>,
     /// Vectors of texts seen, by text (each text is embedded on its own).
-    pub memo: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Vec<f32>>>>,
+    pub memo: crate::runtime::Memo<Vec<f32>>,
 }
 
 impl EmbeddingSimilarity {
     /// Cosine similarity of sentence embeddings.
     pub fn new(embedder: Box<dyn crate::runtime::Embedder>) -> Self {
-        EmbeddingSimilarity { embedder, memo: Default::default() }
+        EmbeddingSimilarity {
+            embedder,
+            memo: crate::runtime::Memo::new(crate::runtime::MEMO_BUDGET),
+        }
     }
+}
 
-    fn vector(&self, text: &str) -> Result<std::sync::Arc<Vec<f32>>, String> {
-        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
-            return Ok(v.clone());
-        }
-        let v = std::sync::Arc::new(
-            self.embedder
-                .embed(&[text.to_string()])
-                .map_err(|e| e.to_string())?
-                .pop()
-                .unwrap_or_default(),
-        );
-        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
-        if memo.len() > 200_000 {
-            memo.clear();
-        }
-        memo.insert(text.to_string(), v.clone());
-        Ok(v)
-    }
+/// Every distinct text of a batch's records (Key Developments and generated points), in
+/// first-seen order.
+fn distinct_texts<'a>(records: &[(&'a [String], &'a [String])]) -> Vec<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    records
+        .iter()
+        .flat_map(|(k, g)| k.iter().chain(g.iter()))
+        .map(|t| t.as_str())
+        .filter(|t| seen.insert(*t))
+        .collect()
 }
 
 impl Similarity for EmbeddingSimilarity {
@@ -465,17 +461,14 @@ impl Similarity for EmbeddingSimilarity {
         truncated_points(self.embedder.as_ref(), records)
     }
     fn matrices(&self, records: &[(&[String], &[String])]) -> Result<Vec<Vec<Vec<f64>>>, String> {
-        // Embed every distinct text of the batch once, each on its own.
-        let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let mut vecs: Vec<std::sync::Arc<Vec<f32>>> = Vec::new();
-        for (k, g) in records {
-            for t in k.iter().chain(g.iter()) {
-                if !index.contains_key(t.as_str()) {
-                    index.insert(t.as_str(), vecs.len());
-                    vecs.push(self.vector(t)?);
-                }
-            }
-        }
+        // Embed every distinct text of the batch once, each on its own (the runtime spreads
+        // them over its threads).
+        let texts = distinct_texts(records);
+        let vecs = self
+            .memo
+            .get_many(&texts, |missing| self.embedder.embed(missing).map_err(|e| e.to_string()))?;
+        let index: std::collections::HashMap<&str, usize> =
+            texts.iter().enumerate().map(|(i, t)| (*t, i)).collect();
         let cos = |a: &[f32], b: &[f32]| -> f64 {
             let (mut d, mut na, mut nb) = (0f64, 0f64, 0f64);
             for (x, y) in a.iter().zip(b) {
@@ -510,34 +503,16 @@ pub struct TokenAlignSimilarity {
     /// The model whose contextual token vectors are matched.
     pub embedder: Box<dyn crate::runtime::Embedder>,
     /// Token vectors of texts seen, by text.
-    pub memo: std::sync::Mutex<
-        std::collections::HashMap<String, std::sync::Arc<crate::runtime::TokenVectors>>,
-    >,
+    pub memo: crate::runtime::Memo<crate::runtime::TokenVectors>,
 }
 
 impl TokenAlignSimilarity {
     /// BERTScore-style greedy token matching.
     pub fn new(embedder: Box<dyn crate::runtime::Embedder>) -> Self {
-        TokenAlignSimilarity { embedder, memo: Default::default() }
-    }
-
-    fn tokens(&self, text: &str) -> Result<std::sync::Arc<crate::runtime::TokenVectors>, String> {
-        if let Some(v) = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
-            return Ok(v.clone());
+        TokenAlignSimilarity {
+            embedder,
+            memo: crate::runtime::Memo::new(crate::runtime::MEMO_BUDGET),
         }
-        let v = std::sync::Arc::new(
-            self.embedder
-                .token_vectors(&[text.to_string()])
-                .map_err(|e| e.to_string())?
-                .pop()
-                .unwrap_or_default(),
-        );
-        let mut memo = self.memo.lock().map_err(|_| "memo lock poisoned".to_string())?;
-        if memo.len() > 100_000 {
-            memo.clear();
-        }
-        memo.insert(text.to_string(), v.clone());
-        Ok(v)
     }
 }
 
@@ -606,22 +581,32 @@ impl Similarity for TokenAlignSimilarity {
         records: &[(&[String], &[String])],
     ) -> Option<Result<PairMatrices, String>> {
         let run = || -> Result<PairMatrices, String> {
-            let mut out = Vec::with_capacity(records.len());
-            for (k, g) in records {
-                let kt: Vec<_> = k.iter().map(|t| self.tokens(t)).collect::<Result<_, _>>()?;
-                let gt: Vec<_> = g.iter().map(|t| self.tokens(t)).collect::<Result<_, _>>()?;
-                let mut rec = vec![vec![0.0; gt.len()]; kt.len()];
-                let mut prec = vec![vec![0.0; gt.len()]; kt.len()];
-                for (i, a) in kt.iter().enumerate() {
-                    for (j, b) in gt.iter().enumerate() {
-                        let (r, p) = token_alignment(a, b);
-                        rec[i][j] = r;
-                        prec[i][j] = p;
+            use rayon::prelude::*;
+            // Every distinct text of the batch encoded once, each on its own (the runtime
+            // spreads them over its threads); then the alignments, record by record in parallel.
+            let texts = distinct_texts(records);
+            let vecs = self.memo.get_many(&texts, |missing| {
+                self.embedder.token_vectors(missing).map_err(|e| e.to_string())
+            })?;
+            let index: std::collections::HashMap<&str, usize> =
+                texts.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+            Ok(records
+                .par_iter()
+                .map(|(k, g)| {
+                    let kt: Vec<_> = k.iter().map(|t| &vecs[index[t.as_str()]]).collect();
+                    let gt: Vec<_> = g.iter().map(|t| &vecs[index[t.as_str()]]).collect();
+                    let mut rec = vec![vec![0.0; gt.len()]; kt.len()];
+                    let mut prec = vec![vec![0.0; gt.len()]; kt.len()];
+                    for (i, a) in kt.iter().enumerate() {
+                        for (j, b) in gt.iter().enumerate() {
+                            let (r, p) = token_alignment(a, b);
+                            rec[i][j] = r;
+                            prec[i][j] = p;
+                        }
                     }
-                }
-                out.push((rec, prec));
-            }
-            Ok(out)
+                    (rec, prec)
+                })
+                .collect())
         };
         Some(run())
     }

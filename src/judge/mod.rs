@@ -37,11 +37,10 @@ pub use lexical::{lexical_features, Lexical};
 
 use crate::metrics::alignment::Verdict;
 use crate::metrics::{Metric, ScoreInput};
-use crate::runtime::{Embedder, TokenVectors};
+use crate::runtime::{Embedder, Memo, TokenVectors, MEMO_BUDGET};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Longest window of consecutive summary sentences a Key Development is judged against.
 pub const MAX_WINDOW: usize = 3;
@@ -234,36 +233,6 @@ pub fn judge(
     (best.0, evidence, feats_of(&best.1))
 }
 
-/// Memoized per-text model outputs (each text encoded on its own: no padding, so a text's
-/// vectors do not depend on the batch it came in), emptied when they reach `limit` entries.
-struct Memo<T> {
-    map: Mutex<HashMap<String, Arc<T>>>,
-    limit: usize,
-}
-
-impl<T> Memo<T> {
-    fn new(limit: usize) -> Self {
-        Memo { map: Mutex::new(HashMap::new()), limit }
-    }
-
-    fn get_or(
-        &self,
-        text: &str,
-        compute: impl FnOnce() -> Result<T, String>,
-    ) -> Result<Arc<T>, String> {
-        if let Some(v) = self.map.lock().map_err(|_| "memo lock poisoned".to_string())?.get(text) {
-            return Ok(v.clone());
-        }
-        let v = Arc::new(compute()?);
-        let mut map = self.map.lock().map_err(|_| "memo lock poisoned".to_string())?;
-        if map.len() >= self.limit {
-            map.clear();
-        }
-        map.insert(text.to_string(), v.clone());
-        Ok(v)
-    }
-}
-
 /// The `kp_cover` metric: one verdict per Key Development from the judge, coverage = mean
 /// score, coverage_at_t = share covered.
 pub struct KpCoverMetric {
@@ -284,8 +253,8 @@ impl KpCoverMetric {
             embedder,
             preset,
             with_features,
-            tokens: Memo::new(100_000),
-            sentences: Memo::new(200_000),
+            tokens: Memo::new(MEMO_BUDGET),
+            sentences: Memo::new(MEMO_BUDGET),
         }
     }
 
@@ -435,8 +404,33 @@ impl Metric for KpCoverMetric {
         Ok(vec![("kp_cover".to_string(), v)])
     }
     fn score_batch(&self, inputs: &[ScoreInput]) -> Vec<Result<Vec<(String, Value)>, String>> {
-        // Sequential: the model runs one forward pass at a time and parallelizes inside it.
-        inputs.iter().map(|i| self.score(i)).collect()
+        use rayon::prelude::*;
+        // Every distinct text of the batch encoded once, each on its own (the runtime spreads
+        // them over its threads); then the verdicts, record by record in parallel. A text the
+        // memo let go of meanwhile is encoded again, to the same vectors.
+        let mut seen = std::collections::HashSet::new();
+        let texts: Vec<&str> = inputs
+            .iter()
+            .flat_map(|i| i.references.iter().chain(i.generated.iter()))
+            .map(|t| t.as_str())
+            .filter(|t| seen.insert(*t))
+            .collect();
+        let warm = (|| -> Result<(), String> {
+            if self.needs_tokens() {
+                self.tokens.get_many(&texts, |m| {
+                    self.embedder.token_vectors(m).map_err(|e| e.to_string())
+                })?;
+            }
+            if self.needs_sentences() {
+                self.sentences
+                    .get_many(&texts, |m| self.embedder.embed(m).map_err(|e| e.to_string()))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = warm {
+            return inputs.iter().map(|_| Err(e.clone())).collect();
+        }
+        inputs.par_iter().map(|i| self.score(i)).collect()
     }
 }
 #[cfg(test)]

@@ -23,30 +23,25 @@
 //! independent of batching; a sentence whose idf weights all vanish gets P (or R) = null where
 //! bert-score gives NaN. Scores are rounded to 1e-6. With idf, the references are those of the
 //! batch the pipeline scores together (as bert-score uses the list it is given).
-use crate::bert_family::{bert_eps_scale, check_absolute_positions, config_eps, roberta_positions};
+use crate::bert_family::{bert_eps_scale, check_absolute_positions, config_eps};
 use crate::files::{parse_config, read_json, short_sha256};
 use crate::hub::{tokenizer_flag, tokenizer_max_len, ModelFiles};
+use crate::packed::{PackedBert, Positions};
 use crate::weights::{load_weights, ScaleFn};
+use kpeval::backend::TokenVectors;
 use kpeval::error::{Error, Result};
 use kpeval::scoring::{Metric, ScoreInput};
-use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
-use rust_bert::roberta::RobertaEmbeddings;
+use rust_bert::bert::BertConfig;
 use rust_tokenizers::tokenizer::{BertTokenizer, RobertaTokenizer, Tokenizer, TruncationStrategy};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device};
 
 /// The default encoder (model store name) and its layer.
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
 /// The default layer: [`DEFAULT_MODEL`]'s last (6th) layer.
 pub const DEFAULT_LAYER: usize = 6;
-
-enum Net {
-    Bert(BertModel<BertEmbeddings>),
-    Roberta(BertModel<RobertaEmbeddings>),
-}
 
 #[allow(clippy::large_enum_variant)] // one tokenizer per loaded model
 enum Tok {
@@ -64,14 +59,13 @@ impl Tok {
     }
 }
 
-struct Encoder {
-    net: Net,
-    _vs: nn::VarStore,
-}
-
-/// A BERTScore scorer (Send + Sync: the network is behind a mutex).
+/// A BERTScore scorer: texts encoded in packs without padding (see [`crate::packed`]) on
+/// replicas of the network, one libtorch thread each, and each distinct text's unit token
+/// vectors memoized (bounded by [`kpeval::runtime::MEMO_BUDGET`]); a text's vectors depend on
+/// the text alone.
 pub struct BertScorer {
-    enc: Mutex<Encoder>,
+    nets: crate::pool::Replicas<PackedBert>,
+    memo: kpeval::runtime::Memo<TokenVectors>,
     tok: Tok,
     device: Device,
     /// The layer whose output is used (1-based: the model is cut after `layer` layers).
@@ -84,9 +78,6 @@ pub struct BertScorer {
     pub max_len: usize,
     cls_id: i64,
     sep_id: i64,
-    pad_id: i64,
-    /// Sentences per forward pass (bert-score: 64).
-    pub batch_size: usize,
     model_name: String,
 }
 
@@ -155,6 +146,8 @@ impl BertScorer {
         device: Device,
         offline: bool,
     ) -> Result<BertScorer> {
+        // one libtorch thread while loading (see SentenceEmbedder::load_with_workers)
+        let _one = crate::pool::OneThread::enter();
         let mut files = ModelFiles::open_with(model, offline)?;
         let origin = files.origin().to_string();
         let raw = read_json(&files.config)?;
@@ -184,28 +177,30 @@ impl BertScorer {
         let scale = bert_eps_scale(config_eps(&raw));
         let scale_ref: Option<ScaleFn> = scale.as_ref().map(|f| f as ScaleFn);
         let lower = tokenizer_flag(&mut files, "do_lower_case");
-        let (net, tok, pos_limit) = if model_type == "bert" {
-            let m =
-                BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        let (positions, tok, pos_limit) = if model_type == "bert" {
+            crate::packed::declare_variables(&vs, &config, layer);
             load_weights(&vs, &weights, &["bert"], scale_ref)?;
             let vocab = files.need("vocab.txt")?;
             let lc = lower.unwrap_or(true);
             let strip = tokenizer_flag(&mut files, "strip_accents").unwrap_or(lc);
             let t = BertTokenizer::from_file(&vocab, lc, strip)
                 .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
-            (Net::Bert(m), Tok::Bert(t), max_pos)
+            (Positions::Bert, Tok::Bert(t), max_pos)
         } else {
-            let m =
-                BertModel::<RobertaEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+            crate::packed::declare_variables(&vs, &config, layer);
             load_weights(&vs, &weights, &["roberta"], scale_ref)?;
             let vocab = files.need("vocab.json")?;
             let merges = files.need("merges.txt")?;
             // bert-score encodes with add_prefix_space=True for RoBERTa.
             let t = RobertaTokenizer::from_file(&vocab, &merges, lower.unwrap_or(false), true)
                 .map_err(|e| Error::model(format!("{}: {e}", vocab.display())))?;
-            (Net::Roberta(m), Tok::Roberta(t), max_pos.saturating_sub(pad_id.max(0) as usize + 1))
+            let pos = Positions::Roberta(pad_id);
+            (pos, Tok::Roberta(t), max_pos.saturating_sub(pad_id.max(0) as usize + 1))
         };
         vs.freeze();
+        let first = PackedBert::new(&vs, "", &config, layer, positions)?;
+        let nets =
+            crate::pool::Replicas::new(crate::pool::workers(device), first, |f| Ok(f.replica()))?;
         let max_len = tokenizer_max_len(&mut files).map_or(pos_limit, |m| m.min(pos_limit));
         let specials = tok.encode("", max_len);
         if specials.len() != 2 {
@@ -222,7 +217,8 @@ impl BertScorer {
         };
         let model_name = format!("{}@{}", files.name, short_sha256(&weights)?);
         Ok(BertScorer {
-            enc: Mutex::new(Encoder { net, _vs: vs }),
+            nets,
+            memo: kpeval::runtime::Memo::new(kpeval::runtime::MEMO_BUDGET),
             tok,
             device,
             layer,
@@ -231,8 +227,6 @@ impl BertScorer {
             max_len,
             cls_id: specials[0],
             sep_id: specials[1],
-            pad_id,
-            batch_size: 64,
             model_name,
         })
     }
@@ -242,66 +236,35 @@ impl BertScorer {
         self.tok.encode(text.trim(), self.max_len)
     }
 
-    /// Token embeddings (from the chosen layer) of each text, special tokens included.
-    fn embed(&self, ids: &[&Vec<i64>]) -> Result<Vec<Vec<Vec<f32>>>> {
-        let mut out: Vec<Vec<Vec<f32>>> = vec![Vec::new(); ids.len()];
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(ids[i].len()), i));
-        let enc = self.enc.lock().map_err(|_| Error::model("BERTScore model lock poisoned"))?;
-        let _guard = tch::no_grad_guard();
-        for chunk in order.chunks(self.batch_size.max(1)) {
-            let b = chunk.len();
-            let len = chunk.iter().map(|&i| ids[i].len()).max().unwrap_or(1).max(1);
-            let mut flat = vec![self.pad_id; b * len];
-            let mut mask = vec![0i64; b * len];
-            for (r, &i) in chunk.iter().enumerate() {
-                for (c, &t) in ids[i].iter().enumerate() {
-                    flat[r * len + c] = t;
-                    mask[r * len + c] = 1;
-                }
-            }
-            let shape = [b as i64, len as i64];
-            let t = |v: &[i64]| Tensor::from_slice(v).view(shape).to(self.device);
-            let (ids_t, mask_t) = (t(&flat), t(&mask));
-            let types = ids_t.zeros_like();
-            let o = match &enc.net {
-                Net::Bert(m) => m.forward_t(
-                    Some(&ids_t),
-                    Some(&mask_t),
-                    Some(&types),
-                    None,
-                    None,
-                    None,
-                    None,
-                    false,
-                ),
-                Net::Roberta(m) => {
-                    let pos: Vec<i64> =
-                        flat.chunks(len).flat_map(|r| roberta_positions(r, self.pad_id)).collect();
-                    m.forward_t(
-                        Some(&ids_t),
-                        Some(&mask_t),
-                        Some(&types),
-                        Some(&t(&pos)),
-                        None,
-                        None,
-                        None,
-                        false,
-                    )
-                }
-            }
-            .map_err(|e| Error::model(e.to_string()))?;
-            let h = o.hidden_state.to_kind(Kind::Float).to(Device::Cpu).contiguous();
-            let d = h.size()[2] as usize;
-            let mut all = vec![0f32; b * len * d];
-            h.copy_data(&mut all, b * len * d);
-            for (r, &i) in chunk.iter().enumerate() {
-                out[i] = (0..ids[i].len())
-                    .map(|c| all[(r * len + c) * d..(r * len + c + 1) * d].to_vec())
-                    .collect();
-            }
-        }
-        Ok(out)
+    /// Unit token vectors (from the chosen layer) of each text's tokens, special tokens
+    /// included: memoized ones, the others computed in packs spread over the replicas.
+    fn unit_vectors(&self, texts: &[&str]) -> Result<Vec<std::sync::Arc<TokenVectors>>> {
+        self.memo
+            .get_many(texts, |missing| {
+                let ids: Vec<Vec<i64>> = missing.iter().map(|t| self.encode(t)).collect();
+                let lens: Vec<usize> = ids.iter().map(|i| i.len()).collect();
+                let ranges = crate::packed::packs(&lens, self.nets.len());
+                let rows = self
+                    .nets
+                    .map(&ranges, |net, r| {
+                        let refs: Vec<&[i64]> = ids[r.clone()].iter().map(|i| &i[..]).collect();
+                        net.forward(&refs)
+                    })
+                    .map_err(|e| e.to_string())?;
+                Ok(rows
+                    .into_iter()
+                    .flatten()
+                    .zip(&lens)
+                    .map(|(h, &n)| TokenVectors {
+                        vectors: h
+                            .len()
+                            .checked_div(n)
+                            .map_or(Vec::new(), |dim| crate::packed::unit_rows(&h, dim)),
+                        special: Vec::new(),
+                    })
+                    .collect())
+            })
+            .map_err(Error::model)
     }
 
     /// (P, R, F) of each candidate against its reference, in order; idf (when on) from `refs`.
@@ -337,40 +300,27 @@ impl BertScorer {
                 1.0
             }
         };
-        // Embed each distinct token sequence once.
-        let mut index: HashMap<&Vec<i64>, usize> = HashMap::new();
-        let mut uniq: Vec<&Vec<i64>> = Vec::new();
-        for s in c_ids.iter().chain(&r_ids) {
-            if !index.contains_key(s) {
-                index.insert(s, uniq.len());
-                uniq.push(s);
-            }
-        }
-        let embs = self.embed(&uniq)?;
-        let normed: Vec<Vec<Vec<f64>>> = embs
-            .iter()
-            .map(|toks| {
-                toks.iter()
-                    .map(|v| {
-                        let n = v.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>().sqrt();
-                        v.iter().map(|x| *x as f64 / n).collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        // Each distinct text encoded once (and memoized across batches).
+        let texts: Vec<&str> = cands.iter().chain(refs).map(|s| s.trim()).collect();
+        let vecs = self.unit_vectors(&texts)?;
+        let (c_vecs, r_vecs) = vecs.split_at(cands.len());
         let round6 = |x: f64| (x * 1e6).round() / 1e6;
-        Ok(c_ids
-            .iter()
-            .zip(&r_ids)
-            .map(|(c, r)| {
+        let rows: Vec<usize> = (0..cands.len()).collect();
+        use rayon::prelude::*;
+        Ok(rows
+            .par_iter()
+            .map(|&i| {
+                let (c, r) = (&c_ids[i], &r_ids[i]);
                 let prf = if c.len() <= 2 || r.len() <= 2 {
                     [0.0, 0.0, 0.0]
                 } else {
-                    let (h, g) = (&normed[index[c]], &normed[index[r]]);
+                    let (h, g) = (&c_vecs[i].vectors, &r_vecs[i].vectors);
                     let sim: Vec<Vec<f64>> = h
                         .iter()
                         .map(|a| {
-                            g.iter().map(|b| a.iter().zip(b).map(|(x, y)| x * y).sum()).collect()
+                            g.iter()
+                                .map(|b| a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum())
+                                .collect()
                         })
                         .collect();
                     let best_p: Vec<f64> =
@@ -405,7 +355,7 @@ impl BertScorer {
             self.layer,
             if self.idf { "batch-references" } else { "no" },
             self.baseline.as_ref().map_or("no".to_string(), |(_, f)| f.clone()),
-            crate::runtime::runtime_tag(self.device)
+            crate::packed::runtime_tag(self.device, self.nets.first().packs())
         )
     }
 }

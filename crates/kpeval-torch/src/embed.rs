@@ -2,11 +2,12 @@
 //! pooling and normalization as the model's own `1_Pooling/config.json` and `modules.json` say.
 use crate::files::read_json;
 use crate::hub::Repo;
+use crate::packed::{PackedBert, Positions};
 use kpeval::error::{Error, Result};
-use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_bert::bert::BertConfig;
 use rust_tokenizers::tokenizer::{BertTokenizer, Tokenizer, TruncationStrategy};
 use std::path::{Path, PathBuf};
-use tch::{nn, Device, Kind, Tensor};
+use tch::{nn, Device};
 
 /// How token vectors become one sentence vector (from the model's `1_Pooling/config.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +20,29 @@ pub enum Pooling {
     Max,
 }
 
+/// What one forward pass of a text gives: its unit-length token vectors (BERTScore / `kp_tok`)
+/// and its sentence vector (`kp`, MMR), so the metrics that need either encode a text once.
+#[derive(Debug, Clone, Default)]
+pub struct Encoded {
+    /// Per-token unit vectors of the last layer, special tokens flagged.
+    pub tokens: kpeval::backend::TokenVectors,
+    /// The pooled (and, when the model says so, normalized) sentence vector.
+    pub pooled: Vec<f32>,
+}
+
+impl kpeval::runtime::Weigh for Encoded {
+    fn weigh(&self) -> usize {
+        self.tokens.weigh() + self.pooled.weigh()
+    }
+}
+
 /// A sentence-transformers encoder (BERT / MiniLM) with its tokenizer, pooling and
-/// normalization; not Sync (callers hold it behind a lock).
+/// normalization. Texts are encoded in packs without padding (see [`crate::packed`]), one
+/// libtorch thread per pack and several packs at once (see [`crate::pool`]); a text's vectors
+/// depend only on the text, not on the batch, `--model-threads` or shards.
 pub struct SentenceEmbedder {
-    model: BertModel<BertEmbeddings>,
+    nets: crate::pool::Replicas<PackedBert>,
     tokenizer: BertTokenizer,
-    _vs: nn::VarStore,
     device: Device,
     /// Longest text in tokens (special tokens included): `max_seq_length` of
     /// sentence_bert_config.json, else min(512, max_position_embeddings); longer texts are cut.
@@ -33,8 +51,8 @@ pub struct SentenceEmbedder {
     pub pooling: Pooling,
     /// Whether sentence vectors are L2-normalized (modules.json has a `Normalize` module).
     pub normalize: bool,
-    /// Texts per forward pass in [`SentenceEmbedder::embed`] (default 64).
-    pub batch_size: usize,
+    /// Texts per pack (one forward pass), at most; it changes speed, not results.
+    batch_size: std::sync::atomic::AtomicUsize,
     /// The model folder's name.
     pub name: String,
     /// First 12 hex digits of the weights file's sha256.
@@ -48,8 +66,17 @@ fn need(dir: &Path, name: &str) -> Result<PathBuf> {
 
 impl SentenceEmbedder {
     /// Loads a sentence-transformers folder: config.json, vocab.txt, model.safetensors (or
-    /// rust_model.ot), and the optional pooling / normalize / max_seq_length settings.
+    /// rust_model.ot), and the optional pooling / normalize / max_seq_length settings; as many
+    /// replicas as libtorch has intra-op threads (one on a GPU).
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
+        Self::load_with_workers(dir, device, crate::pool::workers(device))
+    }
+
+    /// Like [`SentenceEmbedder::load`], with `workers` replicas (texts encoded at once).
+    pub fn load_with_workers(dir: &Path, device: Device, workers: usize) -> Result<Self> {
+        // one thread: libtorch's OpenMP team would otherwise spin between the many small
+        // operations of a load, taking the other cores' time (0.6 s of a 1.8 s run on 2 cores)
+        let _one = crate::pool::OneThread::enter();
         let config_path = need(dir, "config.json")?;
         let cfg_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
@@ -84,8 +111,7 @@ impl SentenceEmbedder {
                 ))
             })?;
         let mut vs = nn::VarStore::new(device);
-        let model =
-            BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        crate::packed::declare_variables(&vs, &config, config.num_hidden_layers as usize);
         // transformers checkpoints by name (a `bert.` prefix, as BertFor* heads save it, is
         // matched too); rust-bert's .ot as it is.
         if weights.extension().is_some_and(|e| e == "bin" || e == "safetensors") {
@@ -94,6 +120,9 @@ impl SentenceEmbedder {
             vs.load(&weights).map_err(|e| Error::model(format!("{}: {e}", weights.display())))?;
         }
         vs.freeze();
+        let layers = config.num_hidden_layers as usize;
+        let first = PackedBert::new(&vs, "", &config, layers, Positions::Bert)?;
+        let nets = crate::pool::Replicas::new(workers, first, |f| Ok(f.replica()))?;
         let mut max_len = 512usize.min(config.max_position_embeddings as usize);
         if let Ok(sb) = read_json(&dir.join("sentence_bert_config.json")) {
             if let Some(m) = sb.get("max_seq_length").and_then(|v| v.as_u64()) {
@@ -123,14 +152,13 @@ impl SentenceEmbedder {
         let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         let revision = crate::files::short_sha256(&weights)?;
         Ok(SentenceEmbedder {
-            model,
+            nets,
             tokenizer,
-            _vs: vs,
             device,
             max_len,
             pooling,
             normalize,
-            batch_size: 64,
+            batch_size: std::sync::atomic::AtomicUsize::new(256),
             name,
             revision,
         })
@@ -141,38 +169,106 @@ impl SentenceEmbedder {
         self.device
     }
 
+    /// The runtime for signatures: libtorch, device, one thread per pack, and the packing
+    /// (`pack=128`: blocks of 128 rows; `pack=off`: each text alone).
+    pub fn runtime(&self) -> String {
+        crate::packed::runtime_tag(self.device, self.packs())
+    }
+
+    /// Texts encoded at once (replicas of the network).
+    pub fn workers(&self) -> usize {
+        self.nets.len()
+    }
+
+    /// Texts per pack (forward pass), at most.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the texts per pack (forward pass), at most: speed only, the vectors do not change.
+    pub fn set_batch_size(&self, n: usize) {
+        self.batch_size.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether texts share forward passes (else each runs alone: the BLAS's products depend on
+    /// a row's place, see [`crate::packed`]).
+    pub fn packs(&self) -> bool {
+        self.nets.first().packs()
+    }
+
+    /// Each text's token vectors and sentence vector, in order; packs of texts spread over the
+    /// replicas, one libtorch thread each.
+    pub fn encode(&self, texts: &[String]) -> Result<Vec<Encoded>> {
+        let enc =
+            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
+        let lens: Vec<usize> = enc.iter().map(|e| e.token_ids.len()).collect();
+        let mut ranges = Vec::new();
+        for r in crate::packed::packs(&lens, self.nets.len()) {
+            let step = self.batch_size().max(1);
+            let mut s = r.start;
+            while s < r.end {
+                ranges.push(s..(s + step).min(r.end));
+                s += step;
+            }
+        }
+        let rows = self.nets.map(&ranges, |net, r| {
+            let ids: Vec<&[i64]> = enc[r.clone()].iter().map(|e| &e.token_ids[..]).collect();
+            net.forward(&ids)
+        })?;
+        Ok(rows
+            .into_iter()
+            .flatten()
+            .zip(&enc)
+            .map(|(h, e)| self.finish(&h, &e.special_tokens_mask))
+            .collect())
+    }
+
+    /// A text's vectors from its last-layer rows (`len × dim`).
+    fn finish(&self, h: &[f32], special: &[i8]) -> Encoded {
+        let n = special.len();
+        if n == 0 || h.is_empty() {
+            return Encoded::default();
+        }
+        let dim = h.len() / n;
+        let rows = || h.chunks_exact(dim);
+        let mut pooled: Vec<f64> = match self.pooling {
+            Pooling::Mean => {
+                let mut s = vec![0f64; dim];
+                for r in rows() {
+                    for (a, &v) in s.iter_mut().zip(r) {
+                        *a += v as f64;
+                    }
+                }
+                s.iter().map(|a| a / n as f64).collect()
+            }
+            Pooling::Cls => h[..dim].iter().map(|&v| v as f64).collect(),
+            Pooling::Max => {
+                let mut m = vec![f64::NEG_INFINITY; dim];
+                for r in rows() {
+                    for (a, &v) in m.iter_mut().zip(r) {
+                        *a = a.max(v as f64);
+                    }
+                }
+                m
+            }
+        };
+        if self.normalize {
+            let norm = pooled.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-12);
+            pooled.iter_mut().for_each(|v| *v /= norm);
+        }
+        Encoded {
+            tokens: kpeval::backend::TokenVectors {
+                vectors: crate::packed::unit_rows(h, dim),
+                special: special.iter().map(|&m| m != 0).collect(),
+            },
+            pooled: pooled.into_iter().map(|v| v as f32).collect(),
+        }
+    }
+
     /// Per text, the L2-normalized last-layer vectors of all its tokens with the special ones
     /// flagged (what BERTScore matches), each text run on its own (no padding).
     pub fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
-        let enc =
-            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
-        let _guard = tch::no_grad_guard();
-        let mut out = Vec::with_capacity(texts.len());
-        for e in &enc {
-            let n = e.token_ids.len() as i64;
-            if n == 0 {
-                out.push(kpeval::backend::TokenVectors::default());
-                continue;
-            }
-            let ids = Tensor::from_slice(&e.token_ids).view([1, n]).to(self.device);
-            let mask = ids.ones_like();
-            let types = ids.zeros_like();
-            let o = self
-                .model
-                .forward_t(Some(&ids), Some(&mask), Some(&types), None, None, None, None, false)
-                .map_err(|e| Error::model(e.to_string()))?;
-            let h = o.hidden_state.select(0, 0);
-            let h = &h / h.norm_scalaropt_dim(2, [1i64].as_slice(), true);
-            let h = h.to_kind(Kind::Float).to(Device::Cpu).contiguous();
-            let dim = h.size()[1] as usize;
-            let mut flat = vec![0f32; n as usize * dim];
-            h.copy_data(&mut flat, n as usize * dim);
-            out.push(kpeval::backend::TokenVectors {
-                vectors: flat.chunks_exact(dim).map(|c| c.to_vec()).collect(),
-                special: e.special_tokens_mask.iter().map(|&m| m != 0).collect(),
-            });
-        }
-        Ok(out)
+        Ok(self.encode(texts)?.into_iter().map(|e| e.tokens).collect())
     }
 
     /// Per text, the tokens that [`SentenceEmbedder::embed`] cuts to fit `max_len` (special
@@ -183,58 +279,9 @@ impl SentenceEmbedder {
         (enc.iter().map(|e| e.num_truncated_tokens).collect(), self.max_len)
     }
 
-    /// Embeds texts; one vector per text, in order (pooled, normalized when the model says so),
-    /// computed in length-sorted batches of `batch_size`. Errors when a forward pass fails.
+    /// Embeds texts; one vector per text, in order (pooled, normalized when the model says so;
+    /// see [`SentenceEmbedder::encode`]). Errors when a forward pass fails.
     pub fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        // Length-sorted batches (deterministic: stable sort on token count).
-        let enc =
-            self.tokenizer.encode_list(texts, self.max_len, &TruncationStrategy::LongestFirst, 0);
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| enc[i].token_ids.len());
-        let _guard = tch::no_grad_guard();
-        for chunk in order.chunks(self.batch_size) {
-            let max = chunk.iter().map(|&i| enc[i].token_ids.len()).max().unwrap_or(0).max(1);
-            let mut ids = vec![0i64; chunk.len() * max];
-            let mut mask = vec![0i64; chunk.len() * max];
-            for (row, &i) in chunk.iter().enumerate() {
-                for (c, &t) in enc[i].token_ids.iter().enumerate() {
-                    ids[row * max + c] = t;
-                    mask[row * max + c] = 1;
-                }
-            }
-            let shape = [chunk.len() as i64, max as i64];
-            let ids = Tensor::from_slice(&ids).view(shape).to(self.device);
-            let mask_t = Tensor::from_slice(&mask).view(shape).to(self.device);
-            let types = ids.zeros_like();
-            let o = self
-                .model
-                .forward_t(Some(&ids), Some(&mask_t), Some(&types), None, None, None, None, false)
-                .map_err(|e| Error::model(e.to_string()))?;
-            let h = o.hidden_state;
-            let m = mask_t.unsqueeze(-1).to_kind(h.kind());
-            let pooled = match self.pooling {
-                Pooling::Mean => {
-                    (&h * &m).sum_dim_intlist([1i64].as_slice(), false, h.kind())
-                        / m.sum_dim_intlist([1i64].as_slice(), false, h.kind()).clamp_min(1e-9)
-                }
-                Pooling::Cls => h.select(1, 0),
-                Pooling::Max => (&h + (m.ones_like() - &m) * -1e9).amax([1i64].as_slice(), false),
-            };
-            let pooled = if self.normalize {
-                let n = pooled.norm_scalaropt_dim(2, [1i64].as_slice(), true).clamp_min(1e-12);
-                pooled / n
-            } else {
-                pooled
-            };
-            let pooled = pooled.to_kind(Kind::Float).to(Device::Cpu).contiguous();
-            let dim = pooled.size()[1] as usize;
-            let mut flat = vec![0f32; chunk.len() * dim];
-            pooled.copy_data(&mut flat, chunk.len() * dim);
-            for (row, &i) in chunk.iter().enumerate() {
-                out[i] = flat[row * dim..(row + 1) * dim].to_vec();
-            }
-        }
-        Ok(out)
+        Ok(self.encode(texts)?.into_iter().map(|e| e.pooled).collect())
     }
 }

@@ -11,6 +11,8 @@ pub mod embed;
 pub mod files;
 pub mod hub;
 pub mod nli;
+pub mod packed;
+pub mod pool;
 pub mod presets;
 pub mod revision;
 pub mod runtime;
@@ -43,24 +45,26 @@ impl TorchBackend {
     }
 }
 
-/// Tensors are Send but not Sync: the model is used behind a lock (one forward pass at a time;
-/// libtorch parallelizes inside it). One model per (folder, device) is loaded per process and
-/// shared by every metric that asks for it (kp, kp-tok, kp-cover, MMR), with one memo of token
-/// vectors: each text is encoded on its own, so a memoized vector is the one it would compute.
+/// One embedding model per (folder, device) is loaded per process and shared by every metric
+/// that asks for it (kp, kp-tok, kp-cover, MMR), with one memo of what a text's forward pass
+/// gives (token vectors and sentence vector together): each text is encoded on its own, so a
+/// memoized value is the one it would compute, and a text needed by several metrics is encoded
+/// once.
 struct SharedEmbedder {
-    model: std::sync::Mutex<embed::SentenceEmbedder>,
-    tokens: std::sync::Mutex<std::collections::HashMap<String, kpeval::backend::TokenVectors>>,
+    model: embed::SentenceEmbedder,
+    memo: kpeval::runtime::Memo<embed::Encoded>,
     name: String,
 }
-
-/// Entries of the shared token-vector memo before it is emptied (bounded memory).
-const TOKEN_MEMO_LIMIT: usize = 100_000;
 
 struct TorchEmbedder(std::sync::Arc<SharedEmbedder>);
 
 impl TorchEmbedder {
-    fn model(&self) -> Result<std::sync::MutexGuard<'_, embed::SentenceEmbedder>> {
-        self.0.model.lock().map_err(|_| Error::model("embedding model lock poisoned"))
+    fn encoded(&self, texts: &[String]) -> Result<Vec<std::sync::Arc<embed::Encoded>>> {
+        let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
+        self.0
+            .memo
+            .get_many(&refs, |missing| self.0.model.encode(missing).map_err(|e| e.to_string()))
+            .map_err(Error::model)
     }
 }
 
@@ -69,41 +73,16 @@ impl Embedder for TorchEmbedder {
         self.0.name.clone()
     }
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        self.model()?.embed(texts)
+        Ok(self.encoded(texts)?.iter().map(|e| e.pooled.clone()).collect())
     }
     fn token_vectors(&self, texts: &[String]) -> Result<Vec<kpeval::backend::TokenVectors>> {
-        let mut out: Vec<Option<kpeval::backend::TokenVectors>> = {
-            let memo =
-                self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
-            texts.iter().map(|t| memo.get(t).cloned()).collect()
-        };
-        let missing: Vec<String> =
-            texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| t.clone()).collect();
-        if !missing.is_empty() {
-            let computed = self.model()?.token_vectors(&missing)?;
-            let mut memo =
-                self.0.tokens.lock().map_err(|_| Error::model("token memo lock poisoned"))?;
-            if memo.len() + computed.len() > TOKEN_MEMO_LIMIT {
-                memo.clear();
-            }
-            let mut it = computed.into_iter();
-            for (t, slot) in texts.iter().zip(out.iter_mut()) {
-                if slot.is_none() {
-                    let v = it.next().unwrap_or_default();
-                    memo.insert(t.clone(), v.clone());
-                    *slot = Some(v);
-                }
-            }
-        }
-        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+        Ok(self.encoded(texts)?.iter().map(|e| e.tokens.clone()).collect())
     }
     fn set_batch_size(&self, n: usize) {
-        if let Ok(mut e) = self.0.model.lock() {
-            e.batch_size = n.max(1);
-        }
+        self.0.model.set_batch_size(n);
     }
     fn truncation(&self, texts: &[String]) -> Result<(Vec<usize>, usize)> {
-        Ok(self.model()?.truncation(texts))
+        Ok(self.0.model.truncation(texts))
     }
 }
 
@@ -137,6 +116,7 @@ impl kpeval::backend::NliScorer for TorchNli {
 impl Backend for TorchBackend {
     fn set_threads(&self, n: usize) {
         tch::set_num_threads(n.min(i32::MAX as usize) as i32);
+        pool::set_workers(n);
     }
     fn set_offline(&self, offline: bool) {
         self.offline.store(offline, std::sync::atomic::Ordering::Relaxed);
@@ -165,8 +145,8 @@ impl Backend for TorchBackend {
                 }
                 let e = embed::SentenceEmbedder::load(&dir, device(dev)?)?;
                 let pooling = format!("{:?}", e.pooling).to_lowercase();
-                let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, runtime_tag(e.device()));
-                let shared = std::sync::Arc::new(SharedEmbedder { model: std::sync::Mutex::new(e), tokens: Default::default(), name });
+                let name = format!("{}@{}({pooling},normalize={},max_len={},{})", e.name.to_lowercase(), e.revision, e.normalize, e.max_len, e.runtime());
+                let shared = std::sync::Arc::new(SharedEmbedder { model: e, memo: kpeval::runtime::Memo::new(kpeval::runtime::MEMO_BUDGET), name });
                 loaded.insert(key, shared.clone());
                 Ok(Box::new(TorchEmbedder(shared)))
             }

@@ -133,3 +133,26 @@ fn metric_output_shape() {
         [0.56, 0.57, 0.565]
     );
 }
+
+/// A pair's scores do not depend on the pairs scored with it: the fixture's pairs scored all
+/// together and one by one (by a scorer of its own, so every text's vectors were computed in
+/// a pack of at most two texts) give the same bits.
+#[test]
+fn scores_do_not_depend_on_the_batch() {
+    let fx = fixtures();
+    let model = root().join("models/store/all-MiniLM-L6-v2");
+    assert!(model.join("config.json").is_file(), "missing {}: run `make setup`", model.display());
+    let load =
+        || BertScorer::load(model.to_str().unwrap(), 6, false, None, tch::Device::Cpu).unwrap();
+    let (cands, refs) = (strings(&fx["candidates"]), strings(&fx["references"]));
+    let together = load().score_pairs(&cands, &refs).unwrap();
+    let alone = load();
+    for (i, want) in together.iter().enumerate() {
+        let got = alone.score_pairs(&cands[i..=i], &refs[i..=i]).unwrap();
+        assert!(
+            got[0].iter().zip(want).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "pair {i}: {:?} alone, {want:?} in the batch",
+            got[0]
+        );
+    }
+}

@@ -24,11 +24,23 @@ fn minilm_matches_sentence_transformers() {
         .iter()
         .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
         .collect();
-    let mut emb = SentenceEmbedder::load(&store, tch::Device::Cpu).unwrap();
+    let emb = SentenceEmbedder::load(&store, tch::Device::Cpu).unwrap();
     assert_eq!(emb.max_len, fx["max_seq_length"].as_u64().unwrap() as usize);
+    let mut first: Option<Vec<Vec<f32>>> = None;
     for batch in [1usize, 7, 64] {
-        emb.batch_size = batch;
+        emb.set_batch_size(batch);
         let got = emb.embed(&texts).unwrap();
+        // the same path with other texts beside each one: the same bits
+        match &first {
+            None => first = Some(got.clone()),
+            Some(f) => assert!(
+                f.iter()
+                    .zip(&got)
+                    .all(|(a, b)| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())),
+                "batch {batch}: vectors changed with the batch (packs: {})",
+                emb.packs()
+            ),
+        }
         assert_eq!(got.len(), expected.len());
         let mut max_diff = 0f64;
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
