@@ -1,6 +1,6 @@
 use super::*;
 use crate::common::error::RustBertError;
-use cached_path::{Cache, Options, ProgressBar};
+use cached_path::{Cache, Options};
 use dirs::cache_dir;
 use lazy_static::lazy_static;
 use std::path::PathBuf;
@@ -120,7 +120,9 @@ lazy_static! {
 /// the current system.
     pub static ref CACHE: Cache = Cache::builder()
         .dir(_get_cache_directory())
-        .progress_bar(Some(ProgressBar::Light))
+        // kpeval: no progress bar: a library does not print (kpeval logs what was downloaded
+        // through its caller, and the bar's lines ran into kpeval's own on stderr).
+        .progress_bar(None)
         // kpeval: a stalled connection fails instead of hanging forever. reqwest's blocking
         // client applies the timeout to connecting, to waiting for the response headers and to
         // each read of the body (not to the whole download, so large files are not cut off).
