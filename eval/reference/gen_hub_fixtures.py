@@ -106,7 +106,20 @@ PEGASUS_CNN = {
     "max_position_embeddings": 1024, "min_length": 32, "model_type": "pegasus",
     "normalize_before": True, "normalize_embedding": False, "num_beams": 8,
     "num_hidden_layers": 16, "pad_token_id": 0, "scale_embedding": True,
-    "static_position_embeddings": True, "use_cache": True, "vocab_size": 96103,
+    "static_position_embeddings": True,
+    # The per-dataset settings every converted Pegasus checkpoint carries (kpeval reads only a
+    # `summarization` entry; the preset gives the cnn_dailymail values).
+    "task_specific_params": {
+        f"summarization_{name}": {"length_penalty": lp, "max_length": ml,
+                                  "max_position_embeddings": mp}
+        for name, lp, ml, mp in [
+            ("aeslc", 0.6, 32, 512), ("arxiv", 0.8, 256, 1024), ("big_patent", 0.7, 256, 1024),
+            ("billsum", 0.6, 256, 1024), ("cnn_dailymail", 0.8, 128, 1024),
+            ("gigaword", 0.6, 32, 128), ("large", 0.8, 256, 1024), ("multi_news", 0.8, 256, 1024),
+            ("newsroom", 0.8, 128, 512), ("pubmed", 0.8, 256, 1024),
+            ("reddit_tifu", 0.6, 128, 512), ("wikihow", 0.6, 256, 512), ("xsum", 0.8, 64, 512)]
+    },
+    "use_cache": True, "vocab_size": 96103,
 }
 T5_SMALL = {
     "architectures": ["T5ForConditionalGeneration"], "d_ff": 2048, "d_kv": 64, "d_model": 512,
