@@ -10,26 +10,19 @@ Run: python3 eval/bench/coverage.py [--repeats N] [--limit N]   (after `make bui
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from bench_common import cpu_model
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "summeval-1600.jsonl"
 KPEVAL = ROOT / "target" / "release" / "kpeval"
 
 
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run(metric, data, out):

@@ -23,7 +23,6 @@ Run: ~/.cache/kpeval/torch-2.4.0/bin/python eval/bench/models.py [--repeats N] [
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -31,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_common import cpu_model
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "cnndm-frank-250.jsonl"
@@ -49,14 +50,6 @@ json.dump({"p": P.tolist(), "r": R.tolist(), "f": F.tolist()}, open(sys.argv[3],
 """
 
 
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def split(text):

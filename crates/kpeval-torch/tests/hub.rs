@@ -745,22 +745,7 @@ fn nli_model_by_hub_id() {
         "{\"id\": 1, \"premise\": \"The council approved the budget.\", \"hypothesis\": \"The budget passed.\"}\n",
     )
     .unwrap();
-    let run = |model: &str, out: &str| {
-        let o = env
-            .cmd(&hub.endpoint())
-            .args([
-                "nli",
-                pairs.to_str().unwrap(),
-                "--model",
-                model,
-                "-o",
-                env.path(out).to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        o
-    };
+    let run = |model: &str, out: &str| run_ok(&env, &hub, "nli", &pairs, model, out);
     let o = run("fixtures/tiny-nli-roberta", "hub.jsonl");
     let e = stderr(&o);
     eprintln!("{e}");
@@ -798,22 +783,7 @@ fn sentence_transformers_model_by_hub_id() {
     let env = Env::new();
     let texts = env.path("t.txt");
     std::fs::write(&texts, "The council approved the budget.\nRain flooded the city.\n").unwrap();
-    let run = |model: &str, out: &str| {
-        let o = env
-            .cmd(&hub.endpoint())
-            .args([
-                "embed",
-                texts.to_str().unwrap(),
-                "--model",
-                model,
-                "-o",
-                env.path(out).to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        o
-    };
+    let run = |model: &str, out: &str| run_ok(&env, &hub, "embed", &texts, model, out);
     let o = run("fixtures/minilm-l6-hub", "hub.jsonl");
     let e = stderr(&o);
     eprintln!("{e}");
@@ -840,4 +810,22 @@ fn sentence_transformers_model_by_hub_id() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(vecs("off.jsonl"), vecs("store.jsonl"));
+}
+
+/// `kpeval <command> <input> --model <model> -o <out>` against the test hub; it must succeed.
+fn run_ok(env: &Env, hub: &Hub, command: &str, input: &Path, model: &str, out: &str) -> Output {
+    let o = env
+        .cmd(&hub.endpoint())
+        .args([
+            command,
+            input.to_str().unwrap(),
+            "--model",
+            model,
+            "-o",
+            env.path(out).to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
 }
