@@ -516,6 +516,21 @@ impl TokenAlignSimilarity {
     }
 }
 
+/// `a · b` in f64 over 8 lanes (vectorized; the summation order is fixed, so is the value):
+/// the cosine of two unit vectors in token alignment and BERTScore.
+pub fn dot64(a: &[f32], b: &[f32]) -> f64 {
+    let mut acc = [0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 =
+        ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| x as f64 * y as f64).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] as f64 * y[l] as f64;
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
 /// (recall of a in b, recall of b in a) by greedy best match of unit token vectors, BERTScore
 /// style: every token can be a best match (best cosine floored at 0), only non-special tokens are
 /// averaged. Rounded to 1e-6.
@@ -528,7 +543,7 @@ pub fn token_alignment(
     let mut best_b = vec![0.0f64; b.vectors.len()];
     for (i, x) in a.vectors.iter().enumerate() {
         for (j, y) in b.vectors.iter().enumerate() {
-            let c: f64 = x.iter().zip(y).map(|(p, q)| *p as f64 * *q as f64).sum();
+            let c = dot64(x, y);
             best_a[i] = best_a[i].max(c);
             best_b[j] = best_b[j].max(c);
         }

@@ -317,11 +317,7 @@ impl BertScorer {
                     let (h, g) = (&c_vecs[i].vectors, &r_vecs[i].vectors);
                     let sim: Vec<Vec<f64>> = h
                         .iter()
-                        .map(|a| {
-                            g.iter()
-                                .map(|b| a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum())
-                                .collect()
-                        })
+                        .map(|a| g.iter().map(|b| kpeval::scoring::dot64(a, b)).collect())
                         .collect();
                     let best_p: Vec<f64> =
                         sim.iter().map(|row| row.iter().cloned().fold(0.0, f64::max)).collect();
