@@ -1,7 +1,8 @@
-//! The decoder's packed-GEMM linear layers (vendored rust-bert patch 8,
-//! `rust_bert::packed`) compute the same function as libtorch's `linear`: within float
-//! rounding where MKL's packed kernel runs (2..=MAX_ROWS rows), bit for bit where it falls back
-//! (1 row, more than MAX_ROWS rows, other dtypes, autograd).
+//! The decoder's linear layers (vendored rust-bert patches 8 and 12, `rust_bert::packed`,
+//! `rust_bert::skinny`) compute the same function as libtorch's `linear`: within float
+//! rounding where kpeval's kernel (2..=64 rows) or MKL's packed kernel (65..=MAX_ROWS rows)
+//! runs, bit for bit where it falls back (1 row, more than MAX_ROWS rows, other dtypes,
+//! autograd).
 use rust_bert::packed::{self, PackedGemm, MAX_ROWS};
 use tch::{Kind, Tensor};
 
@@ -23,11 +24,15 @@ fn packed_linear_equals_linear() {
         let b = Tensor::randn([n], (Kind::Float, tch::Device::Cpu));
         let gemm = PackedGemm::new();
         // the row count changes between calls: the packed copy is rebuilt each time
-        for &rows in &[2i64, 3, 8, 32, 8, 1, MAX_ROWS, MAX_ROWS + 1, 4] {
+        for &rows in &[2i64, 3, 8, 32, 8, 1, 65, MAX_ROWS, MAX_ROWS + 1, 4] {
             let x = Tensor::randn([rows, k], (Kind::Float, tch::Device::Cpu));
             for bias in [Some(&b), None] {
                 let want = x.linear(&w, bias);
                 let got = gemm.linear(&x, &w, bias);
+                // MKL's packed kernel itself, at row counts where patch 12's kernel runs too
+                let mkl = gemm.linear_mkl_packed(&x, &w, bias);
+                let dm = max_rel_diff(&mkl, &want);
+                assert!(dm < 1e-5, "MKL packed, rows {rows}, {n}x{k}: rel diff {dm}");
                 let d = max_rel_diff(&got, &want);
                 if rows == 1 || rows > MAX_ROWS {
                     assert_eq!(d, 0.0, "fallback path, rows {rows}, {n}x{k}");
@@ -76,4 +81,88 @@ fn shapes_layouts_and_weights() {
     let y = tch::no_grad(|| gemm.linear(&xg, &wg, None));
     assert!(!y.requires_grad());
     assert!(max_rel_diff(&y, &xg.linear(&w1, None::<&Tensor>)) < 1e-5);
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    let t = t.contiguous().view([-1]);
+    let mut v = vec![0f32; t.numel()];
+    t.copy_data(&mut v, t.numel());
+    v
+}
+
+/// Patch 12: 2..=64 rows go through kpeval's own kernel, whose summation order is fixed
+/// (`rust_bert::skinny::reference` computes the same numbers with scalar fused multiply-adds):
+/// same bits as the reference, for any thread count; within rounding of libtorch's `linear`.
+#[test]
+fn skinny_kernel_equals_its_reference_for_any_thread_count() {
+    assert!(rust_bert::skinny::available(), "the suite runs on x86-64 CPUs with AVX2 + FMA");
+    tch::manual_seed(3);
+    let opts = (Kind::Float, tch::Device::Cpu);
+    let before = tch::get_num_threads();
+    // odd column counts (a last single weight row), k not a multiple of 8 (the scalar tail)
+    for &(n, k) in &[(97i64, 37i64), (64, 1029), (1024, 1024), (33, 8), (3, 4096)] {
+        let w = Tensor::randn([n, k], opts);
+        let b = Tensor::randn([n], opts);
+        let (wv, bv) = (values(&w), values(&b));
+        for rows in [2i64, 3, 4, 5, 7, 8, 9, 16, 17, 32, 33, rust_bert::skinny::MAX_ROWS] {
+            let x = Tensor::randn([rows, k], opts);
+            let xv = values(&x);
+            for bias in [true, false] {
+                let bs = bias.then_some(&b);
+                let want = rust_bert::skinny::reference(
+                    &xv,
+                    &wv,
+                    bias.then_some(bv.as_slice()),
+                    rows as usize,
+                    n as usize,
+                    k as usize,
+                );
+                for threads in [1, 2, 3] {
+                    tch::set_num_threads(threads);
+                    let got = rust_bert::skinny::linear(&x, &w, bs).expect("skinny path");
+                    assert_eq!(got.size(), vec![rows, n]);
+                    let got = values(&got);
+                    let differ =
+                        got.iter().zip(&want).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+                    assert_eq!(
+                        differ, 0,
+                        "{rows}x{k} by {n}x{k}, bias {bias}, {threads} thread(s)"
+                    );
+                }
+                let d = max_rel_diff(
+                    &rust_bert::skinny::linear(&x, &w, bs).unwrap(),
+                    &x.linear(&w, bs),
+                );
+                assert!(d < 1e-5, "{rows}x{k} by {n}x{k}: rel diff {d} from libtorch's linear");
+            }
+        }
+    }
+    tch::set_num_threads(before);
+}
+
+/// A row's result does not depend on the other rows of the call (nor on how many there are).
+#[test]
+fn skinny_rows_do_not_depend_on_the_batch() {
+    tch::manual_seed(5);
+    let opts = (Kind::Float, tch::Device::Cpu);
+    let w = Tensor::randn([300, 520], opts);
+    let b = Tensor::randn([300], opts);
+    let x = Tensor::randn([40, 520], opts);
+    let all = values(&rust_bert::skinny::linear(&x, &w, Some(&b)).unwrap());
+    for (start, len) in [(0i64, 2i64), (5, 3), (9, 7), (38, 2), (3, 13), (1, 33)] {
+        let part =
+            values(&rust_bert::skinny::linear(&x.narrow(0, start, len), &w, Some(&b)).unwrap());
+        let from_all = &all[(start * 300) as usize..((start + len) * 300) as usize];
+        assert!(
+            part.iter().zip(from_all).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "rows {start}..{} alone differ from the same rows among 40",
+            start + len
+        );
+    }
+    // outside 2..=64 rows, or with autograd on the weights, the kernel does not apply
+    assert!(rust_bert::skinny::linear(&x.narrow(0, 0, 1), &w, None).is_none());
+    assert!(rust_bert::skinny::linear(&Tensor::randn([65, 520], opts), &w, None).is_none());
+    let wg = w.copy().set_requires_grad(true);
+    assert!(rust_bert::skinny::linear(&x, &wg, None).is_none());
+    assert!(tch::no_grad(|| rust_bert::skinny::linear(&x, &wg, None)).is_some());
 }

@@ -737,6 +737,7 @@ pub use common::error::RustBertError;
 pub use common::resources;
 pub use common::packed; // kpeval patch 8
 pub use common::greedy_head; // kpeval patch 10
+pub use common::skinny; // kpeval patch 12
 pub use common::{Activation, Config};
 pub use models::{
     albert, bart, bert, deberta, deberta_v2, distilbert, electra, fnet, gpt2, gpt_j, gpt_neo,

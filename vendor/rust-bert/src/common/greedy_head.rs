@@ -160,7 +160,7 @@ extern "C" fn trampoline(data: *mut c_void) {
 
 /// Runs `f` over `[0, n)` split in contiguous ranges across libtorch's OpenMP threads (as many
 /// as `tch::get_num_threads`). False when a range panicked.
-fn parallel_rows(n: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) -> bool {
+pub(crate) fn parallel_rows(n: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) -> bool {
     let threads = tch::get_num_threads().max(1) as usize;
     match omp() {
         Some(omp) if threads > 1 && n >= 2 * align => {
@@ -177,7 +177,7 @@ fn parallel_rows(n: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) -> b
 /// A pointer that may be shared between the threads of `parallel_rows`, each writing its own
 /// range.
 #[derive(Clone, Copy)]
-struct SharedMut(*mut f32);
+pub(crate) struct SharedMut(pub(crate) *mut f32);
 unsafe impl Send for SharedMut {}
 unsafe impl Sync for SharedMut {}
 

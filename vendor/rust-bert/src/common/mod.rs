@@ -8,6 +8,7 @@ pub(crate) mod kind;
 pub(crate) mod linear;
 pub mod greedy_head;
 pub mod packed;
+pub mod skinny;
 pub mod resources;
 pub(crate) mod summary;
 

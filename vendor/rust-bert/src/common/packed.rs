@@ -123,6 +123,19 @@ impl PackedGemm {
 
     /// `xs @ ws^T + bs`, the same function as `Tensor::linear`.
     pub fn linear(&self, xs: &Tensor, ws: &Tensor, bs: Option<&Tensor>) -> Tensor {
+        // kpeval patch 12: 2..=64 rows through kpeval's own kernel
+        if let Some(out) = crate::common::skinny::linear(xs, ws, bs) {
+            return out;
+        }
+        match self.try_packed(xs, ws, bs) {
+            Some(out) => out,
+            None => xs.linear(ws, bs),
+        }
+    }
+
+    /// `xs @ ws^T + bs` through MKL's packed kernel where it applies (2..=MAX_ROWS rows), never
+    /// through kpeval's own kernel (patch 12); for comparisons.
+    pub fn linear_mkl_packed(&self, xs: &Tensor, ws: &Tensor, bs: Option<&Tensor>) -> Tensor {
         match self.try_packed(xs, ws, bs) {
             Some(out) => out,
             None => xs.linear(ws, bs),
