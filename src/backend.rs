@@ -22,6 +22,13 @@ pub struct GenerationConfig {
     pub length_penalty: Option<f64>,
     /// Beam search stops when every beam has finished.
     pub early_stopping: Option<bool>,
+    /// Scores of tokens already generated are divided (positive) or multiplied (negative) by
+    /// this (≥ 1; 1 = off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repetition_penalty: Option<f64>,
+    /// No n-gram of this size found in the source is generated (0 = off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder_no_repeat_ngram_size: Option<usize>,
     /// Sample instead of searching (seeded by `seed`, per input).
     pub do_sample: bool,
     /// Seed of sampling.
@@ -76,6 +83,8 @@ impl Default for GenerationConfig {
             no_repeat_ngram_size: None,
             length_penalty: None,
             early_stopping: None,
+            repetition_penalty: None,
+            encoder_no_repeat_ngram_size: None,
             do_sample: false,
             seed: 12345,
             device: "cpu".into(),

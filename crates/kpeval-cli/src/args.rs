@@ -258,6 +258,14 @@ pub struct GenArgs {
     /// Beam search stops when num_beams finished candidates exist (transformers' early_stopping=True).
     #[arg(long)]
     pub early_stopping: Option<bool>,
+    /// Scores of tokens already generated are divided (positive) or multiplied (negative) by this
+    /// (>= 1; 1 = off), as transformers does. Default: preset, else model config.
+    #[arg(long)]
+    pub repetition_penalty: Option<f64>,
+    /// No n-gram of this size found in the source is generated (0 = off). Default: preset, else
+    /// model config.
+    #[arg(long)]
+    pub encoder_no_repeat_ngram_size: Option<usize>,
     /// Sample instead of greedy/beam search: each input is sampled from a seed made of --seed and
     /// its tokens, so a summary does not depend on batching, shards or resume (deterministic).
     #[arg(long)]

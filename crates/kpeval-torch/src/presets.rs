@@ -51,6 +51,11 @@ pub struct PresetGeneration {
     /// Whether beam search stops once `num_beams` hypotheses are finished; `None`: the model
     /// config's.
     pub early_stopping: Option<bool>,
+    /// Penalty on the scores of tokens already generated (1: off); `None`: the model config's.
+    pub repetition_penalty: Option<f64>,
+    /// No n-gram of this size found in the source is generated (0: off); `None`: the model
+    /// config's.
+    pub encoder_no_repeat_ngram_size: Option<usize>,
 }
 
 #[derive(Deserialize)]

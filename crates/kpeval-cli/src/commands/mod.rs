@@ -364,6 +364,8 @@ fn gen_config(g: &GenArgs, seed: u64, device: &str, offline: bool) -> Generation
         no_repeat_ngram_size: g.no_repeat_ngram_size,
         length_penalty: g.length_penalty,
         early_stopping: g.early_stopping,
+        repetition_penalty: g.repetition_penalty,
+        encoder_no_repeat_ngram_size: g.encoder_no_repeat_ngram_size,
         do_sample: g.do_sample,
         seed,
         device: device.to_string(),
@@ -385,6 +387,8 @@ fn generated_system(g: &GenArgs, seed: u64, device: &str, offline: bool) -> Resu
             ("--no-repeat-ngram-size", g.no_repeat_ngram_size.is_some()),
             ("--length-penalty", g.length_penalty.is_some()),
             ("--early-stopping", g.early_stopping.is_some()),
+            ("--repetition-penalty", g.repetition_penalty.is_some()),
+            ("--encoder-no-repeat-ngram-size", g.encoder_no_repeat_ngram_size.is_some()),
             ("--do-sample", g.do_sample),
             ("--long-merge", g.long_merge != kpeval::backend::LongMerge::Concat),
         ]

@@ -96,6 +96,7 @@ impl Seq2SeqSummarizer {
             output_scores: with_scores && self.settings.num_beams > 1,
             min_length: max_length.map(|_| 0),
             max_length,
+            encoder_no_repeat_ngram_size: Some(self.settings.encoder_no_repeat_ngram_size as i64),
             ..Default::default()
         };
         if self.settings.do_sample {

@@ -24,6 +24,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tch::Device;
 
+/// The generation keys kpeval reads from a model's configuration.
+const GENERATION_KEYS: &[&str] = &[
+    "num_beams",
+    "min_length",
+    "max_length",
+    "no_repeat_ngram_size",
+    "length_penalty",
+    "early_stopping",
+    "repetition_penalty",
+    "encoder_no_repeat_ngram_size",
+];
+
 /// Builds a summarizer for a preset name, local folder or hub id.
 pub fn load_summarizer(
     name: &str,
@@ -196,7 +208,22 @@ impl Seq2SeqSummarizer {
 
         // Generation settings.
         let pg = preset.as_ref().map(|p| p.generation.clone()).unwrap_or_default();
-        let model_gen = gen_config.clone().unwrap_or_else(|| config.clone());
+        // generation_config.json's values, else config.json's: where generation_config.json was
+        // made from the model config (`_from_model_config`), transformers' generate goes back to
+        // the model config's generation keys (e.g. the LongT5 book-summary model's beams and
+        // penalties live in its config.json only).
+        let mut model_gen = gen_config.clone().unwrap_or_else(|| config.clone());
+        if let (Some(g), Some(obj)) = (&gen_config, model_gen.as_object_mut()) {
+            if opt_bool(g, "_from_model_config") == Some(true) {
+                for key in GENERATION_KEYS {
+                    if !obj.contains_key(*key) {
+                        if let Some(v) = config.get(*key) {
+                            obj.insert(key.to_string(), v.clone());
+                        }
+                    }
+                }
+            }
+        }
         let empty = Value::Null;
         let task_v = task.as_ref().unwrap_or(&empty);
         let settings = Settings {
@@ -236,6 +263,18 @@ impl Seq2SeqSummarizer {
                 .or(opt_bool(task_v, "early_stopping"))
                 .or(opt_bool(&model_gen, "early_stopping"))
                 .unwrap_or(false),
+            repetition_penalty: gen
+                .repetition_penalty
+                .or(pg.repetition_penalty)
+                .or(opt_f64(task_v, "repetition_penalty"))
+                .or(opt_f64(&model_gen, "repetition_penalty"))
+                .unwrap_or(1.0),
+            encoder_no_repeat_ngram_size: gen
+                .encoder_no_repeat_ngram_size
+                .or(pg.encoder_no_repeat_ngram_size)
+                .or(opt_usize(task_v, "encoder_no_repeat_ngram_size"))
+                .or(opt_usize(&model_gen, "encoder_no_repeat_ngram_size"))
+                .unwrap_or(0),
             do_sample: gen.do_sample,
             seed: gen.seed,
             long_merge: gen.long_merge,
@@ -247,6 +286,12 @@ impl Seq2SeqSummarizer {
             return Err(Error::config(format!(
                 "length_penalty {}: rust-bert's generation needs a positive length penalty",
                 settings.length_penalty
+            )));
+        }
+        if !(settings.repetition_penalty.is_finite() && settings.repetition_penalty >= 1.0) {
+            return Err(Error::config(format!(
+                "repetition_penalty {}: must be a finite number >= 1 (1 = off)",
+                settings.repetition_penalty
             )));
         }
         if settings.max_length < 2 {
@@ -452,7 +497,7 @@ impl Seq2SeqSummarizer {
             temperature: 1.0,
             top_k: 50,
             top_p: 1.0,
-            repetition_penalty: 1.0,
+            repetition_penalty: settings.repetition_penalty,
             length_penalty: settings.length_penalty,
             no_repeat_ngram_size: settings.no_repeat_ngram_size as i64,
             num_return_sequences: 1,
@@ -503,13 +548,15 @@ impl Seq2SeqSummarizer {
             Repo::Local(d) => format!("folder {}", d.display()),
         };
         crate::hub::push_note(format!(
-            "model {name}: {source}; generation: num_beams={} min_length={} max_length={} no_repeat_ngram_size={} length_penalty={} early_stopping={} do_sample={} forced_bos_token_id={} forced_eos_token_id={} prefix={:?} max_input_tokens={max_input_tokens}",
+            "model {name}: {source}; generation: num_beams={} min_length={} max_length={} no_repeat_ngram_size={} length_penalty={} early_stopping={} repetition_penalty={} encoder_no_repeat_ngram_size={} do_sample={} forced_bos_token_id={} forced_eos_token_id={} prefix={:?} max_input_tokens={max_input_tokens}",
             settings.num_beams,
             settings.min_length,
             settings.max_length,
             settings.no_repeat_ngram_size,
             settings.length_penalty,
             settings.early_stopping,
+            settings.repetition_penalty,
+            settings.encoder_no_repeat_ngram_size,
             settings.do_sample,
             ids.forced_bos.map_or("none".to_string(), |v| v.to_string()),
             ids.forced_eos.map_or("none".to_string(), |v| v.to_string()),

@@ -107,6 +107,12 @@ pub struct Settings {
     pub length_penalty: f64,
     /// Whether beam search stops once `num_beams` hypotheses are finished.
     pub early_stopping: bool,
+    /// transformers' `repetition_penalty`: the scores of tokens already in the output are
+    /// divided (positive) or multiplied (negative) by it (1.0: off).
+    pub repetition_penalty: f64,
+    /// transformers' `encoder_no_repeat_ngram_size`: no n-gram of this size found in the
+    /// source is generated (0: off).
+    pub encoder_no_repeat_ngram_size: usize,
     /// Whether tokens are sampled (top-k 50, temperature 1) instead of chosen by search.
     pub do_sample: bool,
     /// `--seed`: hashed with each input's token ids into its sampling seed (used only when

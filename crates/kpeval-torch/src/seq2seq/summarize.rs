@@ -19,6 +19,13 @@ impl Seq2SeqSummarizer {
             format!("early_stopping={}", s.early_stopping),
             format!("do_sample={}", s.do_sample),
         ];
+        // only when set, so that the signatures of runs without them stay what they were
+        if s.repetition_penalty != 1.0 {
+            parts.push(format!("repetition_penalty={}", s.repetition_penalty));
+        }
+        if s.encoder_no_repeat_ngram_size > 0 {
+            parts.push(format!("encoder_no_repeat_ngram_size={}", s.encoder_no_repeat_ngram_size));
+        }
         if s.do_sample {
             parts.push(format!("seed={}", s.seed));
         }

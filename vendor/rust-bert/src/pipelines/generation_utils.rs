@@ -74,7 +74,7 @@ use crate::common::resources::ResourceProvider;
 use crate::gpt_j::LayerState as GPTJLayerState;
 use crate::gpt_neo::LayerState as GPTNeoLayerState;
 use crate::pipelines::generation_utils::private_generation_utils::{
-    InternalGenerateOptions, PrivateLanguageGenerator,
+    EncoderNgrams, InternalGenerateOptions, PrivateLanguageGenerator,
 };
 use crate::prophetnet::LayerState as ProphetNetLayerState;
 use crate::reformer::LayerState as ReformerLayerState;
@@ -276,6 +276,65 @@ pub(crate) mod private_generation_utils {
         pub diversity_penalty: Option<f64>,
         pub forced_bos_token_id: Option<i64>,
         pub bad_word_ids: Option<&'a Vec<Vec<i64>>>,
+        /// kpeval patch 13: the n-grams of each input (encoder_no_repeat_ngram_size)
+        pub encoder_ngrams: Option<EncoderNgrams>,
+    }
+
+    /// kpeval patch 13: for each input of the batch, its (n-1)-grams -> the tokens that followed
+    /// them in its own ids; decoding row r belongs to input r / group.
+    pub struct EncoderNgrams {
+        pub n: i64,
+        pub group: i64,
+        pub maps: Vec<HashMap<Vec<i64>, Vec<i64>>>,
+    }
+
+    impl EncoderNgrams {
+        /// From the encoder's input ids [batch, len] and attention mask (1 = token).
+        pub fn new(n: i64, group: i64, input_ids: &Tensor, attention_mask: &Tensor) -> Self {
+            let ids = input_ids.to(Device::Cpu);
+            let mask = attention_mask.to(Device::Cpu);
+            let (batch, len) = ids.size2().unwrap();
+            let maps = (0..batch)
+                .map(|b| {
+                    let row: Vec<i64> = (0..len)
+                        .filter(|&j| mask.int64_value(&[b, j]) != 0)
+                        .map(|j| ids.int64_value(&[b, j]))
+                        .collect();
+                    let mut map: HashMap<Vec<i64>, Vec<i64>> = HashMap::new();
+                    for w in row.windows(n as usize) {
+                        map.entry(w[..w.len() - 1].to_vec()).or_default().push(w[w.len() - 1]);
+                    }
+                    map
+                })
+                .collect();
+            EncoderNgrams { n, group, maps }
+        }
+
+        /// Sets to -inf the scores of the tokens each row may not generate next (transformers'
+        /// EncoderNoRepeatNGramLogitsProcessor: the row's last n-1 tokens, decoder start
+        /// included, as a key; nothing before n-1 tokens).
+        pub fn ban(&self, scores: &mut Tensor, input_ids: &Tensor, rows: Option<&Tensor>) {
+            let ids = input_ids.to(Device::Cpu);
+            let (n_rows, cur_len) = ids.size2().unwrap();
+            if cur_len + 1 < self.n {
+                return;
+            }
+            let row_index: Option<Vec<i64>> =
+                rows.map(|r| r.to(Device::Cpu).iter::<i64>().unwrap().collect());
+            for r in 0..n_rows {
+                let orig = row_index.as_ref().map_or(r, |v| v[r as usize]);
+                let key: Vec<i64> = (cur_len + 1 - self.n..cur_len)
+                    .map(|j| ids.int64_value(&[r, j]))
+                    .collect();
+                if let Some(banned) = self.maps[(orig / self.group) as usize].get(&key) {
+                    let _ = scores.get(r).index_fill_(
+                        0,
+                        &Tensor::from_slice(banned).to_device(scores.device()),
+                        f64::NEG_INFINITY,
+                    );
+                }
+            }
+        }
     }
 
     pub struct PreparedInput<'a> {
@@ -473,37 +532,24 @@ pub(crate) mod private_generation_utils {
             Tensor::stack(&token_ids, 0)
         }
 
+        /// kpeval patch 13: transformers' RepetitionPenaltyLogitsProcessor: every row's scores of
+        /// the tokens already in that row (each distinct token once) divided by the penalty where
+        /// positive, multiplied where negative. (rust-bert penalized a token once per occurrence,
+        /// and in beam search only the first `batch_size` rows.)
         fn enforce_repetition_penalty(
             &self,
             next_token_logits: &mut Tensor,
-            batch_size: i64,
-            num_beams: i64,
+            _batch_size: i64,
+            _num_beams: i64,
             prev_output_tokens: &Tensor,
             repetition_penalty: f64,
         ) {
-            for i in 0..(batch_size * num_beams) {
-                for token_position in 0..prev_output_tokens.get(i).size()[0] {
-                    let token = prev_output_tokens.get(i).int64_value(&[token_position]);
-                    let updated_value = &next_token_logits.double_value(&[i, token]);
-                    if updated_value < &0f64 {
-                        let _ = next_token_logits.get(i).index_fill_(
-                            0,
-                            &Tensor::from_slice(&[token])
-                                .to_kind(Kind::Int64)
-                                .to_device(next_token_logits.device()),
-                            updated_value * repetition_penalty,
-                        );
-                    } else {
-                        let _ = next_token_logits.get(i).index_fill_(
-                            0,
-                            &Tensor::from_slice(&[token])
-                                .to_kind(Kind::Int64)
-                                .to_device(next_token_logits.device()),
-                            updated_value / repetition_penalty,
-                        );
-                    }
-                }
-            }
+            let prev = prev_output_tokens.to_device(next_token_logits.device());
+            let score = next_token_logits.gather(1, &prev, false);
+            // tch's `a.where_self(cond, b)` is torch.where(cond, a, b)
+            let penalized =
+                (&score * repetition_penalty).where_self(&score.lt(0.0), &(&score / repetition_penalty));
+            let _ = next_token_logits.scatter_(1, &prev, &penalized);
         }
 
         fn get_banned_tokens(
@@ -923,6 +969,10 @@ pub(crate) mod private_generation_utils {
                         );
                     }
                 }
+                // kpeval patch 13: n-grams of the input
+                if let Some(enc) = &gen_opt.encoder_ngrams {
+                    enc.ban(&mut next_token_logits, &input_ids, None);
+                }
 
                 // Apply custom prefix constraint function
                 if let Some(prefix_allowed_tokens_function) = prefix_allowed_tokens_fn {
@@ -1181,17 +1231,6 @@ pub(crate) mod private_generation_utils {
                             .select(1, -1)
                             .index_select(0, batch_group_indices.as_ref().unwrap())
                     };
-                    // Reduce probability for repeated inputs
-                    if gen_opt.repetition_penalty > 1f64 {
-                        self.enforce_repetition_penalty(
-                            &mut next_token_logits,
-                            batch_size,
-                            1,
-                            group_input_ids.as_ref().unwrap_or(&input_ids),
-                            gen_opt.repetition_penalty,
-                        )
-                    }
-
                     if gen_opt.temperature > 1f64 {
                         next_token_logits /= gen_opt.temperature;
                     }
@@ -1203,6 +1242,18 @@ pub(crate) mod private_generation_utils {
                     );
 
                     let mut scores = next_token_logits.log_softmax(-1, next_token_logits.kind());
+                    // kpeval patch 13: the repetition penalty on the log-probabilities, as
+                    // transformers' beam search applies its logits processors (it was applied to
+                    // the logits before the softmax)
+                    if gen_opt.repetition_penalty > 1f64 {
+                        self.enforce_repetition_penalty(
+                            &mut scores,
+                            batch_size,
+                            gen_opt.num_beams,
+                            group_input_ids.as_ref().unwrap_or(&input_ids),
+                            gen_opt.repetition_penalty,
+                        )
+                    }
 
                     // Do not allow eos token if min length is not reached
                     if (gen_opt.eos_token_ids.is_some()) & (current_length < gen_opt.min_length) {
@@ -1249,6 +1300,14 @@ pub(crate) mod private_generation_utils {
                                 f64::NEG_INFINITY,
                             );
                         }
+                    }
+                    // kpeval patch 13: n-grams of the input
+                    if let Some(enc) = &gen_opt.encoder_ngrams {
+                        enc.ban(
+                            &mut scores,
+                            group_input_ids.as_ref().unwrap_or(&input_ids),
+                            batch_group_indices.as_ref(),
+                        );
                     }
 
                     // Update scores with diversity penalty
@@ -1678,6 +1737,10 @@ pub struct GenerateOptions<'a> {
     pub bad_word_ids: Option<&'a Vec<Vec<i64>>>,
     /// Flag indicating if text generation scores should be returned
     pub output_scores: bool,
+    /// kpeval patch 13: transformers' `encoder_no_repeat_ngram_size` (encoder-decoder models): a
+    /// token that would complete an n-gram of this size found in the input's own ids (padding
+    /// excluded) is banned. 0 or None: off.
+    pub encoder_no_repeat_ngram_size: Option<i64>,
 }
 
 macro_rules! unpack_config {
@@ -2039,6 +2102,17 @@ pub trait LanguageGenerator: PrivateLanguageGenerator {
             },
         };
 
+        // kpeval patch 13: the input's n-grams, before the decoder's ids replace `input_ids`
+        let encoder_ngrams = match generate_options.and_then(|o| o.encoder_no_repeat_ngram_size) {
+            Some(n) if n > 0 && self.is_encoder_decoder() => Some(EncoderNgrams::new(
+                n,
+                num_beams * effective_batch_mult,
+                &input_ids,
+                &attention_mask,
+            )),
+            _ => None,
+        };
+
         let encoder_outputs = if self.is_encoder_decoder() {
             // kpeval patch: the encoder pass runs without autograd, like the decoding loop
             // below (and transformers' generate). Outside `no_grad` every encoder layer's
@@ -2147,6 +2221,7 @@ pub trait LanguageGenerator: PrivateLanguageGenerator {
             diversity_penalty,
             forced_bos_token_id,
             bad_word_ids,
+            encoder_ngrams,
         };
 
         // kpeval patch 9: rows [i*G, (i+1)*G) of the decoding batch share input i's encoder
