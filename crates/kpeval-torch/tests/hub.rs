@@ -394,7 +394,7 @@ fn preset_distilbart_cnn_12_6() {
     preset_first_run(
         "distilbart-cnn-12-6",
         "sshleifer/distilbart-cnn-12-6",
-        &["generation: num_beams=4 min_length=56 max_length=142 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true do_sample=false forced_bos_token_id=0 forced_eos_token_id=2 prefix=\"\" max_input_tokens=1024"],
+        &["generation: num_beams=4 min_length=56 max_length=142 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=0 forced_eos_token_id=2 prefix=\"\" max_input_tokens=1024"],
         &["config.json", "tokenizer_config.json", "vocab.json", "merges.txt", "rust_model.ot"],
     );
 }
@@ -404,7 +404,7 @@ fn preset_bart_large_cnn() {
     preset_first_run(
         "bart-large-cnn",
         "facebook/bart-large-cnn",
-        &["generation: num_beams=4 min_length=56 max_length=142 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true do_sample=false forced_bos_token_id=0 forced_eos_token_id=2 prefix=\"\" max_input_tokens=1024"],
+        &["generation: num_beams=4 min_length=56 max_length=142 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=0 forced_eos_token_id=2 prefix=\"\" max_input_tokens=1024"],
         &["config.json", "generation_config.json", "vocab.json", "merges.txt", "rust_model.ot"],
     );
 }
@@ -414,7 +414,7 @@ fn preset_pegasus_cnn_dailymail() {
     preset_first_run(
         "pegasus-cnn_dailymail",
         "google/pegasus-cnn_dailymail",
-        &["generation: num_beams=8 min_length=32 max_length=128 no_repeat_ngram_size=0 length_penalty=0.8 early_stopping=false do_sample=false forced_bos_token_id=none forced_eos_token_id=1 prefix=\"\" max_input_tokens=1024"],
+        &["generation: num_beams=8 min_length=32 max_length=128 no_repeat_ngram_size=0 length_penalty=0.8 early_stopping=false repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=none forced_eos_token_id=1 prefix=\"\" max_input_tokens=1024"],
         &["config.json", "tokenizer_config.json", "spiece.model", "rust_model.ot"],
     );
 }
@@ -424,7 +424,7 @@ fn preset_t5_small() {
     preset_first_run(
         "t5-small",
         "google-t5/t5-small",
-        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
+        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
         &["config.json", "generation_config.json", "spiece.model", "rust_model.ot"],
     );
 }
@@ -434,7 +434,7 @@ fn preset_t5_base() {
     preset_first_run(
         "t5-base",
         "google-t5/t5-base",
-        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
+        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
         &["config.json", "generation_config.json", "spiece.model", "rust_model.ot"],
     );
 }
@@ -444,17 +444,18 @@ fn preset_flan_t5_base() {
     preset_first_run(
         "flan-t5-base",
         "google/flan-t5-base",
-        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
+        &["generation: num_beams=4 min_length=30 max_length=200 no_repeat_ngram_size=3 length_penalty=2 early_stopping=true repetition_penalty=1 encoder_no_repeat_ngram_size=0 do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"summarize: \" max_input_tokens=512"],
         &["config.json", "generation_config.json", "tokenizer_config.json", "spiece.model", "model.safetensors"],
     );
 }
 
 #[test]
 fn preset_long_t5_tglobal_base_16384_book_summary() {
+    // the model's own generation settings (its config.json), penalties included
     preset_first_run(
         "long-t5-tglobal-base-16384-book-summary",
         "pszemraj/long-t5-tglobal-base-16384-book-summary",
-        &["generation: num_beams=4 min_length=8 max_length=256 no_repeat_ngram_size=3 length_penalty=1 early_stopping=true do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"\" max_input_tokens=16384"],
+        &["generation: num_beams=2 min_length=8 max_length=512 no_repeat_ngram_size=3 length_penalty=0.8 early_stopping=true repetition_penalty=3.5 encoder_no_repeat_ngram_size=4 do_sample=false forced_bos_token_id=none forced_eos_token_id=none prefix=\"\" max_input_tokens=16384"],
         &["config.json", "generation_config.json", "tokenizer_config.json", "spiece.model", "rust_model.ot"],
     );
 }
@@ -828,4 +829,45 @@ fn run_ok(env: &Env, hub: &Hub, command: &str, input: &Path, model: &str, out: &
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     o
+}
+
+/// The published tokenizer files the hub fixtures serve (T5's spiece.model; BART's merges.txt and
+/// vocab.json, see tests/fixtures/hub/README.md) give, loaded the way kpeval loads a preset's
+/// tokenizer (prefix, whitespace normalization, special tokens), the token ids transformers'
+/// slow tokenizers give on the same files (tests/fixtures/hub/tokenization.json, from
+/// eval/reference/gen_hub_tokenizer_fixtures.py): real CNN/DM sentences and edge cases.
+#[test]
+fn served_tokenizers_match_transformers() {
+    use kpeval::backend::GenerationConfig;
+    use kpeval_torch::seq2seq::Seq2SeqSummarizer;
+    let hub = root().join("tests/fixtures/hub");
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(hub.join("tokenization.json")).unwrap())
+            .unwrap();
+    // Folders named after a preset take its settings (the T5 presets' "summarize: " prefix).
+    let tmp = tempfile::tempdir().unwrap();
+    let load = |repo: &str, preset: &str| {
+        let dir = tmp.path().join(preset);
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(hub.join(repo)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+        Seq2SeqSummarizer::load(dir.to_str().unwrap(), &GenerationConfig::default(), true)
+            .unwrap_or_else(|e| panic!("{repo}: {e}"))
+    };
+    let t5 = load("google-t5/t5-small", "t5-small");
+    let bart = load("facebook/bart-large-cnn", "bart-large-cnn");
+    let cases = fx["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20, "{}", cases.len());
+    for c in cases {
+        let text = c["text"].as_str().unwrap();
+        let want: Vec<i64> =
+            c["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let got = match c["family"].as_str().unwrap() {
+            "t5" => t5.encode(text).unwrap(),
+            _ => bart.encode(text).unwrap(),
+        };
+        assert_eq!(got, want, "{} {text:?}", c["family"]);
+    }
 }
